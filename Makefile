@@ -1,0 +1,46 @@
+# Every target has a one-line comment after "##"; `make help` prints them.
+# The first use creates .venv from requirements.lock (pinned versions); nothing else is needed.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.DEFAULT_GOAL := help
+.PHONY: help check test grade demo stubs hint lint clean
+
+help: ## list every target, one line each
+	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-20s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.lock
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	@touch $(STAMP)
+
+venv: $(STAMP) ## create .venv with the pinned dependencies
+
+check: $(STAMP) ## grade your exercises/ and explain every failure
+	@$(PY) -m grader check
+
+test: $(STAMP) ## run the project's self-tests
+	@$(PY) -m pytest tests/selftest -q -p no:cacheprovider
+
+grade: $(STAMP) ## grade a submission: make grade SUBMISSION=<dir> OUT=<dir>
+	@test -n "$(SUBMISSION)" -a -n "$(OUT)" || { echo "usage: make grade SUBMISSION=<dir> OUT=<dir>"; exit 2; }
+	@$(PY) -m grader grade "$(SUBMISSION)" "$(OUT)"
+
+demo: $(STAMP) ## run the reference producer, then consumer, on the embedded Kinesis
+	@$(PY) -m grader.embedded_run --code solutions
+
+stubs: $(STAMP) ## regenerate exercises/ from solutions/
+	@$(PY) -m grader.stubs generate
+
+hint: $(STAMP) ## print a task's hint: make hint TASK=<id or number>
+	@$(PY) -m grader hint "$(TASK)"
+
+lint: $(STAMP) ## check the code style with ruff
+	@$(VENV)/bin/ruff check grader solutions tests
+
+clean: ## remove the virtual environment and caches
+	rm -rf $(VENV) .pytest_cache .ruff_cache
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,160 @@
+"""Event producer: writes user-activity events to an Amazon Kinesis stream.
+
+Run it with ``make run`` (against the embedded Kinesis) or ``python enhanced_producer.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Any
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+# Error codes after which sending the same record again can succeed.
+RETRYABLE_ERROR_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "LimitExceededException",
+        "InternalFailure",
+        "InternalServerError",
+        "ServiceUnavailable",
+        "KMSThrottlingException",
+    }
+)
+
+
+def make_kinesis_client() -> Any:
+    """Return a Kinesis client; the endpoint and credentials come from the environment."""
+    return boto3.client("kinesis", region_name=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
+
+
+def _error_code(error: Exception) -> str:
+    """Return the AWS error code of ``error``, or its class name for non-AWS errors."""
+    if isinstance(error, ClientError):
+        return str(error.response.get("Error", {}).get("Code", "ClientError"))
+    return type(error).__name__
+
+
+class EventProducer:
+    """Sends JSON events to one Kinesis stream and counts what it sent."""
+
+    def __init__(self, stream_name: str, *, client: Any = None) -> None:
+        """Prepare a producer for ``stream_name``.
+
+        Args:
+            stream_name: the Kinesis stream to write to.
+            client: a boto3 Kinesis client to use; by default one is made from the environment.
+        """
+        self.stream_name = stream_name
+        self.kinesis = client if client is not None else make_kinesis_client()
+        # Counters: they change only when Kinesis has accepted a record.
+        self.events_sent = 0
+        self.bytes_sent = 0
+
+    def ensure_stream_exists(self, shard_count: int = 2) -> bool:
+        """Create the stream if it does not exist, then wait until it is ACTIVE.
+
+        Calling it again on an existing stream is harmless: nothing is changed and no error
+        is raised, whatever ``shard_count`` says. A stream is usable only when its status is
+        ACTIVE; a new stream starts as CREATING, so this method waits in both cases.
+
+        Args:
+            shard_count: number of shards for a new stream.
+
+        Returns:
+            True if this call created the stream, False if it already existed.
+        """
+        # TODO(producer.stream_setup): your code here
+        raise NotImplementedError("TODO(producer.stream_setup): implement EventProducer.ensure_stream_exists")
+
+    def send_event(self, event_data: dict[str, Any], partition_key: str) -> dict[str, Any]:
+        """Send one event as a JSON record with ``put_record``.
+
+        The record's data is the event as JSON, encoded as UTF-8. On success
+        ``events_sent`` grows by 1 and ``bytes_sent`` by the number of UTF-8 bytes of that
+        data (not the number of characters). On failure the counters do not change and
+        nothing is raised.
+
+        Args:
+            event_data: the event, a JSON-serialisable dict.
+            partition_key: decides the shard; events with the same key keep their order.
+
+        Returns:
+            ``{'success': True, 'shard_id': ..., 'sequence_number': ...}`` taken from the
+            response, or ``{'success': False, 'error': <message>}`` when the call failed.
+        """
+        # TODO(producer.send_event): your code here
+        raise NotImplementedError("TODO(producer.send_event): implement EventProducer.send_event")
+
+    def send_batch(
+        self,
+        events: list[dict[str, Any]],
+        partition_key_fn: Callable[[dict[str, Any]], str],
+        *,
+        max_attempts: int = 8,
+    ) -> list[dict[str, Any]]:
+        """Send events one by one, in order, each with the key ``partition_key_fn(event)``.
+
+        A failed send is retried (up to ``max_attempts`` tries in all, waiting a little
+        longer each time) before the next event is sent, so no event is silently dropped
+        and events with the same key stay in order.
+
+        Args:
+            events: the events to send, in order.
+            partition_key_fn: gives the partition key of an event, e.g. its user id.
+            max_attempts: tries per event before giving up on it.
+
+        Returns:
+            One result per event, as ``send_event`` returns it (the last try's result).
+        """
+        # TODO(producer.ordering): your code here
+        raise NotImplementedError("TODO(producer.ordering): implement EventProducer.send_batch")
+
+    def get_stats(self) -> dict[str, Any]:
+        """Describe the stream.
+
+        Returns:
+            ``{'status': StreamStatus, 'shards': number of shards, 'retention_hours':
+            RetentionPeriodHours}``, all read from ``describe_stream``.
+        """
+        # TODO(producer.stats): your code here
+        raise NotImplementedError("TODO(producer.stats): implement EventProducer.get_stats")
+
+
+def generate_sample_events(count: int = 10, seed: int | None = None) -> list[dict[str, Any]]:
+    """Make ``count`` user-activity events for random users and actions."""
+    rng = random.Random(seed)
+    users = ["alice", "bob", "charlie", "diana"]
+    actions = ["login", "view_page", "search", "click_button", "add_to_cart", "logout"]
+    return [
+        {
+            "userId": rng.choice(users),
+            "type": rng.choice(actions),
+            "timestamp": datetime.now(timezone.utc).isoformat(),
+            "sessionId": f"session-{rng.randint(1000, 9999)}",
+        }
+        for _ in range(count)
+    ]
+
+
+def main(stream_name: str = "user-activity") -> None:
+    """Create the stream, send sample events keyed by user, and print the stream's stats."""
+    producer = EventProducer(stream_name)
+    producer.ensure_stream_exists(shard_count=2)
+    producer.send_batch(generate_sample_events(), partition_key_fn=lambda event: event["userId"])
+    stats = producer.get_stats()
+    print(f"Stream: {stream_name}")
+    print(f"  Status: {stats['status']}")
+    print(f"  Shards: {stats['shards']}")
+    print(f"  Retention: {stats['retention_hours']} hours")
+
+
+if __name__ == "__main__":
+    main()

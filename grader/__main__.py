@@ -1,0 +1,69 @@
+"""Command line: ``python -m grader check|grade|hint``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from grader import manifest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _check(args: argparse.Namespace) -> int:
+    from grader import grade, report
+
+    result = grade.grade(Path(args.exercises), include_hidden=not args.public_only, out_dir=Path(args.out) if args.out else None)
+    sys.stdout.write(report.render(result))
+    if result["status"] == "pass":
+        sys.stdout.write("\n All done: every check passes. Well done!\n")
+    return 0 if result["status"] == "pass" else 1
+
+
+def _grade(args: argparse.Namespace) -> int:
+    from grader import grade
+
+    submission = Path(args.submission)
+    out = Path(args.out)
+    if out.resolve() == submission.resolve() or submission.resolve() in out.resolve().parents:
+        print("OUT must not be inside the submission: grading never writes into it", file=sys.stderr)
+        return 2
+    result = grade.grade(submission / "exercises", include_hidden=not args.public_only, out_dir=out)
+    print(f"{submission.name}: {result['score']:g}/{result['max_score']:g} -> {out / 'results.json'}")
+    return 0
+
+
+def _hint(args: argparse.Namespace) -> int:
+    tasks = manifest.by_id(manifest.load())
+    task = tasks.get(args.task) or next((t for t in tasks.values() if str(t.number) == args.task), None)
+    if task is None:
+        print(f"No task {args.task!r}. Tasks: " + ", ".join(tasks), file=sys.stderr)
+        return 2
+    print(f"Task {task.number} ({task.id}): {task.title}\n\n{task.hint}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse arguments and run one command."""
+    parser = argparse.ArgumentParser(prog="python -m grader")
+    commands = parser.add_subparsers(dest="command", required=True)
+    check = commands.add_parser("check", help="grade exercises/ and print the report")
+    check.add_argument("--exercises", default=str(ROOT / "exercises"))
+    check.add_argument("--out", default="")
+    check.add_argument("--public-only", action="store_true")
+    check.set_defaults(func=_check)
+    grade = commands.add_parser("grade", help="grade a submission folder into OUT/results.json")
+    grade.add_argument("submission")
+    grade.add_argument("out")
+    grade.add_argument("--public-only", action="store_true")
+    grade.set_defaults(func=_grade)
+    hint = commands.add_parser("hint", help="print a task's hint")
+    hint.add_argument("task")
+    hint.set_defaults(func=_hint)
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,327 @@
+"""Parse the learner's checkpoint answer file (exercises/checkpoint.md) without ever raising."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# A level-2 heading; any such heading ends the section before it.
+_H2_RE = re.compile(r"^\s{0,3}##(?!#)\s*(.*)$")
+# The question id at the start of a heading; "Checkpoint Q1", "checkpoint_q1" and
+# "checkpoint-q1" are accepted too because learners retype headings.
+_ID_RE = re.compile(r"([A-Za-z]+)\s*[.\s_-]\s*[Qq]\s*(\d+)\b")
+# "Answer:" with optional Markdown emphasis, e.g. "**Answer:**" or "**Answer**:".
+_ANSWER_RE = re.compile(
+    r"^\s*(?:\*\*|__|\*|_)?answer\s*(?:\*\*|__|\*|_)?\s*:(?:\*\*|__|\*|_)?(.*)$", re.IGNORECASE
+)
+# Lines that carry no answer: one-line HTML comments, and the solution markers of the
+# reference file (so solutions/checkpoint.md can be graded like a learner's file).
+_COMMENT_RE = re.compile(r"^\s*(?:<!--.*-->|### (?:BEGIN|END) SOLUTION\b.*)\s*$")
+_RULE_RE = re.compile(r"^\s*([-*_])(?:\s*\1){2,}\s*$")
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One answer: the text after "Answer:" (free text may span lines) and its 1-based line."""
+
+    question_id: str
+    text: str
+    line: int
+
+
+@dataclass(frozen=True)
+class AnswerProblem:
+    """Something wrong with the file (question_id None) or with one question's answer."""
+
+    question_id: str | None
+    line: int | None
+    message: str
+
+
+@dataclass
+class AnswerSheet:
+    """All answers found in one file plus the problems met while reading it."""
+
+    path_label: str
+    answers: dict[str, Answer] = field(default_factory=dict)
+    problems: list[AnswerProblem] = field(default_factory=list)
+
+    def problem_for(self, question_id: str) -> AnswerProblem | None:
+        """The problem for this question, or a file-wide problem, or None."""
+        for problem in self.problems:
+            if problem.question_id is None or problem.question_id == question_id:
+                return problem
+        return None
+
+
+@dataclass
+class _Section:
+    """A question section while parsing: its heading line and its body lines."""
+
+    question_id: str
+    line: int
+    body: list[tuple[int, str]] = field(default_factory=list)
+
+
+def _where(label: str, line: int | None) -> str:
+    """Message prefix naming the file, and the line when there is one."""
+    return f"{label} line {line}" if line is not None else label
+
+
+def normalise_question_id(heading: str) -> str | None:
+    """Question id at the start of a heading's text ("Checkpoint Q1: x" -> "checkpoint.q1")."""
+    match = _ID_RE.match(heading.strip())
+    if match is None:
+        return None
+    return f"{match.group(1).lower()}.q{int(match.group(2))}"
+
+
+def _read_text(path: Path, label: str, max_bytes: int) -> str | AnswerProblem:
+    """The file's text, or a file-wide problem explaining why it cannot be used."""
+
+    def problem(line: int | None, message: str) -> AnswerProblem:
+        return AnswerProblem(None, line, f"{_where(label, line)}: {message}")
+
+    try:
+        if not path.exists():
+            return problem(
+                None, "the file was not found. Restore it from git and write your answers in it."
+            )
+        if not path.is_file():
+            return problem(
+                None, "this is not a regular file. It must be the Markdown file with your answers."
+            )
+        with path.open("rb") as handle:
+            # Read one byte past the limit: enough to tell "too large" without loading 50 MB.
+            data = handle.read(max_bytes + 1)
+    except (OSError, ValueError) as error:  # ValueError: a path with a NUL character
+        return problem(None, f"the file could not be read ({error}).")
+    if len(data) > max_bytes:
+        return problem(
+            None, f"the file is larger than {max_bytes:,} bytes. Keep only your answers in it."
+        )
+    if b"\0" in data:
+        return problem(None, "the file is binary, not text. Save it as plain text (Markdown).")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data[: error.start].count(b"\n") + 1
+        return problem(
+            line, "this line is not valid UTF-8 text. Save the file with UTF-8 encoding."
+        )
+    text = text.removeprefix("\ufeff")  # editors on Windows may add a byte order mark
+    if not text.strip():
+        return problem(
+            None,
+            "the file is empty. Restore the template from git and write your answers in it.",
+        )
+    return text
+
+
+def _sections(lines: list[str]) -> tuple[list[_Section], list[_Section]]:
+    """Split lines into question sections: (first section per id, later duplicates)."""
+    first: dict[str, _Section] = {}
+    duplicates: list[_Section] = []
+    current: _Section | None = None
+    for number, line in enumerate(lines, start=1):
+        heading = _H2_RE.match(line)
+        if heading is not None:
+            # Any level-2 heading closes the current section; an unknown one is skipped.
+            question_id = normalise_question_id(heading.group(1))
+            current = _Section(question_id, number) if question_id else None
+            if current is not None:
+                if question_id in first:
+                    duplicates.append(current)
+                else:
+                    first[question_id] = current
+            continue
+        if current is not None and not _COMMENT_RE.match(line):
+            current.body.append((number, line))
+    return list(first.values()), duplicates
+
+
+def _answer_of(section: _Section) -> Answer | None:
+    """The answer in a section: rest of the "Answer:" line plus the lines after it."""
+    for index, (number, line) in enumerate(section.body):
+        match = _ANSWER_RE.match(line)
+        if match is not None:
+            rest = [match.group(1)] + [text for _, text in section.body[index + 1 :]]
+            # A trailing "---" separating sections is layout, not part of the answer.
+            while rest and (not rest[-1].strip() or _RULE_RE.match(rest[-1])):
+                rest.pop()
+            return Answer(section.question_id, "\n".join(rest).strip(), number)
+    return None
+
+
+def read_answer_sheet(
+    path: Path, question_ids: list[str], *, label: str | None = None, max_bytes: int = 1_000_000
+) -> AnswerSheet:
+    """Read the answers to `question_ids` from `path`; bad input becomes problems, never errors."""
+    sheet = AnswerSheet(label or path.name)
+    text = _read_text(path, sheet.path_label, max_bytes)
+    if isinstance(text, AnswerProblem):
+        # A file-wide problem stands for every question: no per-question noise on top.
+        sheet.problems.append(text)
+        return sheet
+    sections, duplicates = _sections(text.splitlines())
+    by_id = {section.question_id: section for section in sections}
+    wanted = set(question_ids)
+    for duplicate in duplicates:
+        if duplicate.question_id in wanted:
+            first_line = by_id[duplicate.question_id].line
+            sheet.problems.append(
+                AnswerProblem(
+                    duplicate.question_id,
+                    duplicate.line,
+                    f"{_where(sheet.path_label, duplicate.line)}: there is a second section for "
+                    f"{duplicate.question_id} (the first is on line {first_line}). Only the first one "
+                    "is marked: delete the extra one.",
+                )
+            )
+    for question_id in question_ids:
+        section = by_id.get(question_id)
+        if section is None:
+            sheet.problems.append(
+                AnswerProblem(
+                    question_id,
+                    None,
+                    f"{sheet.path_label}: no section '## {question_id}' was found. Keep the heading "
+                    f"'## {question_id}: ...' from the template and write your answer below it.",
+                )
+            )
+            continue
+        answer = _answer_of(section)
+        if answer is None:
+            sheet.problems.append(
+                AnswerProblem(
+                    question_id,
+                    section.line,
+                    f"{_where(sheet.path_label, section.line)}: the section for {question_id} has no "
+                    '"Answer:" line. Add a line that starts with "Answer:" followed by your answer.',
+                )
+            )
+            continue
+        sheet.answers[question_id] = answer
+    return sheet
+
+
+# --- multiple choice -------------------------------------------------------------------
+
+# Words learners put before the letter: "Answer: C", "Option C", "the answer is C".
+_PREFIX_RE = re.compile(
+    r"^(?:(?:my|the|final)\s+)?(?:answer|option|choice|letter)\b(?:\s+is\b)?\s*[:=-]?\s*",
+    re.IGNORECASE,
+)
+# Only the letter, maybe in brackets and/or followed by punctuation: "C", "(c)", "C)", "C.".
+_BARE_RE = re.compile(r"^[(\[]?\s*([A-Za-z])\s*[)\]]?\s*[.:!]?$")
+# The letter then the option's text, which needs a delimiter so "A consumer ..." is not "A".
+_WITH_TEXT_RE = re.compile(
+    r"^[(\[]?\s*([A-Za-z])\s*(?:[)\]][.:]?|[.:]|[-\u2013\u2014]+)\s+(\S.*)$", re.DOTALL
+)
+# Signs that the text after the letter names another option: "B) or C)", "B. and C".
+_JOINER_RE = re.compile(r"^(?:or|and|&|/|,|\+)(?!\w)", re.IGNORECASE)
+# Another option named in the text: "(b)" in any case, "B)" only in capitals since a
+# lower-case letter before ")" is usually the end of a word ("see a)").
+_OTHER_OPTION_RE = re.compile(r"\(([A-Za-z])\)|(?<![\w'(])([A-Z])\)")
+_OR_LETTER_RE = re.compile(r"\b(?:or|and|maybe|also|perhaps)\s+(?:option\s+)?([A-Z])(?![\w'])")
+
+
+def _choice_in_line(line: str) -> tuple[str, str] | None:
+    """(letter, text after it) when a line starts with a choice, else None."""
+    line = line.strip()
+    for _ in range(3):  # "answer: option C" has two prefixes
+        stripped = _PREFIX_RE.sub("", line, count=1)
+        if stripped == line:
+            break
+        line = stripped
+    bare = _BARE_RE.match(line)
+    if bare is not None:
+        return bare.group(1).upper(), ""
+    with_text = _WITH_TEXT_RE.match(line)
+    if with_text is not None:
+        return with_text.group(1).upper(), with_text.group(2)
+    return None
+
+
+def parse_choice(text: str, options: str = "ABCD") -> str | None:
+    """The one option letter a learner chose, or None when there is none or it is unclear."""
+    allowed = options.upper()
+    # Markdown emphasis and code marks ("**C**", "`C`") carry no meaning here.
+    cleaned = re.sub(r"[*_`]", "", text)
+    lines = [line for line in cleaned.splitlines() if line.strip()]
+    if not lines:
+        return None
+    first = _choice_in_line(lines[0])
+    if first is None or first[0] not in allowed:
+        return None
+    letter, rest = first
+    # Never guess: refuse when the rest names a different option ("B) or C)", "B\nC").
+    if _JOINER_RE.match(rest.strip()):
+        return None
+    for line in [rest, *lines[1:]]:
+        later = _choice_in_line(line)
+        named = [a or b for a, b in _OTHER_OPTION_RE.findall(line)] + _OR_LETTER_RE.findall(line)
+        if later is not None:
+            named.append(later[0])
+        if any(other.upper() in allowed and other.upper() != letter for other in named):
+            return None
+    return letter
+
+
+def _options_phrase(options: str) -> str:
+    """ "A, B, C or D" for the messages."""
+    letters = list(options.upper())
+    return letters[0] if len(letters) == 1 else ", ".join(letters[:-1]) + " or " + letters[-1]
+
+
+def read_choice(
+    sheet: AnswerSheet, question_id: str, options: str = "ABCD"
+) -> tuple[str | None, AnswerProblem | None]:
+    """(letter, None) for a clear multiple-choice answer, else (None, a problem to show)."""
+    problem = sheet.problem_for(question_id)
+    if problem is not None:
+        return None, problem
+    answer = sheet.answers.get(question_id)
+    if answer is None:  # only when question_id was not asked for in read_answer_sheet
+        return None, AnswerProblem(
+            question_id, None, f"{sheet.path_label}: {question_id} was not read."
+        )
+    where = _where(sheet.path_label, answer.line)
+    phrase = _options_phrase(options)
+    if not answer.text:
+        return None, AnswerProblem(
+            question_id,
+            answer.line,
+            f'{where}: the answer to {question_id} is empty. Write one letter ({phrase}) after "Answer:".',
+        )
+    letter = parse_choice(answer.text, options)
+    if letter is None:
+        shown = answer.text if len(answer.text) <= 40 else answer.text[:37] + "..."
+        return None, AnswerProblem(
+            question_id,
+            answer.line,
+            f"{where}: could not read one letter from the answer to {question_id} ({shown!r}). "
+            f'Write exactly one letter ({phrase}) after "Answer:".',
+        )
+    return letter, None
+
+
+def read_written(sheet: AnswerSheet, question_id: str) -> tuple[str | None, AnswerProblem | None]:
+    """(text, None) for a non-empty written answer, else (None, a problem to show)."""
+    problem = sheet.problem_for(question_id)
+    if problem is not None:
+        return None, problem
+    answer = sheet.answers.get(question_id)
+    if answer is None:
+        return None, AnswerProblem(
+            question_id, None, f"{sheet.path_label}: {question_id} was not read."
+        )
+    if not answer.text:
+        return None, AnswerProblem(
+            question_id,
+            answer.line,
+            f"{_where(sheet.path_label, answer.line)}: the answer to {question_id} is empty. "
+            'Write your answer after "Answer:" (it may take several lines).',
+        )
+    return answer.text, None

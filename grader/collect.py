@@ -1,0 +1,99 @@
+"""A pytest plugin object that records each test's task, verdict, message and output.
+
+The grader passes it to ``pytest.main(..., plugins=[collector])``. It never prints: the
+learner sees the grader's own report, not pytest's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from grader.harness import script
+from grader.harness.feedback import Feedback
+
+OUTPUT_SHOWN = 500
+
+
+@dataclass
+class TestResult:
+    """One test's verdict."""
+
+    name: str
+    task: str
+    hidden: bool
+    scored: bool
+    status: str = "error"  # passed, failed, error
+    message: str = ""
+    output: str = ""
+    duration: float = 0.0
+
+
+class Collector:
+    """Records results; registered under the name ``grading``."""
+
+    def __init__(self, exercises: Path, hidden_dir: Path, task_ids: set[str]) -> None:
+        self.exercises = exercises
+        self.hidden_dir = hidden_dir.resolve()
+        self.task_ids = task_ids
+        self.results: dict[str, TestResult] = {}
+        self.collection_errors: list[str] = []
+
+    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
+        """Note every test and its task before anything runs."""
+        for item in items:
+            marker = item.get_closest_marker("task")
+            task = str(marker.args[0]) if marker and marker.args else ""
+            hidden = self.hidden_dir in Path(str(item.path)).resolve().parents
+            result = TestResult(_display_name(item, hidden), task, hidden, item.get_closest_marker("unscored") is None)
+            if task not in self.task_ids:
+                result.message = f"grader bug: test has no known task (got {task!r})"
+            self.results[item.nodeid] = result
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        """Remember test files that could not be collected (a grader bug, reported loudly)."""
+        if report.failed:
+            self.collection_errors.append(f"{report.nodeid}: {str(report.longrepr)[-800:]}")
+
+    def pytest_runtest_setup(self, item: pytest.Item) -> None:
+        """Start each test with no learner output."""
+        script.LAST_OUTPUT.clear()
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[Any]) -> Any:
+        """Turn pytest's report into a verdict and a learner-facing message."""
+        outcome = yield
+        report = outcome.get_result()
+        result = self.results.get(item.nodeid)
+        if result is None or result.task not in self.task_ids:
+            return
+        if call.when == "call":
+            result.duration = call.duration
+            result.output = _clip("".join(script.LAST_OUTPUT))
+        if report.passed and call.when == "call":
+            result.status, result.message = "passed", ""
+        elif report.failed:
+            error = call.excinfo.value if call.excinfo else None
+            if isinstance(error, Feedback):
+                result.status, result.message = "failed", error.text()
+            elif result.status != "failed":
+                result.status = "error"
+                result.message = (
+                    "The grader itself failed in this check, so it was not scored for you. "
+                    f"Tell your instructor: {type(error).__name__}: {str(error)[:300]}"
+                )
+
+
+def _display_name(item: pytest.Item, hidden: bool) -> str:
+    """'test_counters_count_utf8_bytes' for public tests; hidden ones are not described."""
+    return ("hidden: " if hidden else "") + item.name
+
+
+def _clip(text: str) -> str:
+    text = text.strip("\n")
+    if len(text) <= OUTPUT_SHOWN:
+        return text
+    return text[:OUTPUT_SHOWN] + f"\n[... {len(text) - OUTPUT_SHOWN} more characters not shown]"

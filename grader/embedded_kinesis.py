@@ -1,0 +1,179 @@
+"""An embedded Kinesis endpoint: moto's Kinesis backend served over HTTP on loopback.
+
+Learner code runs in other processes and reaches it like real AWS, through boto3 and an
+endpoint URL. It is a lean HTTP front instead of moto's Flask server: about 3 ms a call
+instead of about 10, which matters when hypothesis sends hundreds of calls per grading.
+Only Kinesis is served, only on 127.0.0.1, and moto's control API (reset, state) is not
+exposed, so learner code cannot wipe or rewrite what the grader later inspects.
+
+Faults are injected here, at the HTTP layer, the way AWS produces them (see ``FaultPlan``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+REGION = "us-east-1"
+FAKE_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+}
+MAX_BODY_BYTES = 16 * 1024 * 1024  # far above Kinesis's 5 MiB PutRecords limit
+
+
+@dataclass(frozen=True)
+class Fault:
+    """An error response to send instead of calling moto."""
+
+    status: int
+    code: str
+    message: str = "injected by the grader"
+
+
+# Decides, for one request, whether to fail it: (operation, request body) -> Fault or None.
+FaultPlan = Callable[[str, dict[str, Any]], "Fault | None"]
+# Rewrites a successful response: (operation, request body, response body) -> response body.
+ResponseRewriter = Callable[[str, dict[str, Any], dict[str, Any]], dict[str, Any]]
+
+
+class EmbeddedKinesis:
+    """A Kinesis endpoint on 127.0.0.1, backed by moto, started and stopped by the grader."""
+
+    def __init__(self) -> None:
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        # moto's backend is not written for concurrent requests: serialise them.
+        self.lock = threading.Lock()
+        self.fault_plan: FaultPlan | None = None
+        self.rewriter: ResponseRewriter | None = None
+        self.calls = 0
+
+    @property
+    def endpoint_url(self) -> str:
+        """The URL clients pass as ``endpoint_url``."""
+        assert self._server is not None, "EmbeddedKinesis is not started"
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> EmbeddedKinesis:
+        """Start serving on a free loopback port in a daemon thread."""
+        for name, value in FAKE_CREDENTIALS.items():
+            os.environ.setdefault(name, value)
+        from moto.kinesis.responses import KinesisResponse  # imported late: it is slow
+
+        handler = _make_handler(self, KinesisResponse)
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, name="embedded-kinesis", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and free the port."""
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def client_environment(self) -> dict[str, str]:
+        """Environment variables that point boto3 (and only boto3's Kinesis) here."""
+        return {
+            **FAKE_CREDENTIALS,
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+            "AWS_ENDPOINT_URL": self.endpoint_url,
+            "AWS_ENDPOINT_URL_KINESIS": self.endpoint_url,
+            # Never read the machine's real AWS configuration or credentials.
+            "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+            "AWS_EC2_METADATA_DISABLED": "true",
+        }
+
+    def client(self) -> Any:
+        """A boto3 Kinesis client of the trusted side, with botocore's retries off."""
+        import boto3
+        from botocore.config import Config
+
+        return boto3.client(
+            "kinesis",
+            endpoint_url=self.endpoint_url,
+            region_name=REGION,
+            aws_access_key_id=FAKE_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+            config=Config(retries={"max_attempts": 1, "mode": "standard"}),
+        )
+
+    def __enter__(self) -> EmbeddedKinesis:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _make_handler(kinesis: EmbeddedKinesis, response_class: Any) -> type[BaseHTTPRequestHandler]:
+    """Build the request handler class bound to one ``EmbeddedKinesis``."""
+    from botocore.awsrequest import AWSPreparedRequest
+    from botocore.compat import HTTPHeaders
+    from moto.core.request import normalize_request
+
+    aws_url = f"https://kinesis.{REGION}.amazonaws.com/"
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # without it each response waits ~40 ms for an ACK
+
+        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
+            """Stay quiet: requests are not news."""
+
+        def do_POST(self) -> None:  # noqa: N802 - stdlib name
+            """Serve one Kinesis JSON API call."""
+            length = int(self.headers.get("Content-Length") or 0)
+            if self.path != "/" or length > MAX_BODY_BYTES:
+                self._reply(404 if self.path != "/" else 413, {"message": "not served here"})
+                return
+            body = self.rfile.read(length)
+            operation = (self.headers.get("X-Amz-Target") or "").rpartition(".")[2]
+            try:
+                request_json = json.loads(body or b"{}")
+            except ValueError:
+                request_json = {}
+            with kinesis.lock:
+                kinesis.calls += 1
+                fault = kinesis.fault_plan(operation, request_json) if kinesis.fault_plan else None
+                if fault is not None:
+                    self._reply(fault.status, {"__type": fault.code, "message": fault.message})
+                    return
+                headers = HTTPHeaders()
+                for key, value in self.headers.items():
+                    headers[key] = value
+                request = normalize_request(
+                    AWSPreparedRequest(method="POST", url=aws_url, headers=headers, body=body, stream_output=False)
+                )
+                status, response_headers, out = response_class.dispatch(request, aws_url, headers)
+                if kinesis.rewriter is not None and status == 200:
+                    out = json.dumps(kinesis.rewriter(operation, request_json, json.loads(out or b"{}")))
+            self._send(status, response_headers.get("Content-Type", "application/x-amz-json-1.1"), out)
+
+        def do_GET(self) -> None:  # noqa: N802 - stdlib name
+            """Refuse everything but Kinesis calls (moto's control API included)."""
+            self._reply(404, {"message": "not served here"})
+
+        def _reply(self, status: int, payload: dict[str, Any]) -> None:
+            self._send(status, "application/x-amz-json-1.1", json.dumps(payload))
+
+        def _send(self, status: int, content_type: str, out: str | bytes) -> None:
+            data = out.encode() if isinstance(out, str) else out
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    return Handler

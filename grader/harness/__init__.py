@@ -1,0 +1,1 @@
+"""Trusted test harness: fixtures, scripts of learner calls, checks and feedback."""

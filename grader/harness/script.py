@@ -1,0 +1,211 @@
+"""Scripts of calls to the learner's code, built by tests and run in the sandbox.
+
+A test builds a ``Script`` (make a producer, call ``send_event``, read ``bytes_sent``),
+runs it with the ``learner`` fixture and gets back plain values. Every step carries the
+label the learner will read in a failure message, e.g.
+``producer.send_event({'userId': 'zoë'}, 'zoë')``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from grader.harness.feedback import Feedback, decode, show
+from grader.sandbox.runner import RunResult, Sandbox
+
+PRODUCER = "enhanced_producer"
+CONSUMER = "enhanced_consumer"
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A handle on one step's result."""
+
+    index: int
+    label: str
+    name: str = ""
+
+
+class Stand:
+    """A stand-in for a function argument the worker builds itself (JSON cannot carry lambdas)."""
+
+    def __init__(self, spec: dict[str, Any], text: str) -> None:
+        self.spec = spec
+        self.text = text
+
+    def __repr__(self) -> str:
+        return self.text
+
+
+def key_of(field: str) -> Stand:
+    """``lambda event: event[field]``, e.g. a partition_key_fn."""
+    return Stand({"$key_of": field}, f"lambda e: e[{field!r}]")
+
+
+def field_equals(field: str, value: Any) -> Stand:
+    """``lambda event: event.get(field) == value``, e.g. an event_filter."""
+    return Stand({"$field_equals": [field, value]}, f"lambda e: e.get({field!r}) == {value!r}")
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, Stand):
+        return value.spec
+    if isinstance(value, Ref):
+        return {"$var": f"v{value.index}"}
+    if isinstance(value, tuple):
+        return {"$tuple": [_encode(v) for v in value]}
+    if isinstance(value, list):
+        return [_encode(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _encode(v) for k, v in value.items()}
+    return value
+
+
+def _arg_text(value: Any) -> str:
+    if isinstance(value, Ref):
+        return value.name or value.label
+    if isinstance(value, list) and len(value) > 3 and all(isinstance(v, dict) for v in value):
+        return f"[... {len(value)} events ...]"
+    return show(value)
+
+
+def _call_text(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    parts = [_arg_text(a) for a in args] + [f"{k}={_arg_text(v)}" for k, v in kwargs.items()]
+    return f"{name}({', '.join(parts)})"
+
+
+class Script:
+    """Steps to run, in order, in one fresh worker child."""
+
+    def __init__(self) -> None:
+        self.steps: list[dict[str, Any]] = []
+        self.expectations: list[str] = []
+
+    def _add(self, step: dict[str, Any], label: str, expect: str, name: str = "") -> Ref:
+        index = len(self.steps)
+        self.steps.append({**step, "label": label, "save": f"v{index}"})
+        self.expectations.append(expect)
+        return Ref(index, label, name)
+
+    def new(self, class_path: str, *args: Any, name: str = "", expect: str = "", **kwargs: Any) -> Ref:
+        """Make an object of the learner's class, e.g. ``new('enhanced_producer.EventProducer', 's')``."""
+        class_name = class_path.partition(".")[2]
+        label = _call_text(class_name, args, kwargs)
+        step = {"op": "new", "cls": class_path, "args": _encode(list(args)), "kwargs": _encode(kwargs), "key": f"{class_name}.__init__"}
+        return self._add(step, label, expect or "it to create the object without an error", name or label)
+
+    def call(self, target: Ref, method: str, *args: Any, expect: str = "", **kwargs: Any) -> Ref:
+        """Call a method of an object made earlier in the script."""
+        owner = target.label.partition("(")[0]
+        label = _call_text(f"{target.name or owner}.{method}", args, kwargs)
+        step = {
+            "op": "call", "var": f"v{target.index}", "method": method,
+            "args": _encode(list(args)), "kwargs": _encode(kwargs), "key": f"{owner}.{method}",
+        }
+        return self._add(step, label, expect or "it to return normally")
+
+    def function(self, function_path: str, *args: Any, expect: str = "", **kwargs: Any) -> Ref:
+        """Call a module-level function of the learner's file."""
+        function_name = function_path.partition(".")[2]
+        label = _call_text(function_name, args, kwargs)
+        step = {"op": "call", "function": function_path, "args": _encode(list(args)), "kwargs": _encode(kwargs), "key": function_name}
+        return self._add(step, label, expect or "it to return normally")
+
+    def attrs(self, target: Ref, *names: str) -> Ref:
+        """Read attributes (counters) of an object."""
+        return self._add({"op": "attrs", "var": f"v{target.index}", "names": list(names)}, f"{target.name}.{'/'.join(names)}", "")
+
+    def clock(self) -> Ref:
+        """Read the worker's simulated clock (seconds)."""
+        return self._add({"op": "clock"}, "the clock", "")
+
+
+class Outcome:
+    """Decoded results of a script that ran to the end."""
+
+    def __init__(self, script: Script, result: RunResult) -> None:
+        self.script = script
+        self.result = result
+        self._values = [decode(o.get("value")) for o in result.outcomes]
+
+    def __getitem__(self, ref: Ref) -> Any:
+        return self._values[ref.index]
+
+
+def explain_failure(script: Script, result: RunResult) -> Feedback | None:
+    """Return the Feedback for a script that did not run to the end, else None."""
+    if result.status == "done":
+        for index, outcome in enumerate(result.outcomes):
+            if outcome.get("status") != "ok":
+                return _step_feedback(script, index, outcome)
+        if len(result.outcomes) < len(script.steps):
+            return Feedback("your code", "stopped before the grader's script finished", "every step to run")
+        return None
+    label = result.calling or (script.steps[0]["label"] if script.steps else "your code")
+    expect = _expectation(script, label)
+    if result.status == "budget":
+        return Feedback(label, f"never finished: {result.detail}", expect,
+                        "a consumer or producer that never stops keeps a real program busy forever; "
+                        "every loop needs a way out")
+    if result.status == "timeout":
+        return Feedback(label, f"did not finish: {result.detail} (real time)", expect,
+                        "an endless loop or a call that blocks forever stops your program in its tracks")
+    return Feedback(label, f"crashed: {result.detail}", expect,
+                    "the grader runs your code in a separate process; it ended before it could report")
+
+
+def _expectation(script: Script, label: str) -> str:
+    for step, expect in zip(script.steps, script.expectations):
+        if step["label"] == label and expect:
+            return expect
+    return "it to finish and return"
+
+
+def _step_feedback(script: Script, index: int, outcome: dict[str, Any]) -> Feedback:
+    label = script.steps[index]["label"]
+    expect = script.expectations[index] or "it to return normally"
+    status = outcome.get("status")
+    if status == "missing":
+        return Feedback(label, f"could not be called: {outcome.get('message')}", expect,
+                        "the grader calls the classes, methods and functions named in the exercise; keep their names and parameters")
+    if status == "skipped":
+        return Feedback(label, "was not run: it did not finish in an earlier check, so the grader did not wait for it again", expect)
+    where = ""
+    frames = outcome.get("frames") or []
+    if frames:
+        last = frames[-1]
+        where = f" ({last.get('file')}, line {last.get('line')}, in {last.get('function')})"
+    kind = outcome.get("type", "an error")
+    message = str(outcome.get("message", ""))[:300]
+    if kind == "NotImplementedError":
+        return Feedback(label, f"is still a stub: it raised NotImplementedError{where}", expect, "this part of the exercise is waiting for your code")
+    if outcome.get("exit"):
+        return Feedback(label, f"tried to end the program (SystemExit {message}){where}", expect,
+                        "a library method should report problems by returning or raising, never by exiting")
+    return Feedback(label, f"raised {kind}: {message}{where}", expect, "an exception escaping your code stops the program that called it")
+
+
+def run_script(sandbox: Sandbox, script: Script, **budgets: Any) -> Outcome:
+    """Run ``script``; raise Feedback if it did not run to the end."""
+    result = sandbox.run(script.steps, **budgets)
+    feedback = explain_failure(script, result)
+    LAST_OUTPUT.append(result.output)
+    if feedback is not None:
+        raise feedback
+    return Outcome(script, result)
+
+
+def run_scripts(sandbox: Sandbox, scripts: list[Script], **budgets: Any) -> list[Outcome]:
+    """Run several scripts at the same time; raise Feedback for the first that failed."""
+    results = sandbox.run_many([s.steps for s in scripts], **budgets)
+    for script, result in zip(scripts, results):
+        LAST_OUTPUT.append(result.output)
+        feedback = explain_failure(script, result)
+        if feedback is not None:
+            raise feedback
+    return [Outcome(s, r) for s, r in zip(scripts, results)]
+
+
+# What the learner's code printed during the current test; the plugin empties it per test.
+LAST_OUTPUT: list[str] = []

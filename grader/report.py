@@ -1,0 +1,118 @@
+"""Reports: results.json for machines and a per-task table with explanations for people."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from grader.collect import TestResult
+from grader.scoring import Scores
+
+MARK = {"passed": "✓", "partial": "◐", "failed": "✗", "pending": "…", "manual": "✎"}
+
+
+def build(scores: Scores, results: list[TestResult], written: list[dict[str, Any]], hidden_present: bool, problems: list[str]) -> dict[str, Any]:
+    """The report as a JSON-ready dict (the format of results.json)."""
+    tests = []
+    for r in results:
+        score, max_score = scores.test_scores.get(id(r), (0.0, 0.0))
+        tests.append({
+            "name": r.name, "task": r.task, "status": r.status, "score": score, "max_score": max_score,
+            "message": r.message, "output": r.output, "hidden": r.hidden, "scored": r.scored,
+            "duration": round(r.duration, 3),
+        })
+    full = scores.score >= scores.max_score and not problems
+    return {
+        "version": 1,
+        "status": "error" if problems else ("pass" if full else "fail"),
+        "score": scores.score,
+        "max_score": scores.max_score,
+        "hidden_tests": "included" if hidden_present else "absent",
+        "tasks": [
+            {
+                "id": t.task.id, "number": t.task.number, "title": t.task.title, "kind": t.task.kind,
+                "score": t.score, "max_score": t.max_score, "status": t.status,
+                "checks_passed": t.passed, "checks_run": t.total,
+                "hidden_checks_pending": t.task.hidden_checks if t.status == "pending" or not hidden_present else 0,
+                "hint": t.task.hint,
+            }
+            for t in scores.tasks
+        ],
+        "tests": tests,
+        "manual": written,
+        "problems": problems,
+    }
+
+
+def write_json(report: dict[str, Any], out_dir: Path) -> Path:
+    """Write ``results.json`` atomically (a reader never sees half a file)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / "results.json"
+    handle, temp = tempfile.mkstemp(dir=out_dir, prefix=".results-", suffix=".json")
+    with os.fdopen(handle, "w", encoding="utf-8") as stream:
+        json.dump(report, stream, indent=2, ensure_ascii=False)
+        stream.write("\n")
+    os.replace(temp, target)
+    return target
+
+
+def render(report: dict[str, Any], failures_per_task: int = 1) -> str:
+    """The console report: a task table, then each failure explained with its hint."""
+    lines = ["", f" {'#':>2}  {'task':<24} {'what':<44} {'points':>11}", " " + "─" * 86]
+    for task in report["tasks"]:
+        mark = MARK.get(task["status"], "?")
+        if task["status"] == "pending":
+            points = f"{task['hidden_checks_pending']} hidden"
+        elif task["status"] == "manual":
+            points = "by hand"
+        else:
+            points = f"{_num(task['score'])}/{_num(task['max_score'])}"
+        lines.append(f" {task['number']:>2}  {task['id']:<24} {task['title'][:44]:<44} {points:>9} {mark}")
+    lines.append(" " + "─" * 86)
+    lines.append(f" Score: {_num(report['score'])}/{_num(report['max_score'])}")
+    pending = [t for t in report["tasks"] if t["status"] == "pending"]
+    hidden_count = sum(t["hidden_checks_pending"] for t in report["tasks"])
+    if report["hidden_tests"] == "absent":
+        lines.append(
+            f" Hidden checks: {hidden_count} more checks run when your work is graded"
+            + (f"; {len(pending)} task(s) are scored only then" if pending else "")
+            + "."
+        )
+    manual = report["manual"]
+    if manual:
+        waiting = ", ".join(m["id"] for m in manual)
+        lines.append(f" Written answers for your instructor to grade: {waiting}.")
+    for problem in report["problems"]:
+        lines.append(f" ! {problem}")
+    lines.extend(_failures(report, failures_per_task))
+    return "\n".join(lines) + "\n"
+
+
+def _failures(report: dict[str, Any], per_task: int) -> list[str]:
+    hints = {t["id"]: t["hint"] for t in report["tasks"]}
+    lines: list[str] = []
+    shown: dict[str, int] = {}
+    order = {t["id"]: t["number"] for t in report["tasks"]}
+    for test in sorted(report["tests"], key=lambda t: order.get(t["task"], 0)):
+        if test["status"] == "passed":
+            continue
+        shown[test["task"]] = shown.get(test["task"], 0) + 1
+        if shown[test["task"]] > per_task:
+            continue
+        lines += ["", f" ✗ {test['task']}: {test['name']}"]
+        lines += [f"   {line}" for line in test["message"].splitlines()]
+        lines.append(f"   Hint: {hints.get(test['task'], '')}")
+        if test["output"]:
+            lines.append("   Your code printed:")
+            lines += [f"   | {line}" for line in test["output"].splitlines()[:15]]
+    for manual in report["manual"]:
+        if manual.get("problem"):
+            lines += ["", f" ✎ {manual['id']}: {manual['problem']}"]
+    return lines
+
+
+def _num(value: float) -> str:
+    return f"{value:g}" if value == int(value) else f"{value:.2f}"

@@ -1,0 +1,240 @@
+"""The trusted side of the sandbox: starts the worker, runs scripts in it, enforces limits.
+
+This is the boundary between grading code and learner code. Everything that comes back
+from the worker is data to check, never code to trust: results are read from files with a
+size cap, and a worker that hangs, crashes or exits is killed (with its whole process group)
+and reported as such.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ZYGOTE = Path(__file__).with_name("zygote.py")
+MAX_RESULT_BYTES = 4 * 1024 * 1024
+
+
+@dataclass
+class Limits:
+    """What one run of learner code may use."""
+
+    wall_seconds: float = 10.0
+    memory_bytes: int = 1024 * 1024 * 1024
+    cpu_seconds: int = 30
+    file_bytes: int = 8 * 1024 * 1024
+    processes: int = 256
+    output_chars: int = 20_000
+
+    def for_child(self) -> dict[str, int]:
+        """The limits the child applies to itself."""
+        return {
+            "memory_bytes": self.memory_bytes,
+            "cpu_seconds": self.cpu_seconds,
+            "file_bytes": self.file_bytes,
+            "processes": self.processes,
+            "output_chars": self.output_chars,
+        }
+
+
+@dataclass
+class RunResult:
+    """What happened to one script."""
+
+    status: str  # "done", "timeout", "budget", "crashed"
+    outcomes: list[dict[str, Any]] = field(default_factory=list)
+    calling: str | None = None  # label of the step running when it stopped
+    calling_key: str | None = None  # its method, e.g. "EventConsumer.consume"
+    detail: str = ""
+    output: str = ""
+    output_dropped: int = 0
+    wall_seconds: float = 0.0
+
+
+class Sandbox:
+    """A worker process for one copy of the learner's exercises."""
+
+    def __init__(self, exercises: Path, env: dict[str, str], limits: Limits | None = None) -> None:
+        self.exercises = exercises
+        self.env = env
+        self.limits = limits or Limits()
+        self.hung: set[str] = set()  # methods that timed out once: later calls fail at once
+        self.workdir = Path(tempfile.mkdtemp(prefix="grader-worker-"))
+        self._proc: subprocess.Popen[str] | None = None
+        self._counter = 0
+
+    def _start(self) -> subprocess.Popen[str]:
+        if self._proc is None or self._proc.poll() is not None:
+            env = {
+                "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+                "HOME": str(self.workdir),
+                "LANG": "C.UTF-8",
+                "PYTHONDONTWRITEBYTECODE": "1",
+                "PYTHONHASHSEED": "0",
+                **self.env,
+            }
+            self._proc = subprocess.Popen(
+                [sys.executable, "-I", str(ZYGOTE), str(self.exercises)],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                cwd=self.workdir,
+                env=env,
+                text=True,
+                start_new_session=True,
+            )
+        return self._proc
+
+    def run(self, steps: list[dict[str, Any]], **budgets: Any) -> RunResult:
+        """Run one script and return what happened."""
+        return self.run_many([steps], **budgets)[0]
+
+    def run_many(self, scripts: list[list[dict[str, Any]]], wall_seconds: float | None = None, **budgets: Any) -> list[RunResult]:
+        """Run several scripts at the same time, each in its own child process."""
+        proc = self._start()
+        runs = []
+        for steps in scripts:
+            self._counter += 1
+            runs.append(
+                {
+                    "steps": steps,
+                    "result_path": str(self.workdir / f"run-{self._counter}.jsonl"),
+                    "output_path": str(self.workdir / f"run-{self._counter}.out"),
+                    "hung": sorted(self.hung),
+                    **budgets,
+                }
+            )
+        started = time.monotonic()
+        deadline = started + (wall_seconds or self.limits.wall_seconds)
+        timed_out = False
+        exits: dict[int, int] = {}
+        try:
+            assert proc.stdin is not None and proc.stdout is not None
+            proc.stdin.write(json.dumps({"runs": runs, "limits": self.limits.for_child()}) + "\n")
+            proc.stdin.flush()
+            pids = json.loads(self._readline(proc, time.monotonic() + 30))["pids"]
+            line = self._readline(proc, deadline)
+            if line is None:
+                timed_out = True
+                for pid in pids:
+                    _kill_group(pid)
+                line = self._readline(proc, time.monotonic() + 10)
+            if line is None:
+                raise RuntimeError("the worker did not answer after its children were killed")
+            exits = {e["pid"]: e["code"] for e in json.loads(line)["exits"]}
+            for pid in pids:
+                _kill_group(pid)  # anything the learner left running in its group
+        except (OSError, ValueError, KeyError, RuntimeError, TypeError):
+            self.close()  # the worker itself is broken: start a new one next time
+            pids = []
+        elapsed = time.monotonic() - started
+        results = []
+        for index, run in enumerate(runs):
+            code = exits.get(pids[index]) if index < len(pids) else None
+            result = _read_result(run, code, timed_out, wall_seconds or self.limits.wall_seconds)
+            result.wall_seconds = elapsed
+            if result.status == "timeout" and result.calling_key:
+                self.hung.add(result.calling_key)
+            results.append(result)
+        return results
+
+    def _readline(self, proc: subprocess.Popen[str], deadline: float) -> str | None:
+        assert proc.stdout is not None
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            ready, _, _ = select.select([proc.stdout], [], [], remaining)
+            if ready:
+                line = proc.stdout.readline()
+                if not line:
+                    raise RuntimeError("the worker exited")
+                return line
+
+    def close(self) -> None:
+        """Stop the worker and everything it started."""
+        if self._proc is not None:
+            _kill_group(self._proc.pid)
+            try:
+                self._proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+            self._proc = None
+
+    def cleanup(self) -> None:
+        """Stop the worker and delete its files."""
+        self.close()
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _read_result(run: dict[str, Any], code: int | None, timed_out: bool, wall: float) -> RunResult:
+    """Turn a child's result file and exit code into a ``RunResult``."""
+    outcomes: list[dict[str, Any]] = []
+    calling = calling_key = None
+    final: dict[str, Any] | None = None
+    try:
+        with open(run["result_path"], "rb") as handle:
+            raw = handle.read(MAX_RESULT_BYTES)
+    except OSError:
+        raw = b""
+    for line in raw.splitlines():
+        try:
+            message = json.loads(line)
+        except ValueError:
+            continue
+        if not isinstance(message, dict):
+            continue
+        if "calling" in message:
+            calling = str(message["calling"])
+            calling_key = str(message.get("key") or "")
+        if "done" in message or "budget" in message or "crash" in message:
+            final = message
+    output = _read_output(run["output_path"])
+    result = _classify(final, code, timed_out, wall, output)
+    result.calling, result.calling_key = calling, calling_key
+    return result
+
+
+def _classify(final: dict[str, Any] | None, code: int | None, timed_out: bool, wall: float, output: str) -> RunResult:
+    """Decide how a run ended from its last message and its exit code."""
+    if final is not None and "done" in final and isinstance(final["done"], list):
+        outcomes = [o for o in final["done"] if isinstance(o, dict)]
+        return RunResult("done", outcomes, None, None, "", output, int(final.get("output_dropped") or 0))
+    if final is not None and "budget" in final:
+        return RunResult("budget", [], None, None, str(final["budget"])[:300], output)
+    if timed_out:
+        return RunResult("timeout", [], None, None, f"it did not return within {wall:g} seconds", output)
+    if final is not None and "crash" in final:
+        return RunResult("crashed", [], None, None, str(final["crash"]), output)
+    if code is None:
+        return RunResult("crashed", [], None, None, "the worker process was lost", output)
+    if code < 0:
+        name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
+        why = {"SIGKILL": " (often: it used too much memory)", "SIGXCPU": " (it used too much CPU time)"}.get(name, "")
+        return RunResult("crashed", [], None, None, f"the process was killed by {name}{why}", output)
+    return RunResult("crashed", [], None, None, f"the process exited with code {code} before finishing (os._exit or a crash)", output)
+
+
+def _read_output(path: str, limit: int = 64 * 1024) -> str:
+    try:
+        with open(path, "rb") as handle:
+            return handle.read(limit).decode("utf-8", "replace")
+    except OSError:
+        return ""

@@ -1,0 +1,175 @@
+"""Runs a script of steps against the learner's code, inside the worker process.
+
+A script is plain JSON made by the trusted side (``grader.harness.script``): import a
+module, make an object, call a method, read attributes, read the clock. Each step's outcome
+is described as typed JSON (``describe``), so the trusted side can tell a real ``int`` from
+an object that only claims to equal everything. Nothing here decides a score.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+# Bound early: learner code may later replace builtins such as type or repr.
+_type, _repr, _isinstance, _len, _str = type, repr, isinstance, len, str
+MAX_ITEMS = 2000
+MAX_TEXT = 4000
+
+
+def describe(value: Any, depth: int = 0) -> dict[str, Any]:
+    """Describe ``value`` as JSON with its exact type (subclasses count as 'other')."""
+    kind = _type(value)
+    if value is None:
+        return {"t": "none"}
+    if kind is bool:
+        return {"t": "bool", "v": value}
+    if kind is int:
+        return {"t": "int", "v": value} if -(2**63) <= value < 2**63 else {"t": "int", "v": _str(value)[:60], "big": True}
+    if kind is float:
+        return {"t": "float", "v": value if math.isfinite(value) else _repr(value)}
+    if kind is str:
+        return {"t": "str", "v": value[:MAX_TEXT], "cut": _len(value) > MAX_TEXT}
+    if kind is bytes:
+        return {"t": "bytes", "v": value[:MAX_TEXT].decode("utf-8", "replace"), "len": _len(value)}
+    if depth < 6 and kind in (list, tuple):
+        return {"t": kind.__name__, "items": [describe(item, depth + 1) for item in value[:MAX_ITEMS]], "len": _len(value)}
+    if depth < 6 and kind is dict:
+        items = list(value.items())[:MAX_ITEMS]
+        return {"t": "dict", "items": [[describe(k, depth + 1), describe(v, depth + 1)] for k, v in items]}
+    return {"t": "other", "type": _safe(lambda: kind.__qualname__), "repr": _safe(lambda: _repr(value))[:200]}
+
+
+def _safe(get: Callable[[], str]) -> str:
+    try:
+        return _str(get())
+    except BaseException as error:  # a hostile __repr__ may raise anything
+        return f"<unprintable: {_type(error).__name__}>"
+
+
+class StepError(Exception):
+    """A step could not run because the learner's code is missing something."""
+
+
+class Executor:
+    """Holds the objects made by a script and runs its steps one by one."""
+
+    def __init__(self, exercises: Path, progress: Callable[[dict[str, Any]], None], hung: set[str]) -> None:
+        self.exercises = exercises
+        self.progress = progress
+        self.hung = hung
+        self.vars: dict[str, Any] = {}
+        self.modules: dict[str, Any] = {}
+
+    def run(self, steps: list[dict[str, Any]], clock_read: Callable[[], float]) -> list[dict[str, Any]]:
+        """Run ``steps`` in order; stop at the first that fails. Returns one outcome per step run."""
+        outcomes: list[dict[str, Any]] = []
+        for index, step in enumerate(steps):
+            self.progress({"step": index, "calling": step.get("label", step["op"]), "key": step.get("key", "")})
+            outcome = self._run_one(step, clock_read)
+            outcomes.append(outcome)
+            if outcome["status"] != "ok":
+                break
+        return outcomes
+
+    def _run_one(self, step: dict[str, Any], clock_read: Callable[[], float]) -> dict[str, Any]:
+        op = step["op"]
+        try:
+            if op == "clock":
+                return {"status": "ok", "value": {"t": "float", "v": clock_read()}}
+            if op == "import":
+                self._import(step["module"])
+                return {"status": "ok", "value": {"t": "none"}}
+            if op == "attrs":
+                target = self.vars[step["var"]]
+                values = {name: self._attr(target, name) for name in step["names"]}
+                return {"status": "ok", "value": {"t": "attrs", "items": values}}
+            if op in ("new", "call"):
+                if step.get("key") in self.hung:
+                    return {"status": "skipped", "reason": step["key"]}
+                func = self._resolve(step)
+                args = [self._materialize(a) for a in step.get("args", [])]
+                kwargs = {k: self._materialize(v) for k, v in step.get("kwargs", {}).items()}
+                result = func(*args, **kwargs)
+                if step.get("save"):
+                    self.vars[step["save"]] = result
+                return {"status": "ok", "value": describe(result)}
+            raise ValueError(f"unknown step {op!r}")
+        except StepError as error:
+            return {"status": "missing", "message": _str(error)}
+        except SystemExit as error:
+            return {"status": "raised", **self._exception(error), "exit": True}
+        except BaseException as error:  # learner code may raise anything, even KeyboardInterrupt
+            return {"status": "raised", **self._exception(error)}
+
+    def _import(self, name: str) -> Any:
+        if name not in self.modules:
+            if not (self.exercises / f"{name}.py").is_file():
+                raise StepError(f"the file exercises/{name}.py was not found")
+            self.modules[name] = importlib.import_module(name)
+        return self.modules[name]
+
+    def _resolve(self, step: dict[str, Any]) -> Callable[..., Any]:
+        if step["op"] == "new" or "function" in step:
+            module_name, _, attr = (step.get("cls") or step["function"]).partition(".")
+            module = self._import(module_name)
+            if not hasattr(module, attr):
+                raise StepError(f"{module_name}.py has no {'class' if step['op'] == 'new' else 'function'} named {attr}")
+            found = getattr(module, attr)
+        else:
+            target = self.vars[step["var"]]
+            method = step["method"]
+            if not hasattr(target, method):
+                raise StepError(f"{_type(target).__name__} has no method named {method}")
+            found = getattr(target, method)
+        if not callable(found):
+            raise StepError(f"{step.get('label', 'it')} is not something that can be called")
+        return found
+
+    def _attr(self, target: Any, name: str) -> dict[str, Any]:
+        try:
+            return describe(getattr(target, name))
+        except BaseException as error:
+            return {"t": "missing", "error": f"{_type(error).__name__}: {_safe(lambda: _str(error))[:200]}"}
+
+    def _materialize(self, value: Any) -> Any:
+        """Turn the JSON stand-ins for functions and objects into real ones."""
+        if _isinstance(value, list):
+            return [self._materialize(v) for v in value]
+        if not _isinstance(value, dict):
+            return value
+        if "$var" in value:
+            return self.vars[value["$var"]]
+        if "$key_of" in value:
+            field = value["$key_of"]
+            return lambda event: event[field]
+        if "$field_equals" in value:
+            field, wanted = value["$field_equals"]
+            return lambda event: _isinstance(event, dict) and event.get(field) == wanted
+        if "$tuple" in value:
+            return tuple(self._materialize(v) for v in value["$tuple"])
+        return {k: self._materialize(v) for k, v in value.items()}
+
+    def _exception(self, error: BaseException) -> dict[str, Any]:
+        """Describe an exception and where in the learner's files it came from."""
+        frames = []
+        root = _str(self.exercises)
+        for frame in traceback.extract_tb(error.__traceback__):
+            if frame.filename.startswith(root):
+                frames.append({"file": Path(frame.filename).name, "line": frame.lineno, "function": frame.name, "code": (frame.line or "")[:200]})
+        return {
+            "type": _safe(lambda: _type(error).__name__),
+            "message": _safe(lambda: _str(error))[:MAX_TEXT],
+            "frames": frames[-5:],
+        }
+
+
+def prepare_import_path(exercises: Path) -> None:
+    """Let ``import enhanced_producer`` find the learner's file and nothing stale."""
+    sys.path.insert(0, _str(exercises))
+    sys.dont_write_bytecode = True

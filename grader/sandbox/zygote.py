@@ -1,0 +1,170 @@
+"""The worker process: imports boto3 once, then forks one child per run of learner code.
+
+Started by ``grader.sandbox.runner`` with pipes on stdin/stdout. Learner code never runs in
+this process, only in the forked children, so each run starts from a clean, already warm
+interpreter in a few milliseconds instead of the ~0.4 s a fresh Python with boto3 costs.
+
+Each child: puts itself in its own process group, applies resource limits, sends its file
+descriptors 1 and 2 to an output file, keeps Python-level output bounded, installs the
+simulated clock, runs its steps and writes JSON lines to its result file. It always leaves
+with ``os._exit`` so no learner thread or exit handler can keep it alive.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+if __package__ in (None, ""):  # started as a script with -I: find the grader package
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+import boto3  # noqa: E402,F401 - imported once here so every child has it warm
+import botocore.httpsession  # noqa: E402,F401
+
+from grader.sandbox import steps as steps_module  # noqa: E402
+from grader.sandbox import virtual_time  # noqa: E402
+
+# Kept before any learner code can replace them.
+_os_exit, _os_write, _json_dumps = os._exit, os.write, json.dumps
+
+
+class BoundedOutput:
+    """A text stream that writes the first ``limit`` characters to a descriptor, then counts."""
+
+    def __init__(self, fd: int, limit: int) -> None:
+        self.fd = fd
+        self.room = limit
+        self.dropped = 0
+        self.encoding = "utf-8"
+        self.errors = "replace"
+
+    def write(self, text: str) -> int:
+        text = str(text)
+        kept, extra = text[: self.room], len(text) - max(self.room, 0)
+        if kept:
+            try:
+                _os_write(self.fd, kept.encode("utf-8", "replace"))
+            except OSError:
+                pass
+            self.room -= len(kept)
+        if extra > 0:
+            self.dropped += extra
+        return len(text)
+
+    def flush(self) -> None:
+        """Nothing is buffered."""
+
+    def isatty(self) -> bool:
+        return False
+
+    def fileno(self) -> int:
+        return self.fd
+
+    def writable(self) -> bool:
+        return True
+
+
+def _apply_limits(limits: dict[str, int]) -> None:
+    """Cap memory, CPU time, file size, processes; ignore what cannot be set here."""
+    wanted = {
+        resource.RLIMIT_AS: limits.get("memory_bytes"),
+        resource.RLIMIT_CPU: limits.get("cpu_seconds"),
+        resource.RLIMIT_FSIZE: limits.get("file_bytes"),
+        resource.RLIMIT_NPROC: limits.get("processes"),
+        resource.RLIMIT_CORE: 0,
+    }
+    for which, value in wanted.items():
+        if value is None:
+            continue
+        try:
+            resource.setrlimit(which, (value, value))
+        except (ValueError, OSError):
+            pass
+
+
+def _child(run: dict[str, Any], limits: dict[str, int], exercises: Path) -> None:
+    """Body of one forked child; never returns."""
+    os.setpgid(0, 0)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    out_fd = os.open(run["output_path"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.dup2(out_fd, 1)
+    os.dup2(out_fd, 2)
+    result_fd = os.open(run["result_path"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # over-long writes fail instead of killing
+
+    def emit(message: dict[str, Any]) -> None:
+        try:
+            _os_write(result_fd, (_json_dumps(message) + "\n").encode())
+        except (OSError, TypeError, ValueError):
+            pass
+
+    output = BoundedOutput(1, limits.get("output_chars", 20_000))
+    sys.stdout = sys.stderr = output
+
+    def over_budget(reason: str) -> None:
+        emit({"budget": reason, "output_dropped": output.dropped})
+        _os_exit(0)
+
+    clock = virtual_time.VirtualClock(epoch=time.time(), on_budget=over_budget)
+    clock.seconds_budget = run.get("seconds_budget", 300.0)
+    clock.http_budget = run.get("http_budget", 3000)
+    virtual_time.install(clock)
+    virtual_time.count_http_calls(clock)
+    _apply_limits(limits)
+    steps_module.prepare_import_path(exercises)
+    executor = steps_module.Executor(exercises, emit, set(run.get("hung", [])))
+    try:
+        outcomes = executor.run(run["steps"], clock.read)
+        emit({"done": outcomes, "output_dropped": output.dropped})
+    except BaseException as error:  # keep the report even if describing a value blew up
+        emit({"crash": f"{type(error).__name__}: {error}"[:500]})
+    _os_exit(0)
+
+
+def _reply(message: dict[str, Any]) -> None:
+    sys.__stdout__.write(json.dumps(message) + "\n")
+    sys.__stdout__.flush()
+
+
+def _warm_up() -> None:
+    """Load Kinesis's service model once, so clients made in children cost ~1 ms, not ~150."""
+    boto3.client("kinesis", region_name=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
+
+
+def main() -> None:
+    """Serve run requests from stdin until it closes."""
+    exercises = Path(sys.argv[1]).resolve()
+    _warm_up()
+    for line in sys.stdin:
+        request = json.loads(line)
+        pids = []
+        for run in request["runs"]:
+            pid = os.fork()
+            if pid == 0:
+                try:
+                    _child(run, request["limits"], exercises)
+                finally:
+                    _os_exit(70)
+            pids.append(pid)
+        _reply({"pids": pids})
+        exits = []
+        for pid in pids:
+            _, status = os.waitpid(pid, 0)
+            exits.append(
+                {
+                    "pid": pid,
+                    "code": os.waitstatus_to_exitcode(status),
+                }
+            )
+        _reply({"exits": exits})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,208 @@
+"""Event producer: writes user-activity events to an Amazon Kinesis stream.
+
+Run it with ``make run`` (against the embedded Kinesis) or ``python enhanced_producer.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Any
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+# Error codes after which sending the same record again can succeed.
+RETRYABLE_ERROR_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "LimitExceededException",
+        "InternalFailure",
+        "InternalServerError",
+        "ServiceUnavailable",
+        "KMSThrottlingException",
+    }
+)
+
+
+def make_kinesis_client() -> Any:
+    """Return a Kinesis client; the endpoint and credentials come from the environment."""
+    return boto3.client("kinesis", region_name=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
+
+
+def _error_code(error: Exception) -> str:
+    """Return the AWS error code of ``error``, or its class name for non-AWS errors."""
+    if isinstance(error, ClientError):
+        return str(error.response.get("Error", {}).get("Code", "ClientError"))
+    return type(error).__name__
+
+
+class EventProducer:
+    """Sends JSON events to one Kinesis stream and counts what it sent."""
+
+    def __init__(self, stream_name: str, *, client: Any = None) -> None:
+        """Prepare a producer for ``stream_name``.
+
+        Args:
+            stream_name: the Kinesis stream to write to.
+            client: a boto3 Kinesis client to use; by default one is made from the environment.
+        """
+        self.stream_name = stream_name
+        self.kinesis = client if client is not None else make_kinesis_client()
+        # Counters: they change only when Kinesis has accepted a record.
+        self.events_sent = 0
+        self.bytes_sent = 0
+
+    def ensure_stream_exists(self, shard_count: int = 2) -> bool:
+        """Create the stream if it does not exist, then wait until it is ACTIVE.
+
+        Calling it again on an existing stream is harmless: nothing is changed and no error
+        is raised, whatever ``shard_count`` says. A stream is usable only when its status is
+        ACTIVE; a new stream starts as CREATING, so this method waits in both cases.
+
+        Args:
+            shard_count: number of shards for a new stream.
+
+        Returns:
+            True if this call created the stream, False if it already existed.
+        """
+        ### BEGIN SOLUTION [producer.stream_setup]
+        created = True
+        try:
+            self.kinesis.create_stream(StreamName=self.stream_name, ShardCount=shard_count)
+            print(f"Creating stream '{self.stream_name}' with {shard_count} shard(s)...")
+        except ClientError as error:
+            if _error_code(error) != "ResourceInUseException":
+                raise
+            created = False
+        waiter = self.kinesis.get_waiter("stream_exists")
+        waiter.wait(StreamName=self.stream_name, WaiterConfig={"Delay": 1, "MaxAttempts": 120})
+        print(f"✓ Stream '{self.stream_name}' is ACTIVE\n")
+        return created
+        ### END SOLUTION
+
+    def send_event(self, event_data: dict[str, Any], partition_key: str) -> dict[str, Any]:
+        """Send one event as a JSON record with ``put_record``.
+
+        The record's data is the event as JSON, encoded as UTF-8. On success
+        ``events_sent`` grows by 1 and ``bytes_sent`` by the number of UTF-8 bytes of that
+        data (not the number of characters). On failure the counters do not change and
+        nothing is raised.
+
+        Args:
+            event_data: the event, a JSON-serialisable dict.
+            partition_key: decides the shard; events with the same key keep their order.
+
+        Returns:
+            ``{'success': True, 'shard_id': ..., 'sequence_number': ...}`` taken from the
+            response, or ``{'success': False, 'error': <message>}`` when the call failed.
+        """
+        ### BEGIN SOLUTION [producer.send_event]
+        try:
+            payload = json.dumps(event_data).encode("utf-8")
+            response = self.kinesis.put_record(
+                StreamName=self.stream_name, Data=payload, PartitionKey=partition_key
+            )
+        except (ClientError, BotoCoreError, TypeError, ValueError) as error:
+            return {"success": False, "error": str(error), "error_code": _error_code(error)}
+        self.events_sent += 1
+        self.bytes_sent += len(payload)
+        return {
+            "success": True,
+            "shard_id": response["ShardId"],
+            "sequence_number": response["SequenceNumber"],
+        }
+        ### END SOLUTION
+
+    def send_batch(
+        self,
+        events: list[dict[str, Any]],
+        partition_key_fn: Callable[[dict[str, Any]], str],
+        *,
+        max_attempts: int = 8,
+    ) -> list[dict[str, Any]]:
+        """Send events one by one, in order, each with the key ``partition_key_fn(event)``.
+
+        A failed send is retried (up to ``max_attempts`` tries in all, waiting a little
+        longer each time) before the next event is sent, so no event is silently dropped
+        and events with the same key stay in order.
+
+        Args:
+            events: the events to send, in order.
+            partition_key_fn: gives the partition key of an event, e.g. its user id.
+            max_attempts: tries per event before giving up on it.
+
+        Returns:
+            One result per event, as ``send_event`` returns it (the last try's result).
+        """
+        ### BEGIN SOLUTION [producer.ordering]
+        print(f"Sending {len(events)} events...")
+        results = []
+        for number, event in enumerate(events, 1):
+            key = partition_key_fn(event)
+            for attempt in range(max_attempts):
+                result = self.send_event(event, key)
+                if result["success"] or result.get("error_code") not in RETRYABLE_ERROR_CODES:
+                    break
+                time.sleep(min(0.05 * 2**attempt, 2.0))  # back off before retrying
+            results.append(result)
+            if result["success"]:
+                print(f"  {number}/{len(events)} ✓ {event.get('type', 'event')} -> {result['shard_id']}")
+            else:
+                print(f"  {number}/{len(events)} ✗ Error: {result['error']}")
+        print(f"\nStats: {self.events_sent} events, {self.bytes_sent} bytes sent\n")
+        return results
+        ### END SOLUTION
+
+    def get_stats(self) -> dict[str, Any]:
+        """Describe the stream.
+
+        Returns:
+            ``{'status': StreamStatus, 'shards': number of shards, 'retention_hours':
+            RetentionPeriodHours}``, all read from ``describe_stream``.
+        """
+        ### BEGIN SOLUTION [producer.stats]
+        description = self.kinesis.describe_stream(StreamName=self.stream_name)["StreamDescription"]
+        return {
+            "status": description["StreamStatus"],
+            "shards": len(description["Shards"]),
+            "retention_hours": description["RetentionPeriodHours"],
+        }
+        ### END SOLUTION
+
+
+def generate_sample_events(count: int = 10, seed: int | None = None) -> list[dict[str, Any]]:
+    """Make ``count`` user-activity events for random users and actions."""
+    rng = random.Random(seed)
+    users = ["alice", "bob", "charlie", "diana"]
+    actions = ["login", "view_page", "search", "click_button", "add_to_cart", "logout"]
+    return [
+        {
+            "userId": rng.choice(users),
+            "type": rng.choice(actions),
+            "timestamp": datetime.now(timezone.utc).isoformat(),
+            "sessionId": f"session-{rng.randint(1000, 9999)}",
+        }
+        for _ in range(count)
+    ]
+
+
+def main(stream_name: str = "user-activity") -> None:
+    """Create the stream, send sample events keyed by user, and print the stream's stats."""
+    producer = EventProducer(stream_name)
+    producer.ensure_stream_exists(shard_count=2)
+    producer.send_batch(generate_sample_events(), partition_key_fn=lambda event: event["userId"])
+    stats = producer.get_stats()
+    print(f"Stream: {stream_name}")
+    print(f"  Status: {stats['status']}")
+    print(f"  Shards: {stats['shards']}")
+    print(f"  Retention: {stats['retention_hours']} hours")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,57 @@
+"""Public checks of the consumer: quick feedback with fixed, readable examples."""
+
+import pytest
+
+from grader.harness import checks
+
+USERS = ["alice", "bob", "charlie", "diana", "zoë"]
+EVENTS = [
+    {"userId": USERS[n % 5], "type": ["login", "add_to_cart", "search"][n % 3], "n": n}
+    for n in range(12)
+]
+KEYED = [(e["userId"], e) for e in EVENTS]
+
+
+@pytest.mark.task("consumer.read_shard")
+def test_consume_reads_a_shard_in_order(learner, streams):
+    checks.check_read_shard(learner, streams, 1, KEYED[:6])
+
+
+@pytest.mark.task("consumer.read_shard")
+def test_consume_counts_bytes_not_characters(learner, streams):
+    checks.check_read_shard(learner, streams, 1, [("zoë", {"userId": "zoë", "type": "login", "note": "déjà vu"})])
+
+
+@pytest.mark.task("consumer.all_shards")
+def test_consume_stream_reads_every_shard(learner, streams):
+    checks.check_all_shards(learner, streams, 3, KEYED)
+
+
+@pytest.mark.task("consumer.stopping")
+def test_consume_stops_at_exactly_max_events(learner, streams):
+    checks.check_max_events(learner, streams, available=12, max_events=5)
+
+
+@pytest.mark.task("consumer.stopping")
+def test_consume_returns_when_the_shard_runs_dry(learner, streams):
+    checks.check_max_events(learner, streams, available=10, max_events=20)
+
+
+@pytest.mark.task("consumer.stopping")
+def test_consume_respects_max_seconds(learner, streams):
+    checks.check_max_seconds(learner, streams, seconds=3)
+
+
+@pytest.mark.task("consumer.throughput")
+def test_throughput_under_one_second(learner, streams):
+    checks.check_throughput(learner, streams, count=10)
+
+
+@pytest.mark.task("consumer.filtering")
+def test_filter_keeps_only_add_to_cart(learner, streams):
+    checks.check_filtering(learner, streams, EVENTS, "add_to_cart")
+
+
+@pytest.mark.task("consumer.independence")
+def test_two_consumers_each_see_every_event(learner, streams):
+    checks.check_independent_consumers(learner, streams, 2, KEYED[:5])

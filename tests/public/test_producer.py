@@ -1,0 +1,61 @@
+"""Public checks of the producer: quick feedback with fixed, readable examples."""
+
+import pytest
+
+from grader.harness import checks
+
+pytestmark = pytest.mark.usefixtures("learner")
+
+ZOE = {"userId": "zoë", "type": "add_to_cart", "item": "café crème"}
+SAMPLE = [
+    {"userId": user, "type": action, "n": n}
+    for n, (user, action) in enumerate(
+        [("alice", "login"), ("bob", "search"), ("alice", "view_page"), ("charlie", "login"),
+         ("bob", "add_to_cart"), ("diana", "login"), ("alice", "logout"), ("charlie", "search")]
+    )
+]
+
+
+@pytest.mark.task("producer.stream_setup")
+def test_ensure_stream_exists_creates_an_active_stream(learner, streams):
+    checks.check_stream_setup(learner, streams, shard_count=3, calls=1)
+
+
+@pytest.mark.task("producer.stream_setup")
+def test_ensure_stream_exists_twice_is_harmless(learner, streams):
+    checks.check_stream_setup(learner, streams, shard_count=2, calls=2)
+
+
+@pytest.mark.task("producer.send_event")
+def test_send_event_reports_shard_and_sequence_number(learner, streams):
+    checks.check_send_event(learner, streams, 2, [("alice", SAMPLE[0]), ("zoë", ZOE)])
+
+
+@pytest.mark.task("producer.send_event")
+def test_send_event_to_a_missing_stream_returns_the_error(learner, streams):
+    checks.check_send_to_missing_stream(learner, streams, [ZOE])
+
+
+@pytest.mark.task("producer.ordering")
+def test_send_batch_keys_events_by_user_and_keeps_their_order(learner, streams):
+    checks.check_send_batch(learner, streams, 2, SAMPLE)
+
+
+@pytest.mark.task("producer.counters")
+def test_counters_count_utf8_bytes(learner, streams):
+    checks.check_counters(learner, streams, 1, [("zoë", ZOE)])
+
+
+@pytest.mark.task("producer.counters")
+def test_failed_sends_are_not_counted(learner, streams):
+    checks.check_counters(learner, streams, 2, [("alice", SAMPLE[0]), ("bob", SAMPLE[1])], failing=2)
+
+
+@pytest.mark.task("producer.stats")
+def test_get_stats_matches_describe_stream(learner, streams):
+    checks.check_stats(learner, streams, shard_count=2, retention_hours=24)
+
+
+@pytest.mark.task("producer.concurrency")
+def test_two_producers_at_once(learner, streams):
+    checks.check_concurrent_producers(learner, streams, 2, [SAMPLE[:4], [dict(e, userId="p2-" + e["userId"]) for e in SAMPLE[4:]]])
