@@ -32,6 +32,12 @@ grade: $(STAMP) ## grade a submission: make grade SUBMISSION=<dir> OUT=<dir>
 demo: $(STAMP) ## run the reference producer, then consumer, on the embedded Kinesis
 	@$(PY) -m grader.embedded_run --code solutions
 
+# Real AWS only when AWS_REGION is typed on the make command line, never from the shell's environment.
+RUN_TARGET = $(if $(ENDPOINT),--endpoint "$(ENDPOINT)") $(if $(and $(filter command line,$(origin AWS_REGION)),$(AWS_REGION)),--aws --region "$(AWS_REGION)")
+.PHONY: run
+run: $(STAMP) ## run your producer, then consumer, on the embedded Kinesis (ENDPOINT=<url> other emulator, AWS_REGION=<r> real AWS)
+	@$(PY) -m grader.embedded_run --code exercises $(RUN_TARGET)
+
 stubs: $(STAMP) ## regenerate exercises/ from solutions/
 	@$(PY) -m grader.stubs generate
 
