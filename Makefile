@@ -50,3 +50,8 @@ lint: $(STAMP) ## check the code style with ruff
 clean: ## remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache .ruff_cache
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
+
+.PHONY: release
+release: $(STAMP) ## (instructor) write the learner repository (Classroom template): make release OUT=<dir>
+	@test -n "$(OUT)" || { echo "usage: make release OUT=<dir>"; exit 2; }
+	@$(PY) -m grader.release student "$(OUT)"

@@ -1,0 +1,1 @@
+"""Adapters that report grading results in the formats of teaching platforms."""

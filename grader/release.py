@@ -1,0 +1,239 @@
+"""Releases: the learner's repository (``student``) and the published answers (``solutions``).
+
+``python -m grader.release student OUT`` writes the repository learners clone (a GitHub
+Classroom template): stubs, public tests, the grader without its hidden tests, and the
+workflow that grades each push. Before anything is moved into OUT, the release is scanned
+for leaks (solution markers, lines of the reference bodies, hidden tests, the answer key);
+one leak and the release is refused.
+
+``python -m grader.release solutions OUT`` writes what is published after the deadline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from grader import manifest, stubs
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKFLOW_TEMPLATE = ROOT / "grader" / "platform" / "classroom.yml"
+TOP_LEVEL_FILES = ("Makefile", "requirements.lock", "pyproject.toml", ".gitignore")
+# Instructor tools: they need solutions/ or grade many submissions, and some of them spell
+# out the solution markers, so learners get none of them.
+INSTRUCTOR_ONLY = {
+    "grader/stubs.py",
+    "grader/release.py",
+    "grader/release_solutions.py",
+    "grader/batch.py",
+    "grader/bench_batch.py",
+    "grader/gradebook.py",
+    "grader/platform/gradescope.py",
+    "grader/platform/nbgrader_export.py",
+    "grader/platform/nbgrader_cells.py",
+}
+# A Makefile rule whose recipe mentions one of these cannot work in the learner's copy.
+INSTRUCTOR_MAKE_WORDS = ("solutions", "tests/selftest", "nbgrader", "grader.release", "grader.batch", "grader.bench_batch",
+                         "grader.stubs", "grader.platform.gradescope")
+MARKER_WORDS = ("### BEGIN SOLUTION", "### END SOLUTION", "### BEGIN HIDDEN TESTS")
+WINDOW = 3  # consecutive solution lines that, found together, are a leak
+WINDOW_CHARACTERS = 60  # ...unless they are as short as ")", "return x", "break"
+
+
+class ReleaseError(RuntimeError):
+    """The release cannot be built, or would leak something."""
+
+
+def _is_skipped(path: Path) -> bool:
+    """Caches and dotfiles never travel."""
+    return any(part == "__pycache__" or part.startswith(".") for part in path.parts) or path.suffix == ".pyc"
+
+
+def _files(folder: Path) -> Iterator[Path]:
+    """Regular files below ``folder`` (paths relative to ROOT), caches and dotfiles skipped."""
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(ROOT)
+        if path.is_file() and not path.is_symlink() and not _is_skipped(path.relative_to(folder)):
+            yield relative
+
+
+def _grader_runtime() -> Iterator[Path]:
+    """The grader files learners get: no hidden tests, no instructor tools."""
+    for relative in _files(ROOT / "grader"):
+        if relative.parts[:2] == ("grader", "hidden") or relative.as_posix() in INSTRUCTOR_ONLY:
+            continue
+        yield relative
+
+
+def learner_makefile(text: str) -> str:
+    """The Makefile without the rules that need instructor files (solutions/, self-tests, tools)."""
+    chunks: list[list[str]] = []
+    for line in text.splitlines(keepends=True):
+        if line.startswith("\t") and chunks:
+            chunks[-1].append(line)  # a recipe line belongs to the rule above it
+        else:
+            chunks.append([line])
+    kept = []
+    for chunk in chunks:
+        rule = re.match(r"^([A-Za-z0-9_.-]+)\s*:(?!=)(.*)$", chunk[0])
+        if rule and rule.group(1) != ".PHONY":
+            body = "".join(chunk)
+            if "## (instructor)" in rule.group(2) or any(word in body for word in INSTRUCTOR_MAKE_WORDS):
+                continue
+        kept.append("".join(chunk))
+    return "".join(kept)
+
+
+def learner_readme() -> str:
+    """A short README for the learner's repository when exercises/README.md does not exist."""
+    tasks = manifest.load()
+    rows = "\n".join(f"| {t.number} | `{t.id}` | {t.title} |" for t in tasks)
+    return f"""# Kinesis producers and consumers
+
+Implement an event producer and an event consumer for Amazon Kinesis with boto3. Everything
+runs locally: the grader starts an embedded Kinesis on your machine, so you need no AWS
+account and no credentials.
+
+## Getting started
+
+1. Python 3.11 and `make` are all you need. The first `make` command builds `.venv`.
+2. Fill in the `TODO` parts of `exercises/enhanced_producer.py` and
+   `exercises/enhanced_consumer.py`, and answer the questions in `exercises/checkpoint.md`.
+3. Run `make check` as often as you like: it grades your work and explains each failure.
+4. Stuck on a task? `make hint TASK=<number>` prints its hint.
+5. Commit and push. Each push is graded again on GitHub.
+
+Only `exercises/` is graded; changes elsewhere (tests, grader) are ignored when your work is
+graded. More checks (hidden tests) run at grading time, and the written answers are read
+and graded by your instructor.
+
+## Tasks
+
+| # | id | what |
+|---|----|------|
+{rows}
+"""
+
+
+def _solution_windows(text: str) -> set[tuple[str, ...]]:
+    """Runs of WINDOW consecutive lines of each solution region, stripped, blank lines left out.
+
+    Single lines such as ``events = []`` are common in any code; a few consecutive lines of a
+    solution body appearing together are not, so they are what counts as a leak.
+    """
+    windows: set[tuple[str, ...]] = set()
+    region: list[str] | None = None
+    for line in text.splitlines():
+        if stubs.BEGIN_RE.match(line):
+            region = []
+        elif stubs.END_RE.match(line) and region is not None:
+            for start in range(max(1, len(region) - WINDOW + 1)):
+                window = tuple(region[start:start + WINDOW])
+                if sum(map(len, window)) >= WINDOW_CHARACTERS:
+                    windows.add(window)
+            region = None
+        elif region is not None and line.strip():
+            region.append(line.strip())
+    return windows
+
+
+def find_leaks(release: Path) -> list[str]:
+    """Everything in ``release`` that learners must not see, one message per finding."""
+    telling: set[tuple[str, ...]] = set()
+    for source in sorted((ROOT / "solutions").iterdir()):
+        if source.is_file() and source.suffix in (".py", ".md"):
+            telling |= _solution_windows(source.read_text(encoding="utf-8"))
+    leaks = []
+    for path in sorted(p for p in release.rglob("*") if p.is_file()):
+        relative = path.relative_to(release).as_posix()
+        if relative.startswith(("solutions/", "grader/hidden/", "tests/selftest/", ".ci/")) or "answer_key" in relative:
+            leaks.append(f"{relative}: instructor-only file")
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            continue
+        leaks += [f"{relative}: contains {word!r}" for word in MARKER_WORDS if word in text]
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        present = {tuple(lines[i:i + WINDOW]) for i in range(len(lines))}
+        leaks += [f"{relative}: contains lines of the reference solution: {w[0][:60]!r}..." for w in sorted(telling & present)]
+    return leaks
+
+
+def build_student(out: Path) -> list[Path]:
+    """Write the learner repository to ``out`` (which must not exist or be empty)."""
+    _check_target(out)
+    stale = stubs.outdated(ROOT / "solutions", ROOT / "exercises")
+    if stale:
+        raise ReleaseError(f"{stubs.OUTDATED_MESSAGE} ({', '.join(stale)})")
+    staging = Path(tempfile.mkdtemp(prefix=".release-", dir=out.parent))
+    try:
+        relatives = [*_files(ROOT / "exercises"), *_files(ROOT / "tests" / "public"), *_grader_runtime()]
+        for relative in relatives:
+            _copy(ROOT / relative, staging / relative)
+        for name in TOP_LEVEL_FILES:
+            if (ROOT / name).is_file():
+                _copy(ROOT / name, staging / name)
+        (staging / "Makefile").write_text(learner_makefile((ROOT / "Makefile").read_text(encoding="utf-8")), encoding="utf-8")
+        readme = ROOT / "exercises" / "README.md"
+        (staging / "README.md").write_text(readme.read_text(encoding="utf-8") if readme.is_file() else learner_readme(), encoding="utf-8")
+        _copy(WORKFLOW_TEMPLATE, staging / ".github" / "workflows" / "classroom.yml")
+        leaks = find_leaks(staging)
+        if leaks:
+            raise ReleaseError("the release would leak instructor material:\n  " + "\n  ".join(leaks))
+        _move_into(staging, out)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return sorted(p.relative_to(out) for p in out.rglob("*") if p.is_file())
+
+
+def _check_target(out: Path) -> None:
+    """Refuse a non-empty target, or one inside a folder the release copies."""
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise ReleaseError(f"{out} exists and is not empty: choose a new folder")
+    resolved = out.resolve()
+    for folder in ("exercises", "solutions", "grader", "tests"):
+        if (ROOT / folder).resolve() in resolved.parents:
+            raise ReleaseError(f"{out} is inside {folder}/: choose a folder outside it")
+    out.parent.mkdir(parents=True, exist_ok=True)
+
+
+def _copy(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(source, target)
+
+
+def _move_into(staging: Path, out: Path) -> None:
+    """Move the finished release into place (out may exist, empty)."""
+    out.mkdir(parents=True, exist_ok=True)
+    for entry in staging.iterdir():
+        shutil.move(str(entry), str(out / entry.name))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: ``student OUT`` or ``solutions OUT``."""
+    parser = argparse.ArgumentParser(prog="python -m grader.release", description=__doc__.splitlines()[0])
+    parser.add_argument("what", choices=["student", "solutions"])
+    parser.add_argument("out", type=Path)
+    args = parser.parse_args(argv)
+    try:
+        if args.what == "student":
+            files = build_student(args.out)
+        else:
+            from grader.release_solutions import build_solutions
+
+            files = build_solutions(args.out)
+    except (ReleaseError, stubs.MarkerError) as error:
+        print(f"release refused: {error}", file=sys.stderr)
+        return 1
+    print(f"{args.what} release: {len(files)} files in {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
