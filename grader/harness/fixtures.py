@@ -25,7 +25,7 @@ settings.register_profile(
     derandomize=True,
     database=None,
     deadline=None,
-    max_examples=6,
+    max_examples=4,
     phases=(Phase.explicit, Phase.generate),
     suppress_health_check=list(HealthCheck),
     print_blob=False,

@@ -113,7 +113,7 @@ def _child(run: dict[str, Any], limits: dict[str, int], exercises: Path) -> None
         _os_exit(0)
 
     clock = virtual_time.VirtualClock(epoch=time.time(), on_budget=over_budget)
-    clock.seconds_budget = run.get("seconds_budget", 300.0)
+    clock.seconds_budget = run.get("seconds_budget", 120.0)
     clock.http_budget = run.get("http_budget", 3000)
     virtual_time.install(clock)
     virtual_time.count_http_calls(clock)
