@@ -55,3 +55,8 @@ clean: ## remove the virtual environment and caches
 release: $(STAMP) ## (instructor) write the learner repository (Classroom template): make release OUT=<dir>
 	@test -n "$(OUT)" || { echo "usage: make release OUT=<dir>"; exit 2; }
 	@$(PY) -m grader.release student "$(OUT)"
+
+.PHONY: release-solutions
+release-solutions: $(STAMP) ## (instructor) write the solutions to publish after the deadline: make release-solutions OUT=<dir>
+	@test -n "$(OUT)" || { echo "usage: make release-solutions OUT=<dir>"; exit 2; }
+	@$(PY) -m grader.release solutions "$(OUT)"

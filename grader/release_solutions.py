@@ -1,0 +1,136 @@
+"""The published solutions: reference code, explained checkpoint answers, and the stub-to-solution diff."""
+
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from grader import manifest, stubs
+from grader.answers import normalise_question_id, read_answer_sheet, read_choice, read_written
+from grader.release import ROOT, ReleaseError, _check_target
+
+SOLUTIONS = ROOT / "solutions"
+ANSWER_KEY = ROOT / "grader" / "hidden" / "answer_key.toml"
+CHECKPOINT = "checkpoint.md"
+
+
+@dataclass
+class Question:
+    """One checkpoint question as the learner saw it."""
+
+    id: str
+    heading: str
+    text: str
+
+
+def without_markers(text: str) -> str:
+    """The reference file with its solution marker lines removed, code kept."""
+    return "".join(line for line in text.splitlines(keepends=True)
+                   if not (stubs.BEGIN_RE.match(line.rstrip("\r\n")) or stubs.END_RE.match(line.rstrip("\r\n"))))
+
+
+def questions(checkpoint_text: str) -> list[Question]:
+    """The questions of checkpoint.md in order: heading and the text up to 'Answer:'."""
+    found: list[Question] = []
+    current: Question | None = None
+    for line in checkpoint_text.splitlines():
+        heading = re.match(r"^##(?!#)\s*(.*)$", line)
+        if heading:
+            qid = normalise_question_id(heading.group(1))
+            current = Question(qid, heading.group(1).strip(), "") if qid else None
+            if current:
+                found.append(current)
+        elif current is not None and not current.text.endswith("\x00"):
+            if re.match(r"^\s*answer\s*:", line, re.IGNORECASE):
+                current.text = current.text.strip() + "\x00"  # the question ends at its Answer: line
+            else:
+                current.text += line + "\n"
+    for question in found:
+        question.text = question.text.rstrip("\x00").strip()
+    return found
+
+
+def answer_key() -> dict[str, dict[str, Any]]:
+    """The answer key by question id ({} when the hidden folder is absent)."""
+    if not ANSWER_KEY.is_file():
+        return {}
+    data = tomllib.loads(ANSWER_KEY.read_text(encoding="utf-8"))
+    key: dict[str, dict[str, Any]] = {}
+    # Both [checkpoint.q1] (nested tables) and ["checkpoint.q1"] (one quoted name) are accepted.
+    for name, entry in data.items():
+        if "answer" in entry:
+            key[name] = entry
+        else:
+            key.update({f"{name}.{q}": nested for q, nested in entry.items()})
+    return key
+
+
+def answers_markdown() -> str:
+    """ANSWERS.md: every question, its answer, and why."""
+    tasks = manifest.by_id(manifest.load())
+    text = (SOLUTIONS / CHECKPOINT).read_text(encoding="utf-8")
+    asked = questions(text)
+    sheet = read_answer_sheet(SOLUTIONS / CHECKPOINT, [q.id for q in asked], label=f"solutions/{CHECKPOINT}")
+    key = answer_key()
+    parts = ["# Checkpoint answers\n",
+             ("Multiple-choice answers with the reasoning behind them, and model answers for the written "
+              "questions. A written answer that makes the same points in other words earns full marks.\n")]
+    for question in asked:
+        task = tasks.get(question.id)
+        parts.append(f"## {question.heading}\n\n{question.text}\n")
+        if task is not None and task.kind == "choice":
+            letter, _ = read_choice(sheet, question.id)
+            entry = key.get(question.id)
+            if entry is None:
+                raise ReleaseError(f"{question.id} has no entry in {ANSWER_KEY.relative_to(ROOT)}")
+            if letter and entry["answer"].strip().upper() != letter:
+                raise ReleaseError(f"{question.id}: the answer key says {entry['answer']}, solutions/{CHECKPOINT} says {letter}")
+            parts.append(f"**Answer: {entry['answer']}**\n\n{' '.join(entry['explanation'].split())}\n")
+        else:
+            model, problem = read_written(sheet, question.id)
+            if not model:
+                raise ReleaseError(f"solutions/{CHECKPOINT} has no model answer for {question.id}: {problem}")
+            points = f" ({task.manual_points} points, graded by hand)" if task is not None else ""
+            parts.append(f"**Model answer**{points}\n\n{model}\n")
+    return "\n".join(parts)
+
+
+def solutions_diff() -> str:
+    """A unified diff from each learner stub to its reference, as learners would apply it."""
+    chunks = []
+    for source in sorted(SOLUTIONS.glob("*.py")):
+        text = source.read_text(encoding="utf-8")
+        stub = stubs.strip_solutions(text, str(source))
+        chunks.extend(difflib.unified_diff(
+            stub.splitlines(keepends=True), without_markers(text).splitlines(keepends=True),
+            fromfile=f"a/exercises/{source.name}", tofile=f"b/exercises/{source.name}", n=3,
+        ))
+    return "".join(chunks)
+
+
+README = """# Solutions
+
+- `solutions/`: the reference implementation of every task.
+- `ANSWERS.md`: the checkpoint answers, each explained, and model answers to the written questions.
+- `solutions.diff`: what changes from the stubs you started with to the reference. Read it
+  file by file, or apply it to an untouched copy of `exercises/` with `git apply solutions.diff`.
+
+The reference is one correct answer, not the only one: if your code passed every check it is right too.
+"""
+
+
+def build_solutions(out: Path) -> list[Path]:
+    """Write the published solutions to ``out`` (which must not exist or be empty)."""
+    _check_target(out)
+    files: dict[str, str] = {"README.md": README, "ANSWERS.md": answers_markdown(), "solutions.diff": solutions_diff()}
+    for source in sorted(SOLUTIONS.glob("*.py")):
+        files[f"solutions/{source.name}"] = without_markers(source.read_text(encoding="utf-8"))
+    for name, text in files.items():
+        target = out / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
+    return sorted(Path(name) for name in files)
