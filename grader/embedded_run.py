@@ -14,6 +14,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,27 +43,50 @@ class JobResult:
         return self.returncode == TODO_EXIT_CODE
 
 
-def run_job(folder: Path, job: str, args: dict[str, Any], env: dict[str, str], *, timeout: float, capture: bool = False) -> JobResult:
-    """Run one ``grader.learner_jobs`` job in a child process; kill its group after ``timeout``."""
+def run_job(
+    folder: Path, job: str, args: dict[str, Any], env: dict[str, str], *, timeout: float, capture: bool = False, echo: bool = False
+) -> JobResult:
+    """Run one ``grader.learner_jobs`` job in a child process; kill its group after ``timeout``.
+
+    ``capture`` keeps the child's output (to read its RESULT line); with ``echo`` its stdout
+    is also shown as it comes, RESULT line left out. Otherwise the child writes to ours.
+    """
     command = [sys.executable, "-c", launcher(), str(folder), job, json.dumps(args)]
     pipe = subprocess.PIPE if capture else None
     process = subprocess.Popen(command, cwd=folder, env=env, stdout=pipe, stderr=pipe, text=True, start_new_session=True)
+    out: list[str] = []
+    err: list[str] = []
+    pumps = [
+        threading.Thread(target=_pump, args=(process.stdout, out, echo), daemon=True),
+        threading.Thread(target=_pump, args=(process.stderr, err, False), daemon=True),
+    ] if capture else []
+    for pump in pumps:
+        pump.start()
+    timed_out = False
     try:
-        out, err = process.communicate(timeout=timeout)
-        timed_out = False
+        process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         timed_out = True
+        _kill_group(process)
     except KeyboardInterrupt:
         _kill_group(process)
         raise
-    if timed_out:
-        _kill_group(process)
-        out, err = process.communicate()
-    result = JobResult(process.returncode, out or "", err or "", timed_out)
-    for line in result.stdout.splitlines():
+    for pump in pumps:
+        pump.join(timeout=5)
+    result = JobResult(process.returncode, "".join(out), "".join(err), timed_out)
+    for line in out:
         if line.startswith(RESULT_PREFIX):
             result.result = json.loads(line[len(RESULT_PREFIX):])
     return result
+
+
+def _pump(source: Any, lines: list[str], echo: bool) -> None:
+    """Collect a child's output line by line, showing it at once when asked."""
+    for line in source:
+        lines.append(line)
+        if echo and not line.startswith(RESULT_PREFIX):
+            sys.stdout.write(line)
+            sys.stdout.flush()
 
 
 def _kill_group(process: subprocess.Popen[str]) -> None:

@@ -318,10 +318,17 @@ def lag(stream: str, seconds: float, produce_rate: float, consume_rate: float, b
             failure.append(error)
 
     class SlowConsumer(consumer_module.EventConsumer):
-        """Takes 1/consume_rate seconds per event, like a consumer doing real work."""
+        """Handles ``consume_rate`` events a second, like a consumer doing real work."""
+
+        next_due = 0.0
 
         def process_event(self, event: dict[str, Any]) -> bool:
-            time.sleep(1 / consume_rate)
+            # Pace by the clock, not by a fixed sleep, so the time spent polling counts too;
+            # at most 0.1 s of idle time is made up, so a pause is not followed by a burst.
+            now = time.monotonic()
+            self.next_due = max(self.next_due, now - 0.1) + 1 / consume_rate
+            if self.next_due > now:
+                time.sleep(self.next_due - now)
             return True
 
     shard_id = consumer_module.list_shard_ids(stream)[0]
