@@ -79,7 +79,7 @@ def check_send_event(learner: Any, streams: StreamView, shard_count: int, keyed_
     outcome = learner.run(script)
     stored = streams.all_records(name)
     by_sequence = {(r.shard_id, r.sequence): r for r in stored}
-    for (key, event), ref in zip(keyed_events, refs):
+    for (key, _event), ref in zip(keyed_events, refs):
         result = require_result_dict(outcome[ref], ref.label)
         if result.get("success") is not True:
             raise Feedback(ref.label, f"returned {show(result)}", RESULT_SHAPE, "the stream exists, so the put should succeed")

@@ -81,6 +81,14 @@ class Script:
     def __init__(self) -> None:
         self.steps: list[dict[str, Any]] = []
         self.expectations: list[str] = []
+        self._imported: set[str] = set()
+
+    def _import(self, module: str) -> None:
+        """Load the learner's file as its own step, so a broken file gets its own message."""
+        if module not in self._imported:
+            self._imported.add(module)
+            self._add({"op": "import", "module": module, "key": f"import {module}"}, f"import {module} (loading exercises/{module}.py)",
+                      "the file to load without errors")
 
     def _add(self, step: dict[str, Any], label: str, expect: str, name: str = "") -> Ref:
         index = len(self.steps)
@@ -90,7 +98,8 @@ class Script:
 
     def new(self, class_path: str, *args: Any, name: str = "", expect: str = "", **kwargs: Any) -> Ref:
         """Make an object of the learner's class, e.g. ``new('enhanced_producer.EventProducer', 's')``."""
-        class_name = class_path.partition(".")[2]
+        module, _, class_name = class_path.partition(".")
+        self._import(module)
         label = _call_text(class_name, args, kwargs)
         step = {"op": "new", "cls": class_path, "args": _encode(list(args)), "kwargs": _encode(kwargs), "key": f"{class_name}.__init__"}
         return self._add(step, label, expect or "it to create the object without an error", name or label)
@@ -107,7 +116,8 @@ class Script:
 
     def function(self, function_path: str, *args: Any, expect: str = "", **kwargs: Any) -> Ref:
         """Call a module-level function of the learner's file."""
-        function_name = function_path.partition(".")[2]
+        module, _, function_name = function_path.partition(".")
+        self._import(module)
         label = _call_text(function_name, args, kwargs)
         step = {"op": "call", "function": function_path, "args": _encode(list(args)), "kwargs": _encode(kwargs), "key": function_name}
         return self._add(step, label, expect or "it to return normally")
@@ -176,10 +186,15 @@ def _step_feedback(script: Script, index: int, outcome: dict[str, Any]) -> Feedb
     if frames:
         last = frames[-1]
         where = f" ({last.get('file')}, line {last.get('line')}, in {last.get('function')})"
+        if last.get("function") == "<module>" and last.get("code"):
+            where = f" ({last.get('file')}, line {last.get('line')}: {str(last.get('code')).strip()})"
     kind = outcome.get("type", "an error")
     message = str(outcome.get("message", ""))[:300]
     if kind == "NotImplementedError":
         return Feedback(label, f"is still a stub: it raised NotImplementedError{where}", expect, "this part of the exercise is waiting for your code")
+    if script.steps[index]["op"] == "import":
+        return Feedback(label, f"raised {kind}: {message}{where}", expect,
+                        "Python stops at the first error in a file: nothing in it can run until the whole file loads")
     if outcome.get("exit"):
         return Feedback(label, f"tried to end the program (SystemExit {message}){where}", expect,
                         "a library method should report problems by returning or raising, never by exiting")

@@ -186,7 +186,6 @@ def _kill_group(pid: int) -> None:
 
 def _read_result(run: dict[str, Any], code: int | None, timed_out: bool, wall: float) -> RunResult:
     """Turn a child's result file and exit code into a ``RunResult``."""
-    outcomes: list[dict[str, Any]] = []
     calling = calling_key = None
     final: dict[str, Any] | None = None
     try:

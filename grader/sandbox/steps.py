@@ -134,8 +134,9 @@ class Executor:
     def _attr(self, target: Any, name: str) -> dict[str, Any]:
         try:
             return describe(getattr(target, name))
-        except BaseException as error:
-            return {"t": "missing", "error": f"{_type(error).__name__}: {_safe(lambda: _str(error))[:200]}"}
+        except BaseException as error:  # a property may raise anything
+            problem = error
+            return {"t": "missing", "error": f"{_type(problem).__name__}: {_safe(lambda: _str(problem))[:200]}"}
 
     def _materialize(self, value: Any) -> Any:
         """Turn the JSON stand-ins for functions and objects into real ones."""
@@ -162,11 +163,12 @@ class Executor:
         for frame in traceback.extract_tb(error.__traceback__):
             if frame.filename.startswith(root):
                 frames.append({"file": Path(frame.filename).name, "line": frame.lineno, "function": frame.name, "code": (frame.line or "")[:200]})
-        return {
-            "type": _safe(lambda: _type(error).__name__),
-            "message": _safe(lambda: _str(error))[:MAX_TEXT],
-            "frames": frames[-5:],
-        }
+        if _isinstance(error, SyntaxError) and error.lineno:
+            frames.append({"file": Path(error.filename or "?").name, "line": error.lineno, "function": "<module>", "code": (error.text or "").strip()[:200]})
+        # Never show the grader's private folder: the learner knows the file as exercises/<name>.
+        text = error.msg if _isinstance(error, SyntaxError) else _safe(lambda: _str(error))
+        message = _str(text)[:MAX_TEXT].replace(root + "/", "exercises/")
+        return {"type": _safe(lambda: _type(error).__name__), "message": message, "frames": frames[-5:]}
 
 
 def prepare_import_path(exercises: Path) -> None:
