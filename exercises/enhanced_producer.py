@@ -88,7 +88,10 @@ class EventProducer:
 
         Returns:
             ``{'success': True, 'shard_id': ..., 'sequence_number': ...}`` taken from the
-            response, or ``{'success': False, 'error': <message>}`` when the call failed.
+            response, or ``{'success': False, 'error': <message>}`` when the call failed;
+            a failure may also carry ``'error_code'`` (e.g. the AWS code
+            ``'ProvisionedThroughputExceededException'``) so a caller can tell an error
+            worth retrying from one that is not.
         """
         # TODO(producer.send_event): your code here
         raise NotImplementedError("TODO(producer.send_event): implement EventProducer.send_event")
