@@ -1,4 +1,4 @@
-"""Command line: ``python -m grader check|grade|hint``."""
+"""Command line: ``python -m grader check|grade|hint|classroom``."""
 
 from __future__ import annotations
 
@@ -61,6 +61,11 @@ def main(argv: list[str] | None = None) -> int:
     hint = commands.add_parser("hint", help="print a task's hint")
     hint.add_argument("task")
     hint.set_defaults(func=_hint)
+    from grader.platform import classroom as classroom_platform
+
+    classroom = commands.add_parser("classroom", help="GitHub Classroom: grade once, write `result` to $GITHUB_OUTPUT")
+    classroom_platform.add_arguments(classroom)
+    classroom.set_defaults(func=classroom_platform.run)
     args = parser.parse_args(argv)
     return int(args.func(args))
 
