@@ -53,10 +53,15 @@ experiment-filter: $(STAMP) ## experiment: a consumer keeping only add_to_cart, 
 experiment-lag: $(STAMP) ## experiment: producer at 150/s, consumer at 100/s, watch the lag grow (CODE=solutions)
 	@$(PY) -m grader.experiments lag --code $(CODE)
 
+.PHONY: watch
+watch: $(STAMP) ## re-check exercises/ each time you save a file: progress and the next failing task (Ctrl-C stops)
+	@$(PY) -m grader.watch
+
 stubs: $(STAMP) ## regenerate exercises/ from solutions/
 	@$(PY) -m grader.stubs generate
 
 hint: $(STAMP) ## print a task's hint: make hint TASK=<id or number>
+	@test -n "$(TASK)" || { echo "usage: make hint TASK=<id or number>, e.g. make hint TASK=producer.send_event or TASK=2"; exit 2; }
 	@$(PY) -m grader hint "$(TASK)"
 
 lint: $(STAMP) ## check the code style with ruff
