@@ -38,19 +38,19 @@ RUN_TARGET = $(if $(ENDPOINT),--endpoint "$(ENDPOINT)") $(if $(and $(filter comm
 run: $(STAMP) ## run your producer, then consumer, on the embedded Kinesis (ENDPOINT=<url> other emulator, AWS_REGION=<r> real AWS)
 	@$(PY) -m grader.embedded_run --code exercises $(RUN_TARGET)
 
-# The experiments run your code; CODE=solutions runs the reference instead.
+# The experiments run your code; in the instructor's copy CODE=solutions runs the reference instead.
 CODE ?= exercises
 .PHONY: experiment-producers experiment-consumers experiment-filter experiment-lag
-experiment-producers: $(STAMP) ## experiment: 3 producers at once, every event lands (CODE=solutions for the reference)
+experiment-producers: $(STAMP) ## experiment: 3 producers at once; does every event land in the stream?
 	@$(PY) -m grader.experiments producers --code $(CODE)
 
-experiment-consumers: $(STAMP) ## experiment: 3 consumers, each reads every event (CODE=solutions for the reference)
+experiment-consumers: $(STAMP) ## experiment: 3 consumers at once; does each one read every event?
 	@$(PY) -m grader.experiments consumers --code $(CODE)
 
-experiment-filter: $(STAMP) ## experiment: a consumer keeping only add_to_cart, read vs matched (CODE=solutions)
+experiment-filter: $(STAMP) ## experiment: a consumer keeping only add_to_cart: events read vs matched
 	@$(PY) -m grader.experiments filter --code $(CODE)
 
-experiment-lag: $(STAMP) ## experiment: producer at 150/s, consumer at 100/s, watch the lag grow (CODE=solutions)
+experiment-lag: $(STAMP) ## experiment: producer at 150 events/s, consumer at 100/s: watch the lag grow
 	@$(PY) -m grader.experiments lag --code $(CODE)
 
 .PHONY: watch

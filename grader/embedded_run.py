@@ -136,8 +136,10 @@ def check_folder(code: str) -> Path:
     """The code folder, with a clear message if its files are missing."""
     folder = ROOT / code
     missing = [name for name in FILES if not (folder / name).is_file()]
+    if missing and code == "exercises":
+        raise SystemExit(f"exercises/ has no {', '.join(missing)}: restore it from git (git checkout -- exercises/).")
     if missing:
-        raise SystemExit(f"{code}/ has no {', '.join(missing)}: run `make stubs` to create exercises/ again.")
+        raise SystemExit(f"{code}/ is not part of this copy of the exercise: run your own code with --code exercises.")
     return folder
 
 
