@@ -80,3 +80,8 @@ release: $(STAMP) ## (instructor) write the learner repository (Classroom templa
 release-solutions: $(STAMP) ## (instructor) write the solutions to publish after the deadline: make release-solutions OUT=<dir>
 	@test -n "$(OUT)" || { echo "usage: make release-solutions OUT=<dir>"; exit 2; }
 	@$(PY) -m grader.release solutions "$(OUT)"
+
+.PHONY: gradescope
+gradescope: $(STAMP) ## (instructor) build the Gradescope autograder, hidden tests included: make gradescope OUT=<dir>
+	@test -n "$(OUT)" || { echo "usage: make gradescope OUT=<dir>"; exit 2; }
+	@$(PY) -m grader.platform.gradescope build "$(OUT)"

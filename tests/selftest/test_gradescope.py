@@ -1,0 +1,94 @@
+"""Self-tests of the Gradescope autograder: the zip, the submission layouts, and results.json."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from grader.platform import gradescope
+
+ROOT = gradescope.ROOT
+HIDDEN = sorted(p.name for p in (ROOT / "grader" / "hidden").glob("test_*.py"))
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One autograder.zip for the module."""
+    return gradescope.build(tmp_path_factory.mktemp("gradescope"))
+
+
+def test_zip_has_the_scripts_at_its_root_and_the_grader_inside(archive: Path) -> None:
+    with zipfile.ZipFile(archive) as packed:
+        names = set(packed.namelist())
+        for script in ("setup.sh", "run_autograder"):
+            assert script in names
+            assert (packed.getinfo(script).external_attr >> 16) & 0o111, f"{script} must be executable"
+        assert "requirements.lock" in packed.read("setup.sh").decode()
+    assert {"grader/__main__.py", "grader/grade.py", "tests/public/test_producer.py", "requirements.lock"} <= names
+    assert {f"grader/hidden/{name}" for name in HIDDEN} <= names
+    assert not any(n.startswith(("solutions/", "exercises/")) or "__pycache__" in n for n in names)
+
+
+def test_submission_layouts_are_found(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    (repo / "exercises").mkdir(parents=True)
+    (repo / "exercises" / "enhanced_producer.py").write_text("")
+    (repo / "README.md").write_text("")
+    assert gradescope.find_exercises(repo) == repo / "exercises"
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    (flat / "enhanced_consumer.py").write_text("")
+    assert gradescope.find_exercises(flat) == flat
+    nested = tmp_path / "nested"
+    (nested / "my-work").mkdir(parents=True)
+    (nested / "my-work" / "checkpoint.md").write_text("")
+    assert gradescope.find_exercises(nested) == nested / "my-work"
+    (tmp_path / "empty").mkdir()
+    assert gradescope.find_exercises(tmp_path / "empty") is None
+
+
+def test_run_autograder_writes_results_json(archive: Path, tmp_path: Path) -> None:
+    root = tmp_path / "autograder"
+    with zipfile.ZipFile(archive) as packed:
+        packed.extractall(root / "source")
+    (root / "submission").mkdir()
+    for source in (ROOT / "solutions").iterdir():  # files at the top level, as a drag-and-drop upload
+        if source.is_file():
+            shutil.copy(source, root / "submission" / source.name)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"AUTOGRADER_ROOT": str(root), "AUTOGRADER_PYTHON": sys.executable}
+    done = subprocess.run(["bash", str(root / "source" / "run_autograder")], env=env, capture_output=True, text=True, timeout=600, check=False)
+    assert done.returncode == 0, done.stderr
+    results = json.loads((root / "results" / "results.json").read_text(encoding="utf-8"))
+    assert results["output_format"] == "md" and isinstance(results["execution_time"], int)
+    tests = results["tests"]
+    assert tests and all(t["name"] != "Autograder" for t in tests), results["output"]
+    for test in tests:
+        assert set(test) == {"name", "score", "max_score", "status", "output", "output_format", "visibility"}
+        assert test["status"] in ("passed", "failed") and test["output_format"] == "md"
+        hidden = ": hidden: " in test["name"]
+        assert test["visibility"] == ("after_published" if hidden else "visible")
+    public = [t for t in tests if t["visibility"] == "visible"]
+    assert all(t["status"] == "passed" and t["score"] == t["max_score"] for t in public)
+    assert any(t["visibility"] == "after_published" for t in tests) == bool(HIDDEN)
+    assert sum(t["max_score"] for t in tests) == pytest.approx(100 if HIDDEN else 94, abs=0.01)
+
+
+def test_crash_still_writes_results(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "submission").mkdir()
+    (tmp_path / "submission" / "enhanced_producer.py").write_text("")
+    monkeypatch.setattr("grader.platform.classroom.grading_command", lambda s, o: [sys.executable, "-c", "import os; os._exit(5)"])
+    assert gradescope.run(tmp_path) == 0
+    results = json.loads((tmp_path / "results" / "results.json").read_text(encoding="utf-8"))
+    assert results["tests"][-1]["name"] == "Autograder" and "exit code 5" in results["tests"][-1]["output"]
+    assert "could not finish" in results["output"]
+    empty = tmp_path / "empty-root"
+    (empty / "submission").mkdir(parents=True)
+    gradescope.run(empty)
+    assert "no exercise files" in json.loads((empty / "results" / "results.json").read_text())["output"]
