@@ -1,0 +1,127 @@
+"""Self-tests of the learner's commands: make run/demo, the experiments, make watch, make help/hint."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from grader import watch
+
+ROOT = Path(__file__).resolve().parents[2]
+TIMEOUT = 90  # seconds per command; each takes a few
+
+
+def _python(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m <args>`` from the project root, as the Makefile does."""
+    return subprocess.run([sys.executable, "-m", *args], cwd=ROOT, capture_output=True, text=True, timeout=TIMEOUT)
+
+
+@pytest.fixture(scope="module")
+def make_args(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
+    """make with this interpreter and a fresh stamp, so no .venv is built for these tests."""
+    stamp = tmp_path_factory.mktemp("make") / "installed"
+    stamp.touch()
+    return ["make", "-s", "--no-print-directory", f"PY={sys.executable}", f"STAMP={stamp}"]
+
+
+def _make(make_args: list[str], *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*make_args, *args], cwd=ROOT, capture_output=True, text=True, timeout=TIMEOUT, env=env)
+
+
+def test_demo_with_the_reference_shows_every_step() -> None:
+    done = _python("grader.embedded_run", "--code", "solutions")
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    assert "Stream 'user-activity' is ACTIVE" in out
+    assert len(re.findall(r"✓ \w+ -> shardId-\d+", out)) == 10  # each send with its shard
+    assert "Status: ACTIVE" in out and "Shards: 2" in out and "Retention: 24 hours" in out
+    assert out.count("Processing:") == 10  # every event read back
+    assert "Throughput:" in out and "events/second" in out
+    assert "[####################] 10/10" in done.stderr  # the progress bar, on stderr
+
+
+def test_make_run_on_the_stubs_names_the_todo_without_a_traceback(make_args: list[str]) -> None:
+    done = _make(make_args, "run")
+    assert done.returncode != 0
+    assert "Not written yet: EventProducer.ensure_stream_exists" in done.stderr
+    assert "task 1 (producer.stream_setup)" in done.stderr
+    assert "make hint TASK=producer.stream_setup" in done.stderr
+    assert "Traceback" not in done.stderr + done.stdout
+
+
+def test_real_aws_is_never_the_default(make_args: list[str]) -> None:
+    no_region = _python("grader.embedded_run", "--aws")
+    assert no_region.returncode == 2 and "--aws needs --region" in no_region.stderr
+    shell_region = _make(make_args, "-n", "run", env={**os.environ, "AWS_REGION": "eu-west-1"})
+    assert "--aws" not in shell_region.stdout  # a region in the shell's environment is ignored
+    typed = _make(make_args, "-n", "run", "AWS_REGION=eu-west-1")
+    assert '--aws --region "eu-west-1"' in typed.stdout
+
+
+@pytest.mark.parametrize(
+    ("experiment", "facts"),
+    [
+        ("producers", ["producer-1: 10/10 events in the stream ✓", "producer-3: 10/10 events in the stream ✓",
+                       "in the order it sent them: yes ✓", "All events from all producers appear"]),
+        ("consumers", ["consumer-1: read 24 events, 24 of the 24", "consumer-3: read 24 events, 24 of the 24",
+                       "Each consumer saw every event"]),
+        ("filter", ["events read:    40 (the stream holds 40) ✓", "events matched: 10 (add_to_cart in the stream: 10) ✓",
+                    "all add_to_cart: yes ✓"]),
+        ("lag", ["MillisBehindLatest=", "events behind", "discussion question 2", "100 events/s", "150/s"]),
+    ],
+)
+def test_experiment_with_the_reference_shows_its_key_facts(experiment: str, facts: list[str]) -> None:
+    done = _python("grader.experiments", experiment, "--code", "solutions")
+    assert done.returncode == 0, done.stdout + done.stderr
+    for fact in facts:
+        assert fact in done.stdout, fact
+    if experiment == "lag":
+        behind = re.search(r"Events behind went from (\d+) to (\d+)", done.stdout)
+        assert behind and int(behind.group(2)) > int(behind.group(1)), done.stdout
+
+
+def test_watch_once_on_the_reference_says_all_done() -> None:
+    done = _python("grader.watch", "--once", "--exercises", "solutions")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Progress: 12/12 tasks done" in done.stdout
+    assert "All done" in done.stdout
+
+
+def test_watch_summary_shows_the_first_failing_task() -> None:
+    report = {
+        "status": "fail", "score": 8, "max_score": 94, "problems": [],
+        "tasks": [
+            {"id": "producer.stream_setup", "number": 1, "title": "Create or verify the stream", "status": "passed"},
+            {"id": "producer.send_event", "number": 2, "title": "Send one event", "status": "failed"},
+            {"id": "checkpoint.q1", "number": 13, "title": "Checkpoint 1", "status": "pending"},
+        ],
+        "tests": [{"name": "test_send", "task": "producer.send_event", "status": "failed", "message": "Called send_event.\nIt raised."}],
+    }
+    text = watch.summary(report)
+    assert "Progress: 1/2 tasks done" in text
+    assert "Next: task 2 (producer.send_event): Send one event" in text
+    assert "It raised." in text and "make hint TASK=producer.send_event" in text
+    assert "All done" not in text
+
+
+def test_make_help_lists_every_target_on_one_line(make_args: list[str]) -> None:
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    targets = re.findall(r"^([A-Za-z][A-Za-z0-9_-]*)\s*:(?!=)", makefile, flags=re.MULTILINE)
+    done = _make(make_args, "help")
+    assert done.returncode == 0
+    listed = [line.split()[1] for line in done.stdout.splitlines() if line.strip().startswith("make ")]
+    assert sorted(listed) == sorted(set(targets))  # each target once, none missing
+
+
+def test_make_hint(make_args: list[str]) -> None:
+    by_id = _make(make_args, "hint", "TASK=producer.counters")
+    assert by_id.returncode == 0 and "Task 4 (producer.counters): Count what was sent" in by_id.stdout
+    by_number = _make(make_args, "hint", "TASK=9")
+    assert by_number.returncode == 0 and "consumer.stopping" in by_number.stdout
+    missing = _make(make_args, "hint")
+    assert missing.returncode != 0 and "usage: make hint TASK=" in missing.stdout
