@@ -125,3 +125,13 @@ def test_make_hint(make_args: list[str]) -> None:
     assert by_number.returncode == 0 and "consumer.stopping" in by_number.stdout
     missing = _make(make_args, "hint")
     assert missing.returncode != 0 and "usage: make hint TASK=" in missing.stdout
+
+
+def test_learner_readme_matches_the_manifest() -> None:
+    from grader import manifest
+
+    text = (ROOT / "exercises" / "README.md").read_text(encoding="utf-8")
+    for task in manifest.load():
+        assert f"| {task.number} | `{task.id}` | {task.title} |" in text, task.id
+        if task.kind == "code":
+            assert f"### Task {task.number} — `{task.id}`: {task.title}" in text, task.id
