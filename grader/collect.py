@@ -42,9 +42,9 @@ class Collector:
         self.results: dict[str, TestResult] = {}
         self.collection_errors: list[str] = []
 
-    def pytest_collection_modifyitems(self, items: list[pytest.Item]) -> None:
-        """Note every test and its task before anything runs."""
-        for item in items:
+    def pytest_collection_finish(self, session: pytest.Session) -> None:
+        """Note every test that will run (after any deselection) and its task."""
+        for item in session.items:
             marker = item.get_closest_marker("task")
             task = str(marker.args[0]) if marker and marker.args else ""
             hidden = self.hidden_dir in Path(str(item.path)).resolve().parents

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from typing import Any
 
+from grader.harness.faults import Plan, SlowCreation, installed
 from grader.harness.feedback import Feedback, Missing, Opaque, show, type_name
 from grader.harness.script import CONSUMER, PRODUCER, Outcome, Script, field_equals, key_of
 from grader.harness.stream_view import Record, StreamView, encode_event
@@ -39,6 +40,17 @@ def require_result_dict(value: Any, called: str) -> dict[str, Any]:
     return value
 
 
+def run_with(learner: Any, script: Script, faults: Plan | None = None, **budgets: Any) -> Outcome:
+    """Run a script while Kinesis follows ``faults`` (if any); serve normally again afterwards."""
+    with installed(learner.kinesis, faults):
+        return learner.run(script, **budgets)
+
+
+def under(called: str, faults: Plan | None) -> str:
+    """The call's label, plus what Kinesis did to it when faults were injected."""
+    return called if faults is None else f"{called} while {faults.describe()}"
+
+
 def sent_bytes(records: list[Record]) -> int:
     """Bytes of data that really landed."""
     return sum(len(r.data) for r in records)
@@ -47,8 +59,11 @@ def sent_bytes(records: list[Record]) -> int:
 # ---------------------------------------------------------------- producer
 
 
-def check_stream_setup(learner: Any, streams: StreamView, shard_count: int, calls: int = 2) -> None:
-    """ensure_stream_exists creates an ACTIVE stream with shard_count shards; calling again is harmless."""
+def check_stream_setup(learner: Any, streams: StreamView, shard_count: int, calls: int = 2, creating: SlowCreation | None = None) -> None:
+    """ensure_stream_exists creates an ACTIVE stream with shard_count shards; calling again is harmless.
+
+    With ``creating``, the new stream stays CREATING for a while and the method must wait it out.
+    """
     name = streams.new_name()
     script = Script()
     producer = script.new(PRODUCER_CLASS, name, name="producer")
@@ -56,8 +71,13 @@ def check_stream_setup(learner: Any, streams: StreamView, shard_count: int, call
         count = shard_count if attempt == 0 else shard_count + 1
         script.call(producer, "ensure_stream_exists", shard_count=count,
                     expect="it to create the stream, or leave an existing one as it is, without an error")
-    learner.run(script)
-    called = f"EventProducer({name!r}).ensure_stream_exists(shard_count={shard_count})" + (" twice" if calls > 1 else "")
+    run_with(learner, script, creating)
+    called = under(f"EventProducer({name!r}).ensure_stream_exists(shard_count={shard_count})" + (" twice" if calls > 1 else ""), creating)
+    if creating is not None and name in creating.waiting and name not in creating.active_seen:
+        seen = creating.described_creating(name)
+        raise Feedback(called, f"returned while the stream was still CREATING (after {seen} call(s) about it, each answered CREATING or not found)",
+                       "the method to keep checking describe_stream (pausing between checks) until StreamStatus is ACTIVE, then return",
+                       "a new stream refuses writes until it is ACTIVE: a put_record right after an early return fails with ResourceNotFoundException")
     if not streams.exists(name):
         raise Feedback(called, "returned, but there is no stream of that name", f"a stream named {name!r}",
                        "producers cannot write to a stream that was never created")
@@ -128,7 +148,8 @@ def check_counters(learner: Any, streams: StreamView, shard_count: int, keyed_ev
     ghost_counters = script.attrs(ghost, "events_sent", "bytes_sent")
     outcome = learner.run(script)
     stored = streams.all_records(name)
-    called = f"producer.send_event(...) {len(keyed_events)} time(s), e.g. producer.send_event({show(keyed_events[0][1])}, {keyed_events[0][0]!r})"
+    first = f"producer.send_event({show(keyed_events[0][1])}, {keyed_events[0][0]!r})"
+    called = first if len(keyed_events) == 1 else f"producer.send_event(...) {len(keyed_events)} times, the first being {first}"
     events_sent = require_int(outcome[counters]["events_sent"], called, "events_sent")
     bytes_sent = require_int(outcome[counters]["bytes_sent"], called, "bytes_sent")
     if events_sent != len(stored):
@@ -148,20 +169,28 @@ def check_counters(learner: Any, streams: StreamView, shard_count: int, keyed_ev
                                "a failed send did not send anything; count only after put_record succeeded")
 
 
-def check_send_batch(learner: Any, streams: StreamView, shard_count: int, events: list[dict[str, Any]], key_field: str = "userId") -> None:
-    """send_batch keys each event by user, routes by MD5, keeps per-key order, loses nothing."""
+def check_send_batch(learner: Any, streams: StreamView, shard_count: int, events: list[dict[str, Any]], key_field: str = "userId",
+                     faults: Plan | None = None) -> None:
+    """send_batch keys each event by user, routes by MD5, keeps per-key order, loses nothing.
+
+    With ``faults``, Kinesis fails some calls (throttling, 5xx) and send_batch must retry them.
+    """
     name = streams.create(shard_count)
     script = Script()
     producer = script.new(PRODUCER_CLASS, name, name="producer")
-    batch = script.call(producer, "send_batch", events, key_of(key_field), expect="one result per event, each with 'success': True")
-    outcome = learner.run(script)
-    verify_landed(streams, name, batch.label, [(e[key_field], e) for e in events])
+    expect = "one result per event, each with 'success': True"
+    if faults is not None:
+        expect += ", after retrying each failed send (pausing a little longer each time) before sending the next event"
+    batch = script.call(producer, "send_batch", events, key_of(key_field), expect=expect)
+    outcome = run_with(learner, script, faults)
+    called = under(batch.label, faults)
+    verify_landed(streams, name, called, [(e[key_field], e) for e in events])
     results = outcome[batch]
     if results is None:  # the module's own send_batch returns nothing: accepted
         return
-    require_type(results, list, batch.label, "the returned value", "send_batch returns one result per event")
+    require_type(results, list, called, "the returned value", "send_batch returns one result per event")
     if len(results) != len(events):
-        raise Feedback(batch.label, f"returned {len(results)} result(s)", f"{len(events)}, one per event")
+        raise Feedback(called, f"returned {len(results)} result(s)", f"{len(events)}, one per event")
 
 
 def verify_landed(streams: StreamView, name: str, called: str, keyed_events: list[tuple[str, Any]]) -> None:
@@ -243,29 +272,39 @@ def _consumer_script(name: str, shard_id: str, **consumer_kwargs: Any) -> tuple[
     return script, consumer
 
 
-def check_read_shard(learner: Any, streams: StreamView, shard_count: int, keyed_events: list[tuple[str, Any]]) -> None:
-    """consume reads one shard from TRIM_HORIZON in order, counting records and bytes exactly."""
+def check_read_shard(learner: Any, streams: StreamView, shard_count: int, keyed_events: list[tuple[str, Any]], faults: Plan | None = None) -> None:
+    """consume reads one shard from TRIM_HORIZON in order, counting records and bytes exactly.
+
+    With ``faults``, Kinesis fails some GetRecords calls and consume must retry them without
+    skipping or repeating a record.
+    """
     name = streams.create(shard_count)
     streams.put(name, keyed_events)
+    expect = "the list of events read, in order"
+    if faults is not None:
+        expect += ", each once: retry a failed get_records with the same shard iterator (pausing a little longer each time)"
     for shard_id, stored in streams.records(name).items():
         script, consumer = _consumer_script(name, shard_id)
         iterator = script.call(consumer, "get_shard_iterator", expect="the ShardIterator string from get_shard_iterator")
-        read = script.call(consumer, "consume", expect="the list of events read, in order")
+        read = script.call(consumer, "consume", expect=expect)
         counters = script.attrs(consumer, "events_processed", "bytes_processed")
-        outcome = learner.run(script)
+        outcome = run_with(learner, script, faults)
         require_type(outcome[iterator], str, iterator.label, "the returned iterator")
+        called = under(read.label, faults)
         events = outcome[read]
-        require_type(events, list, read.label, "the returned value", "consume returns the events it matched")
+        require_type(events, list, called, "the returned value", "consume returns the events it matched")
         wanted = [r.event() for r in stored]
         if events != wanted:
-            raise Feedback(read.label, f"returned {len(events)} event(s): {show(events)}", f"the {len(wanted)} event(s) of {shard_id} in order: {show(wanted)}",
-                           "a consumer must see every record of its shard, oldest first")
-        processed = require_int(outcome[counters]["events_processed"], read.label, "events_processed")
-        size = require_int(outcome[counters]["bytes_processed"], read.label, "bytes_processed")
+            why = "a consumer must see every record of its shard, oldest first"
+            if faults is not None:
+                why += "; a failed read returned nothing, so the same iterator still points at the next unread record"
+            raise Feedback(called, f"returned {len(events)} event(s): {show(events)}", f"the {len(wanted)} event(s) of {shard_id} in order, each once: {show(wanted)}", why)
+        processed = require_int(outcome[counters]["events_processed"], called, "events_processed")
+        size = require_int(outcome[counters]["bytes_processed"], called, "bytes_processed")
         if processed != len(stored):
-            raise Feedback(read.label, f"left events_processed at {processed}", f"{len(stored)}, the records on {shard_id}")
+            raise Feedback(called, f"left events_processed at {processed}", f"{len(stored)}, the records on {shard_id}")
         if size != sent_bytes(stored):
-            raise Feedback(read.label, f"left bytes_processed at {size}", f"{sent_bytes(stored)}, the bytes of the records' Data",
+            raise Feedback(called, f"left bytes_processed at {size}", f"{sent_bytes(stored)}, the bytes of the records' Data",
                            "record['Data'] is already bytes: its len() is the byte count; decoding first counts characters")
 
 
