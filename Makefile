@@ -85,3 +85,12 @@ release-solutions: $(STAMP) ## (instructor) write the solutions to publish after
 gradescope: $(STAMP) ## (instructor) build the Gradescope autograder, hidden tests included: make gradescope OUT=<dir>
 	@test -n "$(OUT)" || { echo "usage: make gradescope OUT=<dir>"; exit 2; }
 	@$(PY) -m grader.platform.gradescope build "$(OUT)"
+
+.PHONY: grade-all import-manual
+grade-all: $(STAMP) ## (instructor) grade every folder of SUBMISSIONS in parallel: make grade-all SUBMISSIONS=<dir> OUT=<dir> [JOBS=n] [FORCE=1]
+	@test -n "$(SUBMISSIONS)" -a -n "$(OUT)" || { echo "usage: make grade-all SUBMISSIONS=<dir> OUT=<dir> [JOBS=n] [FORCE=1]"; exit 2; }
+	@$(PY) -m grader.batch grade-all "$(SUBMISSIONS)" "$(OUT)" $(if $(JOBS),--jobs $(JOBS)) $(if $(FORCE),--force)
+
+import-manual: $(STAMP) ## (instructor) add hand-given points to OUT/gradebook.csv: make import-manual MANUAL=<csv> OUT=<dir>
+	@test -n "$(MANUAL)" -a -n "$(OUT)" || { echo "usage: make import-manual MANUAL=<csv: submission,task,points> OUT=<dir>"; exit 2; }
+	@$(PY) -m grader.batch import-manual "$(MANUAL)" "$(OUT)"

@@ -1,0 +1,221 @@
+"""Grade a folder of submissions in parallel into a gradebook, and import manual points.
+
+``python -m grader.batch grade-all SUBMISSIONS OUT [--jobs N] [--force]`` grades every
+subfolder of SUBMISSIONS, each in its own ``python -m grader grade`` process, and writes
+``OUT/gradebook.csv`` plus ``OUT/<name>/results.json`` and ``OUT/<name>/feedback.md``. A
+submission whose exercises/ (and the grader) did not change since the last run is skipped.
+
+``python -m grader.batch import-manual MANUAL OUT`` adds hand-given points to the gradebook.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from grader import gradebook, manifest
+
+ROOT = Path(__file__).resolve().parent.parent
+HASH_FILE = ".source.sha256"
+TIMEOUT_SECONDS = 15 * 60
+# What the verdict depends on besides the submission: a changed test or manifest re-grades everyone.
+GRADER_INPUTS = ("grader", "tests/public")
+
+
+@dataclass
+class Outcome:
+    """What happened to one submission in this run."""
+
+    name: str
+    report: dict[str, Any] | None
+    error: str
+    skipped: bool = False
+    seconds: float = 0.0
+
+
+def _hash_files(digest: Any, folder: Path, base: Path) -> None:
+    if not folder.is_dir():
+        return
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and not path.is_symlink() and "__pycache__" not in path.parts:
+            digest.update(path.relative_to(base).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+
+
+def grader_fingerprint() -> str:
+    """A hash of the grader and its tests."""
+    digest = hashlib.sha256()
+    for folder in GRADER_INPUTS:
+        _hash_files(digest, ROOT / folder, ROOT)
+    return digest.hexdigest()
+
+
+def content_hash(submission: Path, fingerprint: str) -> str:
+    """A hash of the submission's exercises/ files (names and bytes) and of the grader."""
+    digest = hashlib.sha256(fingerprint.encode())
+    _hash_files(digest, submission / "exercises", submission)
+    return digest.hexdigest()
+
+
+def grade_one(submission: Path, out: Path, timeout: float) -> tuple[dict[str, Any] | None, str]:
+    """Grade one submission in its own process; (report, error)."""
+    results = out / "results.json"
+    results.unlink(missing_ok=True)  # never mistake last run's report for this one's
+    try:
+        done = subprocess.run([sys.executable, "-m", "grader", "grade", str(submission), str(out)],
+                              cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False)
+        error = "" if done.returncode == 0 else f"grader exit code {done.returncode}: {(done.stderr or done.stdout).strip()[-500:]}"
+    except subprocess.TimeoutExpired:
+        error = f"grading took longer than {timeout:g} s and was stopped"
+    try:
+        return json.loads(results.read_text(encoding="utf-8")), error
+    except (OSError, ValueError):
+        return None, error or "the grader wrote no results.json"
+
+
+class Progress:
+    """A plain-text progress bar with ETA; one line per submission when not on a terminal."""
+
+    def __init__(self, total: int, stream: TextIO = sys.stderr, width: int = 30) -> None:
+        self.total, self.stream, self.width = total, stream, width
+        self.done = self.graded = 0
+        self.started = time.monotonic()
+        self.live = stream.isatty()
+
+    def update(self, outcome: Outcome) -> None:
+        """Count one finished submission and redraw."""
+        self.done += 1
+        self.graded += 0 if outcome.skipped else 1
+        elapsed = time.monotonic() - self.started
+        remaining = self.total - self.done
+        eta = elapsed / self.graded * remaining if self.graded else 0.0
+        filled = self.width * self.done // max(self.total, 1)
+        bar = "#" * filled + "." * (self.width - filled)
+        state = "skipped (unchanged)" if outcome.skipped else (outcome.report or {}).get("status", "error")
+        text = f"[{bar}] {self.done}/{self.total} elapsed {_clock(elapsed)} ETA {_clock(eta)}  {outcome.name}: {state}"
+        if self.live:
+            self.stream.write("\r\x1b[K" + text + ("\n" if self.done == self.total else ""))
+        else:
+            self.stream.write(text + "\n")
+        self.stream.flush()
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(int(round(seconds)), 60)
+    return f"{minutes}:{secs:02d}"
+
+
+def _load(path: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def grade_all(submissions: Path, out: Path, jobs: int | None = None, force: bool = False,
+              timeout: float = TIMEOUT_SECONDS, stream: TextIO = sys.stderr) -> list[Outcome]:
+    """Grade every subfolder of ``submissions`` into ``out``; return one outcome per submission."""
+    folders = sorted(p for p in submissions.iterdir()
+                     if p.is_dir() and not p.name.startswith(".") and p.resolve() != out.resolve())
+    out.mkdir(parents=True, exist_ok=True)
+    fingerprint = grader_fingerprint()
+    progress = Progress(len(folders), stream)
+    outcomes: dict[str, Outcome] = {}
+
+    def work(folder: Path) -> Outcome:
+        started = time.monotonic()
+        target = out / folder.name
+        target.mkdir(parents=True, exist_ok=True)
+        try:
+            digest = content_hash(folder, fingerprint)
+        except OSError as error:  # an unreadable file: graded anyway, never skipped
+            digest = f"unreadable: {error}"
+        if not (folder / "exercises").is_dir():
+            error = "no exercises/ folder in this submission: nothing to grade"
+            (target / "feedback.md").write_text(gradebook.feedback(folder.name, None, error), encoding="utf-8")
+            return Outcome(folder.name, None, error, seconds=time.monotonic() - started)
+        stamp = target / HASH_FILE
+        previous = _load(target / "results.json")
+        if not force and previous is not None and stamp.is_file() and stamp.read_text() == digest:
+            return Outcome(folder.name, previous, "", skipped=True)
+        report, error = grade_one(folder, target, timeout)
+        (target / "feedback.md").write_text(gradebook.feedback(folder.name, report, error), encoding="utf-8")
+        if report is not None and not error:
+            stamp.write_text(digest)
+        else:
+            stamp.unlink(missing_ok=True)  # a failed grading is retried next time
+        return Outcome(folder.name, report, error, seconds=time.monotonic() - started)
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs or os.cpu_count() or 1)) as pool:
+        futures = {pool.submit(work, folder): folder for folder in folders}
+        for future in as_completed(futures):
+            folder = futures[future]
+            try:
+                outcome = future.result()
+            except Exception as error:  # one bad submission never stops the batch
+                outcome = Outcome(folder.name, None, f"{type(error).__name__}: {error}")
+            outcomes[folder.name] = outcome
+            progress.update(outcome)
+    ordered = [outcomes[f.name] for f in folders]
+    write_gradebook(out, ordered)
+    return ordered
+
+
+def write_gradebook(out: Path, outcomes: list[Outcome]) -> Path:
+    """Write OUT/gradebook.csv, keeping manual points imported earlier."""
+    tasks = manifest.load()
+    path = out / gradebook.GRADEBOOK
+    rows = [gradebook.row(o.name, o.report, o.error, tasks) for o in outcomes]
+    header = gradebook.columns(tasks)
+    if path.is_file():
+        kept = gradebook.manual_points_of(gradebook.read_csv(path)[1], tasks)
+        if kept:
+            header, _ = gradebook.apply_manual(header, rows, kept, tasks)
+    gradebook.write_csv(path, header, rows)
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: ``grade-all`` or ``import-manual``."""
+    parser = argparse.ArgumentParser(prog="python -m grader.batch", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    grade = commands.add_parser("grade-all", help="grade every subfolder of SUBMISSIONS into OUT")
+    grade.add_argument("submissions", type=Path)
+    grade.add_argument("out", type=Path)
+    grade.add_argument("--jobs", type=int, default=None, help="parallel gradings (default: number of CPUs)")
+    grade.add_argument("--force", action="store_true", help="grade again even unchanged submissions")
+    manual = commands.add_parser("import-manual", help="add manual points (csv: submission, task, points)")
+    manual.add_argument("manual", type=Path)
+    manual.add_argument("out", type=Path)
+    args = parser.parse_args(argv)
+    if args.command == "import-manual":
+        try:
+            warnings = gradebook.import_manual(args.manual, args.out / gradebook.GRADEBOOK, manifest.load())
+        except (gradebook.GradebookError, OSError) as error:
+            print(f"import refused: {error}", file=sys.stderr)
+            return 1
+        for warning in warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+        print(f"manual points imported into {args.out / gradebook.GRADEBOOK}")
+        return 0
+    if not args.submissions.is_dir():
+        print(f"{args.submissions}: not a folder", file=sys.stderr)
+        return 2
+    outcomes = grade_all(args.submissions, args.out, args.jobs, args.force)
+    graded = [o for o in outcomes if not o.skipped]
+    failed = [o for o in outcomes if o.report is None or o.error]
+    print(f"{len(outcomes)} submissions: {len(graded)} graded, {len(outcomes) - len(graded)} unchanged and skipped, "
+          f"{len(failed)} with errors -> {args.out / gradebook.GRADEBOOK}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,163 @@
+"""The gradebook of a batch: one CSV row per submission, Markdown feedback, and manual points."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from grader.manifest import Task
+
+GRADEBOOK = "gradebook.csv"
+MANUAL_PREFIX = "manual:"
+ANSWER_PREFIX = "answer:"
+
+
+class GradebookError(ValueError):
+    """A manual-points file that cannot be imported as it is."""
+
+
+def _num(value: float) -> str:
+    return f"{value:g}"
+
+
+def auto_tasks(tasks: list[Task]) -> list[Task]:
+    return [t for t in tasks if t.kind != "written"]
+
+
+def written_tasks(tasks: list[Task]) -> list[Task]:
+    return [t for t in tasks if t.kind == "written"]
+
+
+def row(name: str, report: dict[str, Any] | None, error: str, tasks: list[Task]) -> dict[str, str]:
+    """One gradebook row: total, points per task, status, error, and the answers to read."""
+    line = {"submission": name, "total": "", "max_score": "", "status": "error", "error": error}
+    if report is not None:
+        scores = {t["id"]: t["score"] for t in report["tasks"]}
+        line.update(total=_num(report["score"]), max_score=_num(report["max_score"]), status=report["status"])
+        line.update({t.id: _num(scores.get(t.id, 0.0)) for t in auto_tasks(tasks)})
+        answers = {m["id"]: m["answer"] for m in report.get("manual", [])}
+        line.update({ANSWER_PREFIX + t.id: answers.get(t.id, "") for t in written_tasks(tasks)})
+        line["error"] = "; ".join([*report.get("problems", []), *([error] if error else [])])
+    return line
+
+
+def columns(tasks: list[Task]) -> list[str]:
+    """The gradebook's columns in order."""
+    return (["submission", "total", "max_score"] + [t.id for t in auto_tasks(tasks)] + ["status", "error"]
+            + [ANSWER_PREFIX + t.id for t in written_tasks(tasks)])
+
+
+def write_csv(path: Path, header: list[str], rows: list[dict[str, str]]) -> None:
+    """Write the CSV atomically, so a spreadsheet never opens half a file."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=header, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=".gradebook-", suffix=".csv")
+    with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+        stream.write(buffer.getvalue())
+    os.replace(temp, path)
+
+
+def read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
+    with path.open(encoding="utf-8", newline="") as stream:
+        reader = csv.DictReader(stream)
+        return list(reader.fieldnames or []), list(reader)
+
+
+def feedback(name: str, report: dict[str, Any] | None, error: str) -> str:
+    """Markdown feedback for one learner: score, task table, each failure explained."""
+    if report is None:
+        return f"# Feedback: {name}\n\nYour submission could not be graded automatically: {error}\n\nYour instructor will look at it.\n"
+    lines = [f"# Feedback: {name}", "", f"**Automatic score: {_num(report['score'])} / {_num(report['max_score'])}**", "",
+             "| # | Task | Points | Checks passed |", "|---|------|--------|---------------|"]
+    for task in report["tasks"]:
+        points = "graded by hand" if task["kind"] == "written" else f"{_num(task['score'])} / {_num(task['max_score'])}"
+        checks = f"{task['checks_passed']} / {task['checks_run']}" if task["checks_run"] else "-"
+        lines.append(f"| {task['number']} | {task['title']} | {points} | {checks} |")
+    hints = {t["id"]: t["hint"] for t in report["tasks"]}
+    failures = [t for t in report["tests"] if t["status"] != "passed"]
+    if failures:
+        lines += ["", "## What to fix"]
+    for test in failures:
+        lines += ["", f"### {test['task']}: {test['name']}", "", "```text", test["message"] or test["status"], "```",
+                  "", f"Hint: {hints.get(test['task'], '')}"]
+    for problem in [*report.get("problems", []), *([error] if error else [])]:
+        lines += ["", f"> Note: {problem}"]
+    written = [m for m in report.get("manual", [])]
+    if written:
+        lines += ["", "## Written answers", "", "Your instructor grades these by hand: "
+                  + ", ".join(f"{m['id']} ({m['manual_points']} points)" for m in written) + "."]
+    return "\n".join(lines) + "\n"
+
+
+def import_manual(manual_csv: Path, gradebook_path: Path, tasks: list[Task]) -> list[str]:
+    """Add manual points (csv: submission, task, points) to the gradebook; return warnings."""
+    written = {t.id: t for t in written_tasks(tasks)}
+    header, rows = read_csv(gradebook_path)
+    by_name = {r["submission"]: r for r in rows}
+    points: dict[tuple[str, str], float] = {}
+    with manual_csv.open(encoding="utf-8", newline="") as stream:
+        reader = csv.DictReader(stream)
+        needed = {"submission", "task", "points"}
+        if not needed <= set(reader.fieldnames or []):
+            raise GradebookError(f"{manual_csv} needs the columns submission, task, points (found: {reader.fieldnames})")
+        for number, entry in enumerate(reader, start=2):
+            name, task_id, value = entry["submission"].strip(), entry["task"].strip(), entry["points"].strip()
+            where = f"{manual_csv.name} line {number}"
+            if name not in by_name:
+                raise GradebookError(f"{where}: no submission {name!r} in the gradebook")
+            if task_id not in written:
+                raise GradebookError(f"{where}: {task_id!r} is not a written question ({', '.join(written)})")
+            try:
+                given = float(value)
+            except ValueError:
+                raise GradebookError(f"{where}: points must be a number, not {value!r}") from None
+            if not 0 <= given <= written[task_id].manual_points:
+                raise GradebookError(f"{where}: {given:g} points is outside 0..{written[task_id].manual_points}")
+            points[(name, task_id)] = given
+    header, warnings = apply_manual(header, rows, points, tasks)
+    write_csv(gradebook_path, header, rows)
+    return warnings
+
+
+def manual_points_of(rows: list[dict[str, str]], tasks: list[Task]) -> dict[tuple[str, str], float]:
+    """Manual points already in gradebook rows, so a re-grade keeps them."""
+    found = {}
+    for line in rows:
+        for task in written_tasks(tasks):
+            value = _parse(line.get(MANUAL_PREFIX + task.id))
+            if value is not None:
+                found[(line["submission"], task.id)] = value
+    return found
+
+
+def apply_manual(header: list[str], rows: list[dict[str, str]], points: dict[tuple[str, str], float],
+                 tasks: list[Task]) -> tuple[list[str], list[str]]:
+    """Fill the manual columns and the final total of every row; return the header and warnings."""
+    written = [t.id for t in written_tasks(tasks)]
+    manual_columns = [MANUAL_PREFIX + t for t in written] + ["manual_total", "final_total"]
+    header = [c for c in header if c not in manual_columns] + manual_columns
+    warnings = []
+    for line in rows:
+        given = {t: points.get((line["submission"], t), _parse(line.get(MANUAL_PREFIX + t))) for t in written}
+        missing = [t for t, value in given.items() if value is None]
+        if missing:
+            warnings.append(f"{line['submission']}: no manual points yet for {', '.join(missing)}")
+        for task_id, value in given.items():
+            line[MANUAL_PREFIX + task_id] = "" if value is None else _num(value)
+        manual_total = sum(v for v in given.values() if v is not None)
+        line["manual_total"] = _num(manual_total)
+        line["final_total"] = _num(round((_parse(line.get("total")) or 0.0) + manual_total, 2))
+    return header, warnings
+
+
+def _parse(text: str | None) -> float | None:
+    try:
+        return float(text) if text not in (None, "") else None
+    except ValueError:
+        return None
