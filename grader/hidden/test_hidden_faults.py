@@ -1,0 +1,63 @@
+"""Hidden properties under AWS-like faults: throttling, 5xx errors, partial PutRecords, slow creation.
+
+Hypothesis picks which calls fail, with which error, and the events. Faults follow call
+counts only, so every run of a submission meets the same ones. botocore retries a failed
+call by itself (3 tries in its default mode, 5 in legacy mode), so a run of 5 or more
+failures in a row reaches the learner's code whatever the mode; runs stay short enough (at
+most 7) that a retry loop of a few tries always gets through.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from grader.harness import checks
+from grader.harness.faults import ERRORS, LEGACY_BOTOCORE_TRIES, PUT_OPERATIONS, PartialPutRecords, Plan, SlowCreation, Together, fail_runs
+from grader.hidden.strategies import keyed, shard_counts, user_events
+
+# Hypothesis starts from the first code listed: the producer's list starts with throttling, the
+# fault met most, the consumer's with a 503, so that every code is met in the few examples run.
+PRODUCER_ERRORS = list(ERRORS)
+CONSUMER_ERRORS = ["ServiceUnavailable", "ProvisionedThroughputExceededException", "InternalFailure"]
+
+
+@st.composite
+def failure_runs(draw: st.DrawFn, first_call_max: int, codes: list[str]) -> list[tuple[int, int, str]]:
+    """One run long enough to outlast botocore's retries, maybe a second one later: (start, length, code)."""
+    error_codes = st.sampled_from(codes)
+    start = draw(st.integers(1, max(1, first_call_max)))
+    runs = [(start, draw(st.integers(LEGACY_BOTOCORE_TRIES, LEGACY_BOTOCORE_TRIES + 2)), draw(error_codes))]
+    if draw(st.booleans()):
+        # At least one call succeeds in between, so no single call meets more than 7 failures in a row.
+        gap = draw(st.integers(1, 4))
+        runs.append((start + runs[0][1] + gap, draw(st.integers(1, LEGACY_BOTOCORE_TRIES + 1)), draw(error_codes)))
+    return runs
+
+
+@pytest.mark.task("producer.ordering")
+@settings(max_examples=3)
+@given(data=st.data(), shard_count=shard_counts, events=user_events(min_size=2, max_size=10, max_users=3))
+def test_send_batch_retries_throttled_and_failed_calls(learner, streams, data, shard_count, events):
+    runs = data.draw(failure_runs(len(events), PRODUCER_ERRORS), label="failed runs of PutRecord/PutRecords calls")
+    # Learners who batch with put_records also meet refused entries, as on a throttled shard.
+    refused = data.draw(st.frozensets(st.integers(1, len(events)), max_size=2), label="refused PutRecords entries")
+    plan: Plan = Together([fail_runs(PUT_OPERATIONS, runs), PartialPutRecords(refused)]) if refused else fail_runs(PUT_OPERATIONS, runs)
+    checks.check_send_batch(learner, streams, shard_count, events, faults=plan)
+
+
+@pytest.mark.task("consumer.read_shard")
+@settings(max_examples=3)
+@given(data=st.data(), shard_count=st.integers(1, 2), events=user_events(min_size=1, max_size=16))
+def test_read_shard_retries_failed_reads(learner, streams, data, shard_count, events):
+    # A shard that fits in one read takes 2 GetRecords calls (its records, then an empty one).
+    runs = data.draw(failure_runs(2 * shard_count, CONSUMER_ERRORS), label="failed runs of GetRecords calls")
+    checks.check_read_shard(learner, streams, shard_count, keyed(events), faults=fail_runs(("GetRecords",), runs))
+
+
+@pytest.mark.task("producer.stream_setup")
+@settings(max_examples=2)
+@given(shard_count=shard_counts, creating_calls=st.integers(1, 4))
+def test_stream_setup_waits_while_creating(learner, streams, shard_count, creating_calls):
+    checks.check_stream_setup(learner, streams, shard_count, calls=1, creating=SlowCreation(creating_calls))
