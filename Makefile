@@ -94,3 +94,20 @@ grade-all: $(STAMP) ## (instructor) grade every folder of SUBMISSIONS in paralle
 import-manual: $(STAMP) ## (instructor) add hand-given points to OUT/gradebook.csv: make import-manual MANUAL=<csv> OUT=<dir>
 	@test -n "$(MANUAL)" -a -n "$(OUT)" || { echo "usage: make import-manual MANUAL=<csv: submission,task,points> OUT=<dir>"; exit 2; }
 	@$(PY) -m grader.batch import-manual "$(MANUAL)" "$(OUT)"
+
+# nbgrader needs Jupyter (about 450 MB): it gets a venv of its own, made only by the two targets below.
+INSTRUCTOR_VENV := .venv-instructor
+INSTRUCTOR_STAMP := $(INSTRUCTOR_VENV)/.installed
+
+$(INSTRUCTOR_STAMP): requirements-instructor.lock
+	@test -x $(INSTRUCTOR_VENV)/bin/python || $(PYTHON) -m venv $(INSTRUCTOR_VENV)
+	@$(INSTRUCTOR_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-instructor.lock
+	@touch $(INSTRUCTOR_STAMP)
+
+.PHONY: nbgrader test-nbgrader
+nbgrader: $(INSTRUCTOR_STAMP) ## (instructor) write an nbgrader course folder with the exercise as a notebook: make nbgrader OUT=<dir>
+	@test -n "$(OUT)" || { echo "usage: make nbgrader OUT=<dir>"; exit 2; }
+	@$(INSTRUCTOR_VENV)/bin/python -m grader.platform.nbgrader_export "$(OUT)"
+
+test-nbgrader: $(INSTRUCTOR_STAMP) ## (instructor) self-test the notebook with nbgrader itself (generate_assignment, autograde)
+	@$(INSTRUCTOR_VENV)/bin/python -m pytest tests/selftest/test_nbgrader.py tests/selftest/test_nbgrader_export.py -q -p no:cacheprovider

@@ -39,7 +39,8 @@ INSTRUCTOR_ONLY = {
 }
 # A Makefile rule whose recipe mentions one of these cannot work in the learner's copy.
 INSTRUCTOR_MAKE_WORDS = ("solutions", "tests/selftest", "nbgrader", "grader.release", "grader.batch", "grader.bench_batch",
-                         "grader.stubs", "grader.platform.gradescope")
+                         "grader.stubs", "grader.platform.gradescope", "requirements-instructor")
+INSTRUCTOR_LINE_WORDS = ("INSTRUCTOR_", "nbgrader")
 MARKER_WORDS = ("### BEGIN SOLUTION", "### END SOLUTION", "### BEGIN HIDDEN TESTS")
 WINDOW = 3  # consecutive solution lines that, found together, are a leak
 WINDOW_CHARACTERS = 60  # ...unless they are as short as ")", "return x", "break"
@@ -78,15 +79,28 @@ def learner_makefile(text: str) -> str:
             chunks[-1].append(line)  # a recipe line belongs to the rule above it
         else:
             chunks.append([line])
-    kept = []
+    kept, dropped = [], set()
     for chunk in chunks:
-        rule = re.match(r"^([A-Za-z0-9_.-]+)\s*:(?!=)(.*)$", chunk[0])
+        body = "".join(chunk)
+        rule = re.match(r"^([A-Za-z0-9_.$()-]+)\s*:(?!=)(.*)$", chunk[0])
         if rule and rule.group(1) != ".PHONY":
-            body = "".join(chunk)
             if "## (instructor)" in rule.group(2) or any(word in body for word in INSTRUCTOR_MAKE_WORDS):
+                dropped.add(rule.group(1))
                 continue
-        kept.append("".join(chunk))
-    return "".join(kept)
+        elif any(word in body for word in INSTRUCTOR_LINE_WORDS):
+            continue  # the instructor venv's variables and comments
+        kept.append(body)
+    text = "".join(_without_phony(chunk, dropped) for chunk in kept)
+    return re.sub(r"\n{3,}", "\n\n", text).rstrip("\n") + "\n"
+
+
+def _without_phony(chunk: str, dropped: set[str]) -> str:
+    """A .PHONY line without the dropped targets (gone entirely when none is left)."""
+    phony = re.match(r"^\.PHONY\s*:(.*)$", chunk.rstrip("\n"))
+    if not phony:
+        return chunk
+    names = [name for name in phony.group(1).split() if name not in dropped]
+    return f".PHONY: {' '.join(names)}\n" if names else ""
 
 
 def learner_readme() -> str:

@@ -87,7 +87,9 @@ def test_learner_makefile_has_no_instructor_targets(student: Path) -> None:
     assert made.returncode == 0, made.stderr
     targets = {line.split()[1] for line in made.stdout.splitlines() if line.strip()}
     assert {"check", "hint", "venv"} <= targets
-    assert not targets & {"release", "release-solutions", "stubs", "test", "grade-all", "nbgrader"}
+    assert not targets & {"release", "release-solutions", "stubs", "test", "grade-all", "nbgrader", "test-nbgrader"}
+    makefile = (student / "Makefile").read_text(encoding="utf-8")
+    assert "INSTRUCTOR" not in makefile and "nbgrader" not in makefile and "\n\n\n" not in makefile
 
 
 def test_leaks_are_found_and_release_refused(tmp_path: Path) -> None:
