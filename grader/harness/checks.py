@@ -447,6 +447,7 @@ def check_independent_consumers(learner: Any, streams: StreamView, consumers: in
     outcomes = learner.run_together(scripts)
     wanted = [r.event() for r in stored]
     for number, (outcome, ref) in enumerate(zip(outcomes, reads), 1):
+        require_type(outcome[ref], list, ref.label, "the returned value", "consume returns the events it matched")
         if outcome[ref] != wanted:
             raise Feedback(f"{consumers} consumers, each calling consumer.consume() at the same time", f"gave consumer {number} {len(outcome[ref]) if isinstance(outcome[ref], list) else show(outcome[ref])} event(s)",
                            f"every consumer to read all {len(wanted)} events", "unlike a queue, reading a stream removes nothing: each consumer sees every event")

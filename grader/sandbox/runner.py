@@ -12,7 +12,9 @@ import json
 import os
 import select
 import shutil
+import secrets
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -23,13 +25,15 @@ from typing import Any
 
 ZYGOTE = Path(__file__).with_name("zygote.py")
 MAX_RESULT_BYTES = 4 * 1024 * 1024
+TOKEN_VARIABLE = "GRADER_SANDBOX_TOKEN"  # marks every process started for one Sandbox
+UNPRIVILEGED_USER = "nobody"
 
 
 @dataclass
 class Limits:
     """What one run of learner code may use."""
 
-    wall_seconds: float = 10.0
+    wall_seconds: float = 6.0  # the reference's slowest run takes well under a second
     memory_bytes: int = 1024 * 1024 * 1024
     cpu_seconds: int = 30
     file_bytes: int = 8 * 1024 * 1024
@@ -70,6 +74,8 @@ class Sandbox:
         self.limits = limits or Limits()
         self.hung: set[str] = set()  # methods that timed out once: later calls fail at once
         self.workdir = Path(tempfile.mkdtemp(prefix="grader-worker-"))
+        self.token = secrets.token_hex(16)
+        self.user = UNPRIVILEGED_USER if _can_drop_privileges(exercises) else ""
         self._proc: subprocess.Popen[str] | None = None
         self._counter = 0
 
@@ -82,6 +88,10 @@ class Sandbox:
                 "PYTHONDONTWRITEBYTECODE": "1",
                 "PYTHONHASHSEED": "0",
                 **self.env,
+                TOKEN_VARIABLE: self.token,
+                "GRADER_SANDBOX_USER": self.user,
+                "GRADER_SANDBOX_READONLY": "1",
+                "TMPDIR": str(self.workdir),  # the one folder learner code may write to
             }
             self._proc = subprocess.Popen(
                 [sys.executable, "-I", str(ZYGOTE), str(self.exercises)],
@@ -162,7 +172,7 @@ class Sandbox:
                 return line
 
     def close(self) -> None:
-        """Stop the worker and everything it started."""
+        """Stop the worker and everything it started, even processes that left its group."""
         if self._proc is not None:
             _kill_group(self._proc.pid)
             try:
@@ -170,11 +180,91 @@ class Sandbox:
             except subprocess.TimeoutExpired:
                 pass
             self._proc = None
+        kill_marked(self.token)
 
     def cleanup(self) -> None:
         """Stop the worker and delete its files."""
         self.close()
         shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def marked_processes(token: str) -> list[int]:
+    """Pids of processes whose environment carries ``token`` (started for one Sandbox)."""
+    wanted = f"{TOKEN_VARIABLE}={token}".encode()
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{entry}/environ", "rb") as handle:
+                if wanted in handle.read().split(b"\0"):
+                    found.append(int(entry))
+        except OSError:
+            continue
+    return found
+
+
+def kill_marked(token: str) -> None:
+    """Kill every process still carrying ``token``; a few rounds catch ones forked meanwhile."""
+    for _ in range(5):
+        pids = marked_processes(token)
+        if not pids:
+            return
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        time.sleep(0.01)
+
+
+def _can_drop_privileges(exercises: Path) -> bool:
+    """As root, run learner code as ``nobody`` if it can still read the exercises copy.
+
+    The copy lives in a private temporary folder: open it (and the folders above it that we
+    made) to others for reading, never anything outside the temporary directory.
+    """
+    if os.geteuid() != 0:
+        return False
+    try:
+        import pwd
+
+        pwd.getpwnam(UNPRIVILEGED_USER)
+        if not all(_open_to_others(Path(p)) for p in _interpreter_paths()):
+            return False  # e.g. Python under /root: nobody could import the standard library
+        temp_root = Path(tempfile.gettempdir()).resolve()
+        target = exercises.resolve()
+        if temp_root not in target.parents:
+            return False
+        for item in [target, *target.iterdir()]:
+            extra = stat.S_IROTH | (stat.S_IXOTH if item.is_dir() else 0)
+            item.chmod(stat.S_IMODE(item.stat().st_mode) | extra)
+        for folder in target.parents:
+            if folder == temp_root:
+                break
+            folder.chmod(stat.S_IMODE(folder.stat().st_mode) | stat.S_IXOTH)
+        return all(_others_may(p, stat.S_IXOTH) for p in [target, *target.parents])
+    except (OSError, KeyError):
+        return False
+
+
+def _interpreter_paths() -> list[str]:
+    """Folders the worker imports from: the standard library, site-packages, the grader."""
+    import sysconfig
+
+    paths = {sysconfig.get_path(name) for name in ("stdlib", "platstdlib", "purelib", "platlib")}
+    paths.add(str(ZYGOTE.parents[2]))
+    return sorted(p for p in paths if p and os.path.isdir(p))
+
+
+def _open_to_others(path: Path) -> bool:
+    """Whether a user other than the owner can reach and list ``path``."""
+    folders = [path.resolve(), *path.resolve().parents]
+    return all(_others_may(f, stat.S_IXOTH) for f in folders) and _others_may(path, stat.S_IROTH)
+
+
+def _others_may(path: Path, bit: int) -> bool:
+    return bool(path.stat().st_mode & bit)
 
 
 def _kill_group(pid: int) -> None:

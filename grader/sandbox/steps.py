@@ -56,11 +56,26 @@ class StepError(Exception):
     """A step could not run because the learner's code is missing something."""
 
 
+class HungCall(Exception):
+    """Learner code called a method that did not finish in an earlier run."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _refuse(key: str) -> Callable[..., Any]:
+    def refused(*args: Any, **kwargs: Any) -> Any:
+        raise HungCall(key)
+    return refused
+
+
 class Executor:
     """Holds the objects made by a script and runs its steps one by one."""
 
-    def __init__(self, exercises: Path, progress: Callable[[dict[str, Any]], None], hung: set[str]) -> None:
+    def __init__(self, exercises: Path, progress: Callable[[dict[str, Any]], None], hung: set[str], memory_bytes: int | None = None) -> None:
         self.exercises = exercises
+        self.memory_bytes = memory_bytes
         self.progress = progress
         self.hung = hung
         self.vars: dict[str, Any] = {}
@@ -102,8 +117,13 @@ class Executor:
             raise ValueError(f"unknown step {op!r}")
         except StepError as error:
             return {"status": "missing", "message": _str(error)}
+        except HungCall as error:  # e.g. consume_stream calling a consume that never returns
+            return {"status": "skipped", "reason": error.key}
         except SystemExit as error:
             return {"status": "raised", **self._exception(error), "exit": True}
+        except MemoryError as error:
+            limit = f" (the limit is {self.memory_bytes // 2**20} MiB)" if self.memory_bytes else ""
+            return {"status": "raised", **self._exception(error), "message": f"it used too much memory{limit}"}
         except BaseException as error:  # learner code may raise anything, even KeyboardInterrupt
             return {"status": "raised", **self._exception(error)}
 
@@ -112,7 +132,23 @@ class Executor:
             if not (self.exercises / f"{name}.py").is_file():
                 raise StepError(f"the file exercises/{name}.py was not found")
             self.modules[name] = importlib.import_module(name)
+            self._disable_hung(self.modules[name])
         return self.modules[name]
+
+    def _disable_hung(self, module: Any) -> None:
+        """Make methods that timed out before fail at once, even when learner code calls them.
+
+        Without this, ``consume_stream`` would wait out the wall-clock limit again inside a
+        ``consume`` already known to loop forever: one endless loop would cost every check.
+        """
+        for key in self.hung:
+            owner_name, _, method = key.rpartition(".")
+            owner = getattr(module, owner_name, None) if owner_name else module
+            try:
+                if owner is not None and method in vars(owner) and callable(vars(owner)[method]):
+                    setattr(owner, method, _refuse(key))
+            except (TypeError, AttributeError):
+                continue
 
     def _resolve(self, step: dict[str, Any]) -> Callable[..., Any]:
         if step["op"] == "new" or "function" in step:

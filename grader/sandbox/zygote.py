@@ -4,16 +4,21 @@ Started by ``grader.sandbox.runner`` with pipes on stdin/stdout. Learner code ne
 this process, only in the forked children, so each run starts from a clean, already warm
 interpreter in a few milliseconds instead of the ~0.4 s a fresh Python with boto3 costs.
 
-Each child: puts itself in its own process group, applies resource limits, sends its file
-descriptors 1 and 2 to an output file, keeps Python-level output bounded, installs the
+Each child: puts itself in its own process group, applies resource limits, drops to an
+unprivileged user when the grader runs as root, sends its file descriptors 1 and 2 to an
+output file, keeps Python-level output bounded, installs the
 simulated clock, runs its steps and writes JSON lines to its result file. It always leaves
-with ``os._exit`` so no learner thread or exit handler can keep it alive.
+with ``os._exit`` so no learner thread or exit handler can keep it alive. The worker is a
+child subreaper: whatever a run leaves behind, even after ``setsid``, is reparented to it
+and killed before the run's result is reported.
 """
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
+import pwd
 import resource
 import signal
 import sys
@@ -32,6 +37,9 @@ from grader.sandbox import virtual_time  # noqa: E402
 
 # Kept before any learner code can replace them.
 _os_exit, _os_write, _json_dumps = os._exit, os.write, json.dumps
+
+PR_SET_CHILD_SUBREAPER = 36
+UNPRIVILEGED_USER = "nobody"
 
 
 class BoundedOutput:
@@ -88,7 +96,112 @@ def _apply_limits(limits: dict[str, int]) -> None:
             pass
 
 
-def _child(run: dict[str, Any], limits: dict[str, int], exercises: Path) -> None:
+def _unprivileged_ids() -> tuple[int, int] | None:
+    """The uid and gid children drop to when the worker runs as root, or None to stay."""
+    if os.geteuid() != 0 or os.environ.get("GRADER_SANDBOX_USER") != UNPRIVILEGED_USER:
+        return None
+    try:
+        entry = pwd.getpwnam(UNPRIVILEGED_USER)
+    except KeyError:
+        return None
+    return entry.pw_uid, entry.pw_gid
+
+
+def _drop_privileges(ids: tuple[int, int] | None) -> None:
+    """Run learner code as an unprivileged user: it cannot write the grader's files or signal it.
+
+    When the grader runs as root but no user can read the interpreter (e.g. Python installed
+    under /root), the child keeps root in a mount namespace where only the temporary
+    directory is writable.
+    """
+    if ids is None:
+        if os.geteuid() == 0 and os.environ.get("GRADER_SANDBOX_READONLY") == "1":
+            _read_only_filesystem(os.environ.get("TMPDIR") or os.getcwd())
+        return
+    os.setgroups([])
+    os.setgid(ids[1])
+    os.setuid(ids[0])
+
+
+CLONE_NEWNS, MS_RDONLY, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 0x20000, 1, 32, 4096, 16384, 1 << 18
+WRITABLE_TREES = ("/dev",)  # device files such as /dev/null and /dev/shm
+
+
+def _read_only_filesystem(writable: str) -> bool:
+    """As root with no user to drop to: see every file system read-only except ``writable``.
+
+    ``writable`` is the sandbox's own folder (also HOME and TMPDIR of learner code).
+
+    A private mount namespace, so nothing changes outside this child. Best effort: where the
+    kernel refuses (no CAP_SYS_ADMIN), the child runs on as it is.
+    """
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        if libc.unshare(CLONE_NEWNS) != 0:
+            return False
+        libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None)
+        keep = writable.encode()
+        if libc.mount(keep, keep, None, MS_BIND | MS_REC, None) != 0:
+            return False
+        with open("/proc/self/mountinfo", "rb") as handle:
+            points = [line.split()[4].decode("unicode_escape").encode("latin-1") for line in handle if line.strip()]
+        for point in points:
+            text = point.decode("utf-8", "replace")
+            if text == writable or text.startswith(writable.rstrip("/") + "/") or text.startswith(WRITABLE_TREES):
+                continue
+            libc.mount(b"none", point, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC, None)
+        return True
+    except (OSError, AttributeError, ValueError, IndexError):
+        return False
+
+
+def _become_subreaper() -> bool:
+    """Make orphans of learner code (even after setsid) children of this worker, so none escape."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _children() -> list[int]:
+    """Pids whose parent is this process (read from /proc)."""
+    me, found = os.getpid(), []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as handle:
+                fields = handle.read().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if len(fields) > 2 and int(fields[1]) == me:
+            found.append(int(entry))
+    return found
+
+
+def _sweep_orphans() -> None:
+    """Kill and reap every process left over from the runs (they were reparented here)."""
+    for _ in range(200):
+        while True:  # reap what has already ended
+            try:
+                pid, _status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                break
+        left = _children()
+        if not left:
+            return
+        for pid in left:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        time.sleep(0.005)
+
+
+def _child(run: dict[str, Any], limits: dict[str, int], exercises: Path, ids: tuple[int, int] | None) -> None:
     """Body of one forked child; never returns."""
     os.setpgid(0, 0)
     devnull = os.open(os.devnull, os.O_RDONLY)
@@ -118,8 +231,9 @@ def _child(run: dict[str, Any], limits: dict[str, int], exercises: Path) -> None
     virtual_time.install(clock)
     virtual_time.count_http_calls(clock)
     _apply_limits(limits)
+    _drop_privileges(ids)
     steps_module.prepare_import_path(exercises)
-    executor = steps_module.Executor(exercises, emit, set(run.get("hung", [])))
+    executor = steps_module.Executor(exercises, emit, set(run.get("hung", [])), limits.get("memory_bytes"))
     try:
         outcomes = executor.run(run["steps"], clock.read)
         emit({"done": outcomes, "output_dropped": output.dropped})
@@ -141,6 +255,8 @@ def _warm_up() -> None:
 def main() -> None:
     """Serve run requests from stdin until it closes."""
     exercises = Path(sys.argv[1]).resolve()
+    ids = _unprivileged_ids()
+    _become_subreaper()
     _warm_up()
     for line in sys.stdin:
         request = json.loads(line)
@@ -149,7 +265,7 @@ def main() -> None:
             pid = os.fork()
             if pid == 0:
                 try:
-                    _child(run, request["limits"], exercises)
+                    _child(run, request["limits"], exercises, ids)
                 finally:
                     _os_exit(70)
             pids.append(pid)
@@ -163,6 +279,7 @@ def main() -> None:
                     "code": os.waitstatus_to_exitcode(status),
                 }
             )
+        _sweep_orphans()  # nothing a run started may outlive it
         _reply({"exits": exits})
 
 

@@ -1,0 +1,1 @@
+"""Mutation testing of the grader: small learner mistakes it must catch (``make mutants``)."""

@@ -1,0 +1,234 @@
+"""Hostile and broken submissions: the reference with one hostile change each.
+
+Each case names what it does to the reference (``patches``), the files it adds (its folder
+``tests/submissions/hostile/<id>/``, laid out like a learner's repository) or generates (large
+or binary files are made at test time, never stored), and what grading must conclude: which
+tasks lose points (every other task keeps all of its points) and a phrase of the message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tests.mutants.patching import Patch
+
+HERE = Path(__file__).resolve().parent
+P, C = "enhanced_producer.py", "enhanced_consumer.py"
+PRODUCER_TASKS = {"producer.stream_setup", "producer.send_event", "producer.ordering", "producer.counters", "producer.stats", "producer.concurrency"}
+CONSUMER_TASKS = {"consumer.read_shard", "consumer.all_shards", "consumer.stopping", "consumer.throughput", "consumer.filtering", "consumer.independence"}
+CHOICE_TASKS = {"checkpoint.q1", "checkpoint.q2", "discussion.q3"}
+# Learner processes started by the hostile code carry this in their command line.
+MARKER = "hostile-lingering-marker"
+
+STATS = "        description = self.kinesis.describe_stream(StreamName=self.stream_name)[\"StreamDescription\"]\n"
+IMPORTS_P = "import boto3\nfrom botocore.exceptions import BotoCoreError, ClientError\n"
+IMPORTS_C = "import boto3\nfrom botocore.exceptions import ClientError\n"
+CONSUME_START = "        print(f\"Starting consumer for {self.stream_name}/{self.shard_id}\\n\")\n"
+
+
+def in_stats(code: str) -> Patch:
+    """Run ``code`` at the start of the producer's get_stats (an 8-space indented block)."""
+    return (P, STATS, code + STATS)
+
+
+def at_import(file: str, code: str) -> Patch:
+    """Run ``code`` when the module is imported."""
+    imports = IMPORTS_P if file == P else IMPORTS_C
+    return (file, imports, imports + "\n" + code + "\n")
+
+
+@dataclass
+class Case:
+    """One hostile submission and the verdict grading must reach."""
+
+    id: str
+    what: str
+    patches: list[Patch] = field(default_factory=list)
+    loses: set[str] = field(default_factory=set)  # tasks that must score below full marks
+    message: str = ""  # a phrase of the failure message of those tasks
+    seconds: float = 60.0  # grading must finish within this
+    include_hidden: bool = False
+    extra_args: list[str] = field(default_factory=list)
+    generate: Callable[[Path], None] | None = None
+    module: str = ""  # "producer" or "consumer": grade only that module's tests (-k), to save time
+
+    def __post_init__(self) -> None:
+        if self.module:
+            self.extra_args = ["-k", self.module]
+
+    @property
+    def overlay(self) -> Path:
+        """Files this case adds, laid out like a learner's repository."""
+        return HERE / self.id
+
+
+def _answers(data: bytes) -> Callable[[Path], None]:
+    def write(exercises: Path) -> None:
+        (exercises / "checkpoint.md").write_bytes(data)
+    return write
+
+
+def _huge_answers(exercises: Path) -> None:
+    with open(exercises / "checkpoint.md", "wb") as handle:
+        handle.write(b"## checkpoint.q1: Producers and consumers\n\nAnswer: C\n")
+        handle.write((b"A" * 1023 + b"\n") * (50 * 1024))
+
+
+def _latin1_answers(exercises: Path) -> None:
+    text = (exercises / "checkpoint.md").read_text(encoding="utf-8").replace("statement", "réponse déjà vue")
+    (exercises / "checkpoint.md").write_bytes(text.encode("latin-1", "replace"))
+
+
+ALWAYS_EQUAL = '''
+class Anything:
+    """Claims to equal everything and to hold every key."""
+
+    def __eq__(self, other):
+        return True
+
+    def __ne__(self, other):
+        return False
+
+    def __getitem__(self, key):
+        return self
+
+    def get(self, key, default=None):
+        return self
+
+    def __bool__(self):
+        return True
+
+    def __int__(self):
+        return 0
+
+    def __add__(self, other):
+        return self
+
+    __radd__ = __iadd__ = __add__
+    __hash__ = object.__hash__
+'''
+
+PATCH_EVERYTHING = f'''
+import builtins, json, sys
+import pytest, hypothesis
+_real_dumps = json.dumps
+def _fake_dumps(obj, *args, **kwargs):  # try to rewrite the worker's answers
+    if isinstance(obj, dict) and ("done" in obj or "crash" in obj):
+        obj = {{"done": [{{"status": "ok", "value": {{"t": "int", "v": 100}}}}] * 50}}
+    return _real_dumps(obj, *args, **kwargs)
+json.dumps = _fake_dumps
+pytest.fail = pytest.skip = lambda *a, **k: None
+hypothesis.given = lambda *a, **k: (lambda f: f)
+for name in list(sys.modules):
+    if name.startswith("grader") and not name.startswith("grader.sandbox"):  # the worker's own code is the learner's to break
+        module = sys.modules[name]
+        for attr in list(vars(module)):
+            if attr.startswith(("check_", "require_", "resolve", "build", "render", "describe", "decode")):
+                try:
+                    setattr(module, attr, lambda *a, **k: None)
+                except Exception:
+                    pass
+builtins.print = lambda *a, **k: None
+'''
+
+FAKE_OUTPUT = f'''
+import os, sys, json as _json
+print("Points 100/100")
+print("::notice title=Autograding complete::Points 100/100")
+print("::set-output name=result::100")
+print("##[group]Points 100/100")
+_fake = _json.dumps({{"score": 100, "max_score": 100, "status": "pass"}})
+_places = {{os.getcwd(), os.path.expanduser("~"), os.environ.get("TMPDIR", "/tmp"), os.path.dirname(os.path.abspath(__file__))}}
+_places.update(p for p in sys.path if p and os.path.isdir(p))
+for _place in list(_places):
+    _here = _place
+    for _ in range(6):  # every folder above too
+        _places.add(_here)
+        _here = os.path.dirname(_here)
+_places.discard(os.environ.get("TMPDIR", "/tmp"))  # shared with others: only its subfolders
+for _place in sorted(_places):
+    for _name, _text in (("results.json", _fake), ("github_output", "result=100\\n"), (".hostile-was-here", "x")):
+        try:
+            with open(os.path.join(_place, _name), "w") as _handle:
+                _handle.write(_text)
+        except OSError:
+            pass
+for _name in ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY", "GITHUB_ENV"):
+    if os.environ.get(_name):
+        try:
+            with open(os.environ[_name], "a") as _handle:
+                _handle.write("result=100\\n")
+        except OSError:
+            pass
+'''
+
+LINGERING = f'''
+import os, subprocess, sys, threading
+_sleeper = [sys.executable, "-c", "import time; time.sleep(600)", "{MARKER}"]
+subprocess.Popen(_sleeper, start_new_session=True)  # holds the run's stdout open
+subprocess.Popen(_sleeper, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+if os.fork() == 0:  # a classic daemon: fork, setsid, fork again
+    os.setsid()
+    if os.fork() == 0:
+        os.execv(sys.executable, _sleeper)
+    os._exit(0)
+threading.Thread(target=threading.Event().wait, name="{MARKER}").start()  # non-daemon, never ends
+'''
+
+CASES: list[Case] = [
+    Case("exit_at_import", "os._exit(3) when the producer module is imported",
+         [at_import(P, "import os\nos._exit(3)")], PRODUCER_TASKS, "exited with code 3"),
+    Case("system_exit_in_method", "get_stats raises SystemExit",
+         [in_stats("        raise SystemExit(0)\n")], {"producer.stats"}, "tried to end the program", module="producer"),
+    Case("endless_loop", "consume spins in `while True: pass`",
+         [(C, CONSUME_START, "        while True:\n            pass\n" + CONSUME_START)], CONSUMER_TASKS,
+         "did not finish", seconds=30.0, include_hidden=True),
+    Case("blocking_call", "get_stats waits on an event nobody sets",
+         [in_stats("        import threading\n        threading.Event().wait()\n")], {"producer.stats"}, "did not finish", module="producer"),
+    Case("huge_allocation", "get_stats allocates 8 GiB",
+         [in_stats("        hoard = bytearray(8 * 2**30)\n")], {"producer.stats"}, "used too much memory", module="producer"),
+    Case("patches_the_grader", "patches pytest, hypothesis, the grader, json and builtins at import, and counts characters",
+         [at_import(C, PATCH_EVERYTHING),
+          (C, 'self.bytes_processed += len(record["Data"])', 'self.bytes_processed += len(record["Data"].decode("utf-8"))')],
+         {"consumer.read_shard"}, "bytes_processed", module="consumer"),
+    Case("fake_output", "prints fake points and workflow commands, writes fake results everywhere",
+         [at_import(P, FAKE_OUTPUT), in_stats("        raise RuntimeError('no stats')\n")], {"producer.stats"}, "RuntimeError", module="producer"),
+    Case("always_equal", "counters and results are objects equal to everything",
+         [at_import(P, ALWAYS_EQUAL),
+          (P, "        self.events_sent += 1\n        self.bytes_sent += len(payload)\n        return {",
+           "        self.events_sent = self.bytes_sent = Anything()\n        return Anything() or {"),
+          (C, '            "duration_seconds": duration,', '            "duration_seconds": Anything(),'),
+          at_import(C, ALWAYS_EQUAL)],
+         {"producer.send_event", "producer.counters", "producer.concurrency", "consumer.throughput"}, "Anything"),
+    Case("config_files", "conftest.py, pytest.ini, pyproject.toml and edited public tests; get_stats broken",
+         [in_stats("        return {}\n")], {"producer.stats"}, "get_stats", module="producer"),
+    Case("lingering_processes", "leaves children, a setsid daemon and a non-daemon thread running",
+         [at_import(P, LINGERING)], set(), "", module="producer"),
+    Case("huge_output", "get_stats prints 100 MB",
+         [in_stats("        print('x' * 100_000_000)\n")], set(), "", module="producer"),
+    Case("syntax_error", "the consumer does not parse", [(C, "class EventConsumer:", "class EventConsumer\n")],
+         CONSUMER_TASKS, "SyntaxError"),
+    Case("missing_method", "the producer has no get_stats", [(P, "    def get_stats(self)", "    def stats(self)")],
+         {"producer.stats"}, "no method named get_stats", module="producer"),
+    Case("missing_class", "the consumer class is renamed", [(C, "class EventConsumer:", "class Consumer:"),
+         (C, "consumer = EventConsumer(stream_name, shard_id, client", "consumer = Consumer(stream_name, shard_id, client")],
+         CONSUMER_TASKS - {"consumer.all_shards"}, "no class named EventConsumer", module="consumer"),
+    Case("wrong_signature", "producer get_stats needs an argument", [(P, "    def get_stats(self)", "    def get_stats(self, verbose)")],
+         {"producer.stats"}, "TypeError", module="producer"),
+    Case("wrong_return_types", "get_stats gives the shard count as text",
+         [(P, '"shards": len(description["Shards"]),', '"shards": str(len(description["Shards"])),')],
+         {"producer.stats"}, "shards", module="producer"),
+    Case("answers_empty", "checkpoint.md is empty", generate=_answers(b""),
+         loses=CHOICE_TASKS, message="checkpoint.md", include_hidden=True, extra_args=["-k", "choice_answer"]),
+    Case("answers_binary", "checkpoint.md is binary", generate=_answers(bytes(range(256)) * 64),
+         loses=CHOICE_TASKS, message="checkpoint.md", include_hidden=True, extra_args=["-k", "choice_answer"]),
+    Case("answers_huge", "checkpoint.md is 50 MB", generate=_huge_answers,
+         loses=CHOICE_TASKS, message="checkpoint.md", include_hidden=True, extra_args=["-k", "choice_answer"]),
+    Case("answers_latin1", "checkpoint.md is encoded in latin-1", generate=_latin1_answers,
+         loses=CHOICE_TASKS, message="checkpoint.md", include_hidden=True, extra_args=["-k", "choice_answer"]),
+    Case("answers_wrong_format", "checkpoint.md has no question headings",
+         generate=_answers(b"My answers: 1) C 2) D 3) B\n"),
+         loses=CHOICE_TASKS, message="checkpoint.md", include_hidden=True, extra_args=["-k", "choice_answer"]),
+]
