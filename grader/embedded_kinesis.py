@@ -66,7 +66,10 @@ class EmbeddedKinesis:
         """Start serving on a free loopback port in a daemon thread."""
         for name, value in FAKE_CREDENTIALS.items():
             os.environ.setdefault(name, value)
+        from moto.kinesis.models import kinesis_backends
         from moto.kinesis.responses import KinesisResponse  # imported late: it is slow
+
+        kinesis_backends.reset()  # moto keeps state per process: every session starts empty
 
         handler = _make_handler(self, KinesisResponse)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)

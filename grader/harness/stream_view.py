@@ -39,10 +39,11 @@ def encode_event(event: Any) -> bytes:
 class StreamView:
     """Streams made and read by the grader itself, never through learner code."""
 
-    _names = itertools.count(1)
-
     def __init__(self, client: Any) -> None:
         self.client = client
+        # Per grading session, so a test's stream names (shown in messages) never depend on
+        # what was graded before in the same process.
+        self._names = itertools.count(1)
 
     def new_name(self) -> str:
         """A fresh stream name; deterministic so messages are the same on every run."""
