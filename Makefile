@@ -111,3 +111,10 @@ nbgrader: $(INSTRUCTOR_STAMP) ## (instructor) write an nbgrader course folder wi
 
 test-nbgrader: $(INSTRUCTOR_STAMP) ## (instructor) self-test the notebook with nbgrader itself (generate_assignment, autograde)
 	@$(INSTRUCTOR_VENV)/bin/python -m pytest tests/selftest/test_nbgrader.py tests/selftest/test_nbgrader_export.py -q -p no:cacheprovider
+
+.PHONY: mutants bench
+mutants: $(STAMP) ## (instructor) grade small mistakes of the reference and print which ones the tests catch
+	@$(PY) -m tests.mutants --reference solutions
+
+bench: $(STAMP) ## (instructor) time grading (median of 5 runs) against the floor of importing boto3 and moto
+	@$(PY) -m grader.bench --reference solutions

@@ -209,8 +209,9 @@ def verify_landed(streams: StreamView, name: str, called: str, keyed_events: lis
         doubled = sum(extra.values())
         raise Feedback(called, f"left {len(stored)} record(s) in the stream ({lost} event(s) missing, {doubled} extra)",
                        f"exactly the {len(keyed_events)} event(s) sent, each once", "a stream is a log: lost or repeated events corrupt every consumer's view")
+    ranges = streams.shard_ranges(name)  # one describe_stream for all records, not one each
     for record in stored:
-        expected = streams.shard_for(name, record.key)
+        expected = streams.shard_for(name, record.key, ranges)
         if record.shard_id != expected:
             raise Feedback(called, f"put key {record.key!r} on {record.shard_id}", f"{expected}, the shard whose hash range holds MD5({record.key!r})",
                            "Kinesis routes by the partition key's hash; an ExplicitHashKey or wrong key breaks per-user placement")

@@ -76,10 +76,10 @@ class StreamView:
             for s in self.describe(name)["Shards"]
         ]
 
-    def shard_for(self, name: str, partition_key: str) -> str:
-        """The shard whose hash range holds MD5(partition_key)."""
+    def shard_for(self, name: str, partition_key: str, ranges: list[tuple[str, int, int]] | None = None) -> str:
+        """The shard whose hash range holds MD5(partition_key); pass ``ranges`` to skip describing again."""
         value = hash_key(partition_key)
-        for shard_id, low, high in self.shard_ranges(name):
+        for shard_id, low, high in ranges if ranges is not None else self.shard_ranges(name):
             if low <= value <= high:
                 return shard_id
         raise AssertionError(f"no shard of {name} holds hash {value}")

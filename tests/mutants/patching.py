@@ -48,11 +48,11 @@ def shared_dir() -> Path:
 
 
 def materialize(target: Path, patches: Iterable[Patch] = (), overlay: Path | None = None,
-                generate: Callable[[Path], None] | None = None) -> Path:
+                generate: Callable[[Path], None] | None = None, reference: Path = REFERENCE) -> Path:
     """Write ``target/exercises``: the reference, patched, then overlaid, then generated files."""
     exercises = target / "exercises"
     exercises.mkdir(parents=True, exist_ok=True)
-    for source in REFERENCE.iterdir():
+    for source in reference.iterdir():
         if source.is_file() and source.suffix in (".py", ".md"):
             shutil.copyfile(source, exercises / source.name)
     for name, old, new in patches:
