@@ -11,6 +11,7 @@ Faults are injected here, at the HTTP layer, the way AWS produces them (see ``Fa
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import threading
@@ -74,7 +75,9 @@ class EmbeddedKinesis:
         handler = _make_handler(self, KinesisResponse)
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="embedded-kinesis", daemon=True)
+        # A short poll: stop() waits for it, and the default half second is paid by every grading.
+        serve = functools.partial(self._server.serve_forever, poll_interval=0.05)
+        self._thread = threading.Thread(target=serve, name="embedded-kinesis", daemon=True)
         self._thread.start()
         return self
 
