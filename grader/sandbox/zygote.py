@@ -118,15 +118,20 @@ def _drop_privileges(ids: tuple[int, int] | None) -> None:
 
 CLONE_NEWNS, MS_RDONLY, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 0x20000, 1, 32, 4096, 16384, 1 << 18
 WRITABLE_TREES = ("/dev",)  # device files such as /dev/null and /dev/shm
+_ROOT = Path(__file__).resolve().parents[2]
+SECRET_FOLDERS = (_ROOT / "grader" / "hidden", _ROOT / "solutions")
 
 
-def _read_only_filesystem(writable: str) -> bool:
-    """As root with no user to drop to: see every file system read-only except ``writable``.
+def _private_filesystem(writable: str, read_only: bool) -> bool:
+    """As root: hide the instructor's files and, with ``read_only`` (no user to drop to), see
+    every file system read-only except ``writable``.
 
-    ``writable`` is the sandbox's own folder (also HOME and TMPDIR of learner code).
+    ``writable`` is the sandbox's own folder (also HOME and TMPDIR of learner code). The
+    hidden tests, the answer key and the reference solution are covered by empty folders,
+    so learner code cannot print them into its output (which the report shows).
 
-    A private mount namespace, so nothing changes outside this child. Best effort: where the
-    kernel refuses (no CAP_SYS_ADMIN), the child runs on as it is.
+    A private mount namespace of the worker, so nothing changes outside it. Best effort:
+    where the kernel refuses (no CAP_SYS_ADMIN), the worker runs on as it is.
     """
     try:
         libc = ctypes.CDLL(None, use_errno=True)
@@ -134,15 +139,18 @@ def _read_only_filesystem(writable: str) -> bool:
             return False
         libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None)
         keep = writable.encode()
-        if libc.mount(keep, keep, None, MS_BIND | MS_REC, None) != 0:
+        if read_only and libc.mount(keep, keep, None, MS_BIND | MS_REC, None) != 0:
             return False
         with open("/proc/self/mountinfo", "rb") as handle:
             points = [line.split()[4].decode("unicode_escape").encode("latin-1") for line in handle if line.strip()]
-        for point in points:
+        for point in points if read_only else []:
             text = point.decode("utf-8", "replace")
             if text == writable or text.startswith(writable.rstrip("/") + "/") or text.startswith(WRITABLE_TREES):
                 continue
             libc.mount(b"none", point, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC, None)
+        for secret in SECRET_FOLDERS:
+            if secret.is_dir():
+                libc.mount(b"none", str(secret).encode(), b"tmpfs", MS_RDONLY, b"size=4k")
         return True
     except (OSError, AttributeError, ValueError, IndexError):
         return False
@@ -249,11 +257,12 @@ def main() -> None:
     """Serve run requests from stdin until it closes."""
     exercises = Path(sys.argv[1]).resolve()
     ids = _unprivileged_ids()
-    if ids is None and os.geteuid() == 0 and os.environ.get("GRADER_SANDBOX_READONLY") == "1":
-        # Root, but no user can read the interpreter (e.g. Python installed under /root): the
-        # worker and all its children see the file system read-only but for their own folder.
-        # Done once here, not in every child: it costs about 10 ms.
-        _read_only_filesystem(os.environ.get("TMPDIR") or os.getcwd())
+    if os.geteuid() == 0 and os.environ.get("GRADER_SANDBOX_READONLY") == "1":
+        # Root: hide the instructor's files from learner code. If no user can read the
+        # interpreter either (e.g. Python installed under /root), the worker and all its
+        # children also see the file system read-only but for their own folder. Done once
+        # here, not in every child: it costs about 10 ms.
+        _private_filesystem(os.environ.get("TMPDIR") or os.getcwd(), read_only=ids is None)
     _become_subreaper()
     _warm_up()
     for line in sys.stdin:

@@ -10,6 +10,7 @@ reaches the grader's report, the repository or the processes left on the machine
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -183,3 +184,9 @@ def test_output_is_bounded(graded):
     report, _ = graded["results"]["huge_output"]
     assert all(len(t["output"]) < 1000 for t in report["tests"])
     assert len(json.dumps(report)) < 1_000_000
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="hiding files needs a mount namespace, made only as root")
+def test_hidden_tests_answer_key_and_solutions_cannot_be_read(graded):
+    report, _ = graded["results"]["reads_secrets"]
+    assert [t["name"] for t in report["tests"] if "LEAKED" in t["output"]] == []

@@ -177,6 +177,17 @@ if os.fork() == 0:  # a classic daemon: fork, setsid, fork again
 threading.Thread(target=threading.Event().wait, name="{MARKER}").start()  # non-daemon, never ends
 '''
 
+READ_SECRETS = '''
+import os, sys
+for _root in sys.path:
+    for _secret in ("grader/hidden/answer_key.toml", "grader/hidden/test_hidden_producer.py", "solutions/enhanced_producer.py"):
+        try:
+            with open(os.path.join(_root, _secret), encoding="utf-8") as _handle:
+                print("LEAKED", _secret, _handle.read(300))
+        except OSError:
+            pass
+'''
+
 CASES: list[Case] = [
     Case("exit_at_import", "os._exit(3) when the producer module is imported",
          [at_import(P, "import os\nos._exit(3)")], PRODUCER_TASKS, "exited with code 3"),
@@ -204,6 +215,9 @@ CASES: list[Case] = [
          {"producer.send_event", "producer.counters", "producer.concurrency", "consumer.throughput"}, "Anything"),
     Case("config_files", "conftest.py, pytest.ini, pyproject.toml and edited public tests; get_stats broken",
          [in_stats("        return {}\n")], {"producer.stats"}, "get_stats", module="producer"),
+    Case("reads_secrets", "prints the answer key, hidden tests and reference solution if it can find them",
+         [at_import(P, READ_SECRETS), in_stats("        raise RuntimeError('no stats')\n")], {"producer.stats"}, "RuntimeError",
+         module="producer"),
     Case("lingering_processes", "leaves children, a setsid daemon and a non-daemon thread running",
          [at_import(P, LINGERING)], set(), "", module="producer"),
     Case("huge_output", "get_stats prints 100 MB",
