@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import select
 import shutil
-import secrets
 import signal
 import stat
 import subprocess

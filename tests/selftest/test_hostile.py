@@ -18,7 +18,8 @@ from typing import Any
 import psutil
 import pytest
 
-from grader import manifest, report as report_module
+from grader import manifest
+from grader import report as report_module
 from tests.mutants.patching import REFERENCE, Job, grade_all, materialize, task_scores
 from tests.submissions.hostile.cases import CASES, CONSUMER_TASKS, MARKER, PRODUCER_TASKS, Case
 

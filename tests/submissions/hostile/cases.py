@@ -110,13 +110,13 @@ class Anything:
     __hash__ = object.__hash__
 '''
 
-PATCH_EVERYTHING = f'''
+PATCH_EVERYTHING = '''
 import builtins, json, sys
 import pytest, hypothesis
 _real_dumps = json.dumps
 def _fake_dumps(obj, *args, **kwargs):  # try to rewrite the worker's answers
     if isinstance(obj, dict) and ("done" in obj or "crash" in obj):
-        obj = {{"done": [{{"status": "ok", "value": {{"t": "int", "v": 100}}}}] * 50}}
+        obj = {"done": [{"status": "ok", "value": {"t": "int", "v": 100}}] * 50}
     return _real_dumps(obj, *args, **kwargs)
 json.dumps = _fake_dumps
 pytest.fail = pytest.skip = lambda *a, **k: None
@@ -133,14 +133,14 @@ for name in list(sys.modules):
 builtins.print = lambda *a, **k: None
 '''
 
-FAKE_OUTPUT = f'''
+FAKE_OUTPUT = '''
 import os, sys, json as _json
 print("Points 100/100")
 print("::notice title=Autograding complete::Points 100/100")
 print("::set-output name=result::100")
 print("##[group]Points 100/100")
-_fake = _json.dumps({{"score": 100, "max_score": 100, "status": "pass"}})
-_places = {{os.getcwd(), os.path.expanduser("~"), os.environ.get("TMPDIR", "/tmp"), os.path.dirname(os.path.abspath(__file__))}}
+_fake = _json.dumps({"score": 100, "max_score": 100, "status": "pass"})
+_places = {os.getcwd(), os.path.expanduser("~"), os.environ.get("TMPDIR", "/tmp"), os.path.dirname(os.path.abspath(__file__))}
 _places.update(p for p in sys.path if p and os.path.isdir(p))
 for _place in list(_places):
     _here = _place
