@@ -41,6 +41,7 @@ class Collector:
         self.task_ids = task_ids
         self.results: dict[str, TestResult] = {}
         self.collection_errors: list[str] = []
+        self.sandbox: Any = None  # a worker started early for the ``sandbox`` fixture, if any
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         """Note every test that will run (after any deselection) and its task."""

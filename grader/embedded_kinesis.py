@@ -88,6 +88,13 @@ class EmbeddedKinesis:
             self._server.server_close()
             self._server = None
 
+    def backend(self) -> Any:
+        """moto's Kinesis storage behind this endpoint (callers hold ``lock`` while using it)."""
+        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.kinesis.models import kinesis_backends
+
+        return kinesis_backends[DEFAULT_ACCOUNT_ID][REGION]
+
     def client_environment(self) -> dict[str, str]:
         """Environment variables that point boto3 (and only boto3's Kinesis) here."""
         return {

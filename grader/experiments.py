@@ -42,7 +42,7 @@ class Lab:
         self.kinesis = EmbeddedKinesis().start()
         self.env = embedded_environment(self.kinesis.client_environment())
         self.client = self.kinesis.client()
-        self.view = StreamView(self.client)
+        self.view = StreamView(self.kinesis)
 
     def run_parallel(self, job: str, args_list: list[dict[str, Any]]) -> list[JobResult]:
         """Start one child per argument set at the same time and wait for all."""

@@ -15,6 +15,7 @@ from typing import Any
 from grader import manifest, report, scoring
 from grader.answers import read_answer_sheet, read_written
 from grader.collect import Collector, TestResult
+from grader.sandbox.runner import Sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
 PUBLIC_TESTS = ROOT / "tests" / "public"
@@ -54,6 +55,9 @@ def grade(exercises_source: Path, include_hidden: bool = True, out_dir: Path | N
     try:
         exercises = copy_exercises(exercises_source, workdir / "exercises")
         collector = Collector(exercises, HIDDEN_TESTS, {t.id for t in tasks})
+        # The worker imports boto3 (~0.5 s) on the other core while pytest starts and collects.
+        collector.sandbox = Sandbox(exercises)
+        collector.sandbox.start()
         paths = [str(PUBLIC_TESTS)] + ([str(HIDDEN_TESTS)] if hidden_present else [])
         args = [
             *paths, "-c", str(PYTEST_INI), "--rootdir", str(ROOT), "-p", "grader.harness.fixtures",
@@ -73,6 +77,8 @@ def grade(exercises_source: Path, include_hidden: bool = True, out_dir: Path | N
     finally:
         results: list[TestResult] = list(collector.results.values()) if collector else []
         scores = scoring.resolve(tasks, results, hidden_present)
+        if collector is not None and collector.sandbox is not None:
+            collector.sandbox.cleanup()  # already done by the fixture, unless no test used it
         built = report.build(scores, results, written, hidden_present, problems)
         if out_dir is not None:
             report.write_json(built, out_dir)

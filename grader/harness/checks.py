@@ -284,12 +284,17 @@ def check_read_shard(learner: Any, streams: StreamView, shard_count: int, keyed_
     expect = "the list of events read, in order"
     if faults is not None:
         expect += ", each once: retry a failed get_records with the same shard iterator (pausing a little longer each time)"
+    # One consumer per shard, all in one run: a run costs more than the calls in it.
+    script = Script()
+    reads = []
     for shard_id, stored in streams.records(name).items():
-        script, consumer = _consumer_script(name, shard_id)
+        consumer = script.new(CONSUMER_CLASS, name, shard_id, name="consumer")
         iterator = script.call(consumer, "get_shard_iterator", expect="the ShardIterator string from get_shard_iterator")
         read = script.call(consumer, "consume", expect=expect)
         counters = script.attrs(consumer, "events_processed", "bytes_processed")
-        outcome = run_with(learner, script, faults)
+        reads.append((shard_id, stored, iterator, read, counters))
+    outcome = run_with(learner, script, faults)
+    for shard_id, stored, iterator, read, counters in reads:
         require_type(outcome[iterator], str, iterator.label, "the returned iterator")
         called = under(read.label, faults)
         events = outcome[read]

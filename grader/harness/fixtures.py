@@ -12,8 +12,11 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, Phase, settings
+from hypothesis.configuration import set_hypothesis_home_dir
+from hypothesis.internal.conjecture import providers
 
 from grader.embedded_kinesis import EmbeddedKinesis
+from grader.harness.feedback import Feedback
 from grader.harness.script import Outcome, Script, run_script, run_scripts
 from grader.harness.stream_view import StreamView
 from grader.sandbox.runner import Sandbox
@@ -32,6 +35,24 @@ settings.register_profile(
     report_multiple_bugs=False,
 )
 settings.load_profile("grading")
+# Hypothesis's caches (its Unicode tables) live with the grader, not in whatever folder
+# grading was started from.
+set_hypothesis_home_dir(str(Path(__file__).resolve().parents[2] / ".hypothesis"))
+
+
+_NO_CONSTANTS = providers.Constants()
+
+
+def _no_local_constants() -> Any:
+    """Hypothesis mixes literals found in the modules loaded in the process into what it
+    generates; which modules are loaded differs between ``python -m grader`` and the self-
+    tests, so the same submission could meet different examples. Graded examples come from
+    the strategies alone."""
+    return _NO_CONSTANTS
+
+
+if hasattr(providers, "_get_local_constants"):
+    providers._get_local_constants = _no_local_constants
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -40,12 +61,60 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "unscored: feedback only, worth no points (e.g. answer format)")
 
 
+def _grading_plugin(config: pytest.Config) -> Any:
+    """The grader's own plugin object (``grader.collect.Collector``), if pytest runs under it."""
+    for plugin in config.pluginmanager.get_plugins():
+        if type(plugin).__name__ == "Collector":
+            return plugin
+    return None
+
+
 def exercises_dir(config: pytest.Config) -> Path:
     """The copy of the learner's exercises/ being graded."""
-    for plugin in config.pluginmanager.get_plugins():
-        if type(plugin).__name__ == "Collector":  # the grader's own plugin object
-            return Path(plugin.exercises)
-    return Path(config.rootpath) / "exercises"
+    plugin = _grading_plugin(config)
+    return Path(plugin.exercises) if plugin is not None else Path(config.rootpath) / "exercises"
+
+
+def _started_sandbox(config: pytest.Config) -> Sandbox | None:
+    """The worker the grader started before pytest, so it warmed up during collection."""
+    plugin = _grading_plugin(config)
+    return getattr(plugin, "sandbox", None)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Iterator[Any]:
+    """Run a hypothesis property until its first failing example, and report that one.
+
+    Hypothesis runs a failing example a second time to report it. Learner code runs in a
+    worker, so that replay would cost a full run, and code that is not deterministic (a
+    random partition key, a wall-clock check) may pass the second time, which hypothesis
+    reports as its own "flaky" error instead of the learner's mistake. So the first
+    ``Feedback`` is kept, the examples after it return at once without running learner code
+    (hypothesis sees them pass and never replays), and the kept one is raised at the end.
+    """
+    handle = getattr(pyfuncitem.obj, "hypothesis", None)
+    if handle is None:
+        return (yield)
+    inner = handle.inner_test
+    failures: list[Feedback] = []
+
+    def until_first_failure(*args: Any, **kwargs: Any) -> Any:
+        if failures:
+            return None
+        try:
+            return inner(*args, **kwargs)
+        except Feedback as failure:
+            failures.append(failure)
+            return None
+
+    handle.inner_test = until_first_failure
+    try:
+        result = yield
+    finally:
+        handle.inner_test = inner
+    if failures:
+        raise failures[0]
+    return result
 
 
 @pytest.fixture(scope="session")
@@ -57,14 +126,15 @@ def kinesis() -> Iterator[EmbeddedKinesis]:
 
 @pytest.fixture(scope="session")
 def streams(kinesis: EmbeddedKinesis) -> StreamView:
-    """The grader's own client and helpers for making and reading streams."""
-    return StreamView(kinesis.client())
+    """The grader's own access for making streams and reading what landed on them."""
+    return StreamView(kinesis)
 
 
 @pytest.fixture(scope="session")
 def sandbox(kinesis: EmbeddedKinesis, request: pytest.FixtureRequest) -> Iterator[Sandbox]:
     """The worker process that runs the learner's code."""
-    box = Sandbox(exercises_dir(request.config), kinesis.client_environment())
+    box = _started_sandbox(request.config) or Sandbox(exercises_dir(request.config))
+    box.provide_environment(kinesis.client_environment())
     yield box
     box.cleanup()
 

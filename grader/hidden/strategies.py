@@ -15,13 +15,17 @@ notes = st.text(alphabet=_characters, max_size=24)
 shard_counts = st.integers(min_value=1, max_value=8)
 
 
+_actions = st.sampled_from(ACTIONS)
+
+
 @st.composite
 def user_events(draw: st.DrawFn, min_size: int = 1, max_size: int = 16, max_users: int = 8) -> list[dict[str, Any]]:
     """Events of a few users, each event unique (its 'n'), in the order they happen."""
     users = draw(st.lists(user_ids, min_size=1, max_size=max_users, unique=True))
     count = draw(st.integers(min_value=min_size, max_value=max_size))
+    pick_user = st.sampled_from(users)  # made once per draw: building strategies is not free
     return [
-        {"userId": draw(st.sampled_from(users)), "type": draw(st.sampled_from(ACTIONS)), "n": n, "note": draw(notes)}
+        {"userId": draw(pick_user), "type": draw(_actions), "n": n, "note": draw(notes)}
         for n in range(count)
     ]
 

@@ -68,7 +68,7 @@ class RunResult:
 class Sandbox:
     """A worker process for one copy of the learner's exercises."""
 
-    def __init__(self, exercises: Path, env: dict[str, str], limits: Limits | None = None) -> None:
+    def __init__(self, exercises: Path, env: dict[str, str] | None = None, limits: Limits | None = None) -> None:
         self.exercises = exercises
         self.env = env
         self.limits = limits or Limits()
@@ -77,7 +77,29 @@ class Sandbox:
         self.token = secrets.token_hex(16)
         self.user = UNPRIVILEGED_USER if _can_drop_privileges(exercises) else ""
         self._proc: subprocess.Popen[str] | None = None
+        self._env_sent = False
         self._counter = 0
+
+    def start(self) -> None:
+        """Start the worker now, so that it loads boto3 while the grader does other work.
+
+        The Kinesis endpoint may not exist yet: ``provide_environment`` sends it later.
+        """
+        self._start()
+
+    def provide_environment(self, env: dict[str, str]) -> None:
+        """Give the worker the environment learner code sees (the Kinesis endpoint, fake keys)."""
+        self.env = env
+        if self._proc is not None and self._proc.poll() is None:
+            self._send_environment(self._proc)
+
+    def _send_environment(self, proc: subprocess.Popen[str]) -> None:
+        if self._env_sent or self.env is None:
+            return
+        assert proc.stdin is not None
+        proc.stdin.write(json.dumps({"environment": self.env}) + "\n")
+        proc.stdin.flush()
+        self._env_sent = True
 
     def _start(self) -> subprocess.Popen[str]:
         if self._proc is None or self._proc.poll() is not None:
@@ -87,7 +109,6 @@ class Sandbox:
                 "LANG": "C.UTF-8",
                 "PYTHONDONTWRITEBYTECODE": "1",
                 "PYTHONHASHSEED": "0",
-                **self.env,
                 TOKEN_VARIABLE: self.token,
                 "GRADER_SANDBOX_USER": self.user,
                 "GRADER_SANDBOX_READONLY": "1",
@@ -103,6 +124,8 @@ class Sandbox:
                 text=True,
                 start_new_session=True,
             )
+            self._env_sent = False
+        self._send_environment(self._proc)
         return self._proc
 
     def run(self, steps: list[dict[str, Any]], **budgets: Any) -> RunResult:
@@ -111,6 +134,8 @@ class Sandbox:
 
     def run_many(self, scripts: list[list[dict[str, Any]]], wall_seconds: float | None = None, **budgets: Any) -> list[RunResult]:
         """Run several scripts at the same time, each in its own child process."""
+        if self.env is None:
+            raise RuntimeError("Sandbox.provide_environment was never called")
         proc = self._start()
         runs = []
         for steps in scripts:

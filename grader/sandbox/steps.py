@@ -207,7 +207,14 @@ class Executor:
         return {"type": _safe(lambda: _type(error).__name__), "message": message, "frames": frames[-5:]}
 
 
-def prepare_import_path(exercises: Path) -> None:
-    """Let ``import enhanced_producer`` find the learner's file and nothing stale."""
+def prepare_import_path(exercises: Path, bytecode: Path | None = None) -> None:
+    """Let ``import enhanced_producer`` find the learner's file and nothing stale.
+
+    With ``bytecode`` (a folder of the worker's own), compiled modules are cached there, not
+    beside the sources: the first run compiles the learner's file, later runs load it.
+    Python checks each cached file against its source's size and time, so nothing stale loads.
+    """
     sys.path.insert(0, _str(exercises))
-    sys.dont_write_bytecode = True
+    sys.dont_write_bytecode = bytecode is None
+    if bytecode is not None:
+        sys.pycache_prefix = _str(bytecode)

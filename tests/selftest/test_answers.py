@@ -32,7 +32,7 @@ B) ...
 Answer: C
 
 ## checkpoint.q2: Topics
-Answer:   b)  
+Answer:   b)\x20\x20
 
 ## checkpoint.q3: Push vs pull (written answer)
 Question ...
