@@ -31,6 +31,7 @@ INSTRUCTOR_ONLY = {
     "grader/release.py",
     "grader/release_solutions.py",
     "grader/batch.py",
+    "grader/bench.py",
     "grader/bench_batch.py",
     "grader/gradebook.py",
     "grader/platform/gradescope.py",

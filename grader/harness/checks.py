@@ -40,8 +40,14 @@ def require_result_dict(value: Any, called: str) -> dict[str, Any]:
     return value
 
 
+FAULT_SECONDS_BUDGET, FAULT_HTTP_BUDGET = 150.0, 3000
+
+
 def run_with(learner: Any, script: Script, faults: Plan | None = None, **budgets: Any) -> Outcome:
     """Run a script while Kinesis follows ``faults`` (if any); serve normally again afterwards."""
+    if faults is not None:
+        # Retrying with backoff through a run of failures may legitimately take a while.
+        budgets = {"seconds_budget": FAULT_SECONDS_BUDGET, "http_budget": FAULT_HTTP_BUDGET, **budgets}
     with installed(learner.kinesis, faults):
         return learner.run(script, **budgets)
 
@@ -353,7 +359,7 @@ def check_max_events(learner: Any, streams: StreamView, available: int, max_even
     read = script.call(consumer, "consume", max_events=max_events,
                        expect=f"it to read {min(max_events, available)} event(s) and return")
     counters = script.attrs(consumer, "events_processed")
-    outcome = learner.run(script, seconds_budget=120, http_budget=400)
+    outcome = learner.run(script, http_budget=400)
     expected = min(max_events, available)
     called = read.label + f" on a shard holding {available} record(s)"
     processed = require_int(outcome[counters]["events_processed"], called, "events_processed")

@@ -28,7 +28,7 @@ settings.register_profile(
     derandomize=True,
     database=None,
     deadline=None,
-    max_examples=4,
+    max_examples=3,
     phases=(Phase.explicit, Phase.generate),
     suppress_health_check=list(HealthCheck),
     print_blob=False,
@@ -81,6 +81,10 @@ def _started_sandbox(config: pytest.Config) -> Sandbox | None:
     return getattr(plugin, "sandbox", None)
 
 
+class _FirstFailure(pytest.skip.Exception):
+    """Stops a hypothesis property at once: hypothesis re-raises skips without replaying."""
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Iterator[Any]:
     """Run a hypothesis property until its first failing example, and report that one.
@@ -89,8 +93,8 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Iterator[Any]:
     worker, so that replay would cost a full run, and code that is not deterministic (a
     random partition key, a wall-clock check) may pass the second time, which hypothesis
     reports as its own "flaky" error instead of the learner's mistake. So the first
-    ``Feedback`` is kept, the examples after it return at once without running learner code
-    (hypothesis sees them pass and never replays), and the kept one is raised at the end.
+    ``Feedback`` is kept and the property is stopped with a skip, which hypothesis passes
+    on at once (no replay, no more examples); the kept ``Feedback`` is what is reported.
     """
     handle = getattr(pyfuncitem.obj, "hypothesis", None)
     if handle is None:
@@ -99,22 +103,21 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Iterator[Any]:
     failures: list[Feedback] = []
 
     def until_first_failure(*args: Any, **kwargs: Any) -> Any:
-        if failures:
-            return None
         try:
             return inner(*args, **kwargs)
         except Feedback as failure:
             failures.append(failure)
-            return None
+            raise _FirstFailure("stopped at the first failing example") from None
 
     handle.inner_test = until_first_failure
     try:
-        result = yield
+        return (yield)
+    except _FirstFailure:
+        if failures:
+            raise failures[0] from None
+        raise
     finally:
         handle.inner_test = inner
-    if failures:
-        raise failures[0]
-    return result
 
 
 @pytest.fixture(scope="session")
@@ -139,6 +142,15 @@ def sandbox(kinesis: EmbeddedKinesis, request: pytest.FixtureRequest) -> Iterato
     box.cleanup()
 
 
+# What one run may use, in simulated seconds and Kinesis calls, before it counts as never
+# finishing. A correct run of any check needs far less: about 3 s to send 30 events the
+# module's way (a 0.1 s sleep each), a poll or two to find a shard dry. Checks that wait on
+# purpose (max_seconds, injected faults and the retries they call for) pass larger budgets.
+# A consumer that never stops is cut off here, and each simulated second it runs costs real
+# time too, so these budgets bound how long a grading of a typical beginner's code takes.
+RUN_BUDGETS: dict[str, Any] = {"seconds_budget": 30.0, "http_budget": 600}
+
+
 class Learner:
     """Runs scripts of calls against the learner's code."""
 
@@ -148,11 +160,11 @@ class Learner:
 
     def run(self, script: Script, **budgets: Any) -> Outcome:
         """Run one script; a failure becomes a Feedback exception."""
-        return run_script(self.sandbox, script, **budgets)
+        return run_script(self.sandbox, script, **{**RUN_BUDGETS, **budgets})
 
     def run_together(self, scripts: list[Script], **budgets: Any) -> list[Outcome]:
         """Run scripts at the same time in separate processes."""
-        return run_scripts(self.sandbox, scripts, **budgets)
+        return run_scripts(self.sandbox, scripts, **{**RUN_BUDGETS, **budgets})
 
 
 @pytest.fixture()
