@@ -1,9 +1,9 @@
 """``make bench``: how long grading takes, compared with the floor of importing boto3 and moto.
 
-Every figure is the median of ``--runs`` runs (5 by default), each a fresh process as in
-``make grade``; the peak memory is the most the grading process and all its workers held at
-once (proportional set size, sampled every 20 ms). The isolation overhead is what the sandbox adds: the runs it makes
-during a grading times the cost of one run that does nothing.
+Every time is the median of ``--runs`` runs (5 by default), each a fresh process as in
+``make grade``; the peak memory, measured in one more run, is the most the grading process and
+all its workers held at once (proportional set size, sampled every 20 ms). The isolation overhead compares grading the
+reference with the same tests run as plain pytest, learner code inside the grading process.
 """
 
 from __future__ import annotations
@@ -42,9 +42,19 @@ def _tree_rss(process: psutil.Process) -> int:
     return total
 
 
-def timed(command: list[str], cwd: Path = ROOT) -> tuple[float, int]:
-    """Run ``command``; return its wall time and the peak RSS of its process tree."""
+def timed(command: list[str], cwd: Path = ROOT) -> float:
+    """Run ``command``; return its wall time."""
     started = time.monotonic()
+    subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+    return time.monotonic() - started
+
+
+def peak_memory(command: list[str], cwd: Path = ROOT) -> int:
+    """Run ``command`` once more, sampling the memory of its process tree every 20 ms.
+
+    Sampling reads every process's memory map, which costs CPU the command would otherwise
+    have on a 2-core machine, so this run is not one of the timed ones.
+    """
     process = psutil.Popen(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     peak = 0
     while process.poll() is None:
@@ -53,17 +63,13 @@ def timed(command: list[str], cwd: Path = ROOT) -> tuple[float, int]:
         except psutil.Error:
             pass
         time.sleep(0.02)
-    return time.monotonic() - started, peak
+    return peak
 
 
 def median_of(command: list[str], runs: int) -> dict[str, float]:
-    """Median wall time and largest peak RSS over ``runs`` runs."""
-    times, peaks = [], []
-    for _ in range(runs):
-        seconds, peak = timed(command)
-        times.append(seconds)
-        peaks.append(peak)
-    return {"seconds": statistics.median(times), "peak_rss": max(peaks)}
+    """Median wall time over ``runs`` runs, and the peak memory of one more run."""
+    times = [timed(command) for _ in range(runs)]
+    return {"seconds": statistics.median(times), "peak_rss": peak_memory(command)}
 
 
 def endless_loop_submission(base: Path) -> Path:
@@ -76,34 +82,85 @@ def endless_loop_submission(base: Path) -> Path:
     return materialize(base / case.id, case.patches)
 
 
-def isolation_overhead(reference: Path) -> dict[str, float]:
-    """Sandbox runs in one grading of the reference, and the cost of one empty run."""
+class PlainRunner:
+    """Runs scripts in the grading process itself, one after another: what the same tests
+    cost as plain pytest, with no worker, no fork and no limits. For the benchmark only:
+    learner code here could end or patch the grader. It keeps the simulated clock, so the
+    learner's sleeps cost no real time in either case and the two timings compare."""
+
+    def __init__(self, exercises: Path, env: dict[str, str] | None = None, limits: Any = None) -> None:
+        self.exercises = exercises.resolve()
+        self.hung: set[str] = set()
+
+    def start(self) -> None:
+        """Nothing to start."""
+
+    def provide_environment(self, env: dict[str, str]) -> None:
+        os.environ.update(env)
+
+    def cleanup(self) -> None:
+        """Nothing to stop."""
+
+    def run(self, steps: list[dict[str, Any]], **budgets: Any) -> Any:
+        return self.run_many([steps], **budgets)[0]
+
+    def run_many(self, scripts: list[list[dict[str, Any]]], wall_seconds: float | None = None, **budgets: Any) -> list[Any]:
+        return [self._run_one(steps) for steps in scripts]
+
+    def _run_one(self, steps: list[dict[str, Any]]) -> Any:
+        import contextlib
+        import datetime
+        import io
+
+        from botocore.httpsession import URLLib3Session
+
+        from grader.sandbox import steps as steps_module
+        from grader.sandbox import virtual_time
+        from grader.sandbox.runner import RunResult
+
+        for name in [n for n, m in sys.modules.items() if str(getattr(m, "__file__", "") or "").startswith(str(self.exercises))]:
+            del sys.modules[name]  # a fresh import per run, as in a fresh worker child
+        clocks = {name: getattr(time, name) for name in ("sleep", "time", "monotonic", "perf_counter", "time_ns", "monotonic_ns", "perf_counter_ns")}
+        saved_datetime, saved_send = datetime.datetime, URLLib3Session.send
+        clock = virtual_time.VirtualClock(epoch=time.time(), on_budget=lambda reason: None)
+        virtual_time.install(clock)
+        virtual_time.count_http_calls(clock)
+        sys.path.insert(0, str(self.exercises))
+        try:
+            executor = steps_module.Executor(self.exercises, lambda message: None, set())
+            with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+                outcomes = executor.run(steps, clock.read)
+            return RunResult("done", outcomes)
+        finally:
+            sys.path.remove(str(self.exercises))
+            for name, function in clocks.items():
+                setattr(time, name, function)
+            datetime.datetime, URLLib3Session.send = saved_datetime, saved_send
+
+
+def grade_without_isolation(reference: Path) -> float:
+    """Grade ``reference`` with learner code in the grading process; return the seconds taken."""
     from grader import grade
-    from grader.embedded_kinesis import EmbeddedKinesis
-    from grader.sandbox import runner
 
-    counted = {"runs": 0}
-    original = runner.Sandbox.run_many
+    started = time.monotonic()
+    grade.Sandbox = PlainRunner  # type: ignore[misc,assignment]
+    report = grade.grade(reference, include_hidden=True)
+    elapsed = time.monotonic() - started
+    if report["score"] != report["max_score"]:
+        raise SystemExit(f"the reference scored {report['score']} without isolation: the comparison is void")
+    return elapsed
 
-    def counting(self: Any, scripts: list[Any], *args: Any, **kwargs: Any) -> Any:
-        counted["runs"] += len(scripts)
-        return original(self, scripts, *args, **kwargs)
 
-    runner.Sandbox.run_many = counting  # type: ignore[method-assign]
-    try:
-        grade.grade(reference, include_hidden=True)
-    finally:
-        runner.Sandbox.run_many = original  # type: ignore[method-assign]
-    with EmbeddedKinesis() as server:
-        box = runner.Sandbox(reference.resolve(), server.client_environment())
-        empty = [{"op": "clock", "label": "the clock", "save": "v0"}]
-        box.run(empty)
+def isolation_overhead(reference: Path, runs: int) -> dict[str, float]:
+    """Median seconds of a reference grading run as plain pytest (no sandbox), each in a fresh
+    process started like ``make grade``, and how many sandbox runs a grading makes."""
+    command = [sys.executable, "-m", "grader.bench", "--plain-once", str(reference)]
+    times = []
+    for _ in range(runs):
         started = time.monotonic()
-        for _ in range(50):
-            box.run(empty)
-        per_run = (time.monotonic() - started) / 50
-        box.cleanup()
-    return {"runs": counted["runs"], "per_run": per_run, "total": counted["runs"] * per_run}
+        subprocess.run(command, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+        times.append(time.monotonic() - started)
+    return {"plain_seconds": statistics.median(times)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -112,7 +169,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--reference", default=str(ROOT / "solutions"))
     parser.add_argument("--json", default="", help="also write the figures to this file")
+    parser.add_argument("--plain-once", default="", help=argparse.SUPPRESS)  # one un-isolated grading
     args = parser.parse_args(argv)
+    if args.plain_once:
+        print(f"{grade_without_isolation(Path(args.plain_once)):.2f}")
+        return 0
     python = sys.executable
     base = Path(tempfile.mkdtemp(prefix="bench-"))
     endless = endless_loop_submission(base)
@@ -127,12 +188,13 @@ def main(argv: list[str] | None = None) -> int:
     }
     figures = {name: median_of(command, args.runs) for name, command in commands.items()}
     floor = figures["floor (import boto3, moto)"]["seconds"]
-    overhead = isolation_overhead(Path(args.reference))
+    overhead = isolation_overhead(Path(args.reference), args.runs)
     print(f"{'what':28} {'median s':>9} {'x floor':>8} {'peak RSS MB':>12}   (median of {args.runs} runs, load {os.getloadavg()[0]:.1f})")
     for name, value in figures.items():
         print(f"{name:28} {value['seconds']:9.2f} {value['seconds'] / floor:8.1f} {value['peak_rss'] / 2**20:12.0f}")
-    print(f"\nisolation: {overhead['runs']} sandbox runs in a reference grading x {overhead['per_run'] * 1000:.1f} ms "
-          f"for an empty run = {overhead['total']:.1f} s of the reference's {figures['reference']['seconds']:.1f} s")
+    plain, isolated = overhead["plain_seconds"], figures["reference"]["seconds"]
+    print(f"\nisolation: the reference graded as plain pytest, learner code in the grading process: {plain:.2f} s; "
+          f"with the sandbox: {isolated:.2f} s; overhead {isolated - plain:.2f} s ({(isolated - plain) / plain:+.0%})")
     missed = []
     for name, most in TARGETS.items():
         if figures[name]["seconds"] > most * floor:
