@@ -9,12 +9,14 @@ from pathlib import Path
 from grader import manifest
 
 ROOT = Path(__file__).resolve().parent.parent
+PROCESSES_HELP = "grading processes working at once (default: 2 on a machine with 2 cores or more)"
 
 
 def _check(args: argparse.Namespace) -> int:
     from grader import grade, report
 
-    result = grade.grade(Path(args.exercises), include_hidden=not args.public_only, out_dir=Path(args.out) if args.out else None)
+    result = grade.grade(Path(args.exercises), include_hidden=not args.public_only, out_dir=Path(args.out) if args.out else None,
+                         processes=args.processes)
     sys.stdout.write(report.render(result))
     if result["status"] == "pass":
         sys.stdout.write("\n All done: every check passes. Well done!\n")
@@ -29,7 +31,7 @@ def _grade(args: argparse.Namespace) -> int:
     if out.resolve() == submission.resolve() or submission.resolve() in out.resolve().parents:
         print("OUT must not be inside the submission: grading never writes into it", file=sys.stderr)
         return 2
-    result = grade.grade(submission / "exercises", include_hidden=not args.public_only, out_dir=out)
+    result = grade.grade(submission / "exercises", include_hidden=not args.public_only, out_dir=out, processes=args.processes)
     print(f"{submission.name}: {result['score']:g}/{result['max_score']:g} -> {out / 'results.json'}")
     return 0
 
@@ -52,11 +54,13 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("--exercises", default=str(ROOT / "exercises"))
     check.add_argument("--out", default="")
     check.add_argument("--public-only", action="store_true")
+    check.add_argument("--processes", type=int, default=None, help=PROCESSES_HELP)
     check.set_defaults(func=_check)
     grade = commands.add_parser("grade", help="grade a submission folder into OUT/results.json")
     grade.add_argument("submission")
     grade.add_argument("out")
     grade.add_argument("--public-only", action="store_true")
+    grade.add_argument("--processes", type=int, default=None, help=PROCESSES_HELP)
     grade.set_defaults(func=_grade)
     hint = commands.add_parser("hint", help="print a task's hint")
     hint.add_argument("task")

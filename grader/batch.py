@@ -70,7 +70,8 @@ def grade_one(submission: Path, out: Path, timeout: float) -> tuple[dict[str, An
     results = out / "results.json"
     results.unlink(missing_ok=True)  # never mistake last run's report for this one's
     try:
-        done = subprocess.run([sys.executable, "-m", "grader", "grade", str(submission), str(out)],
+        # One process per grading: the batch already grades one submission per core.
+        done = subprocess.run([sys.executable, "-m", "grader", "grade", str(submission), str(out), "--processes", "1"],
                               cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False)
         error = "" if done.returncode == 0 else f"grader exit code {done.returncode}: {(done.stderr or done.stdout).strip()[-500:]}"
     except subprocess.TimeoutExpired:

@@ -3,7 +3,8 @@
 Every time is the median of ``--runs`` runs (5 by default), each a fresh process as in
 ``make grade``; the peak memory, measured in one more run, is the most the grading process and
 all its workers held at once (proportional set size, sampled every 20 ms). The isolation overhead compares grading the
-reference with the same tests run as plain pytest, learner code inside the grading process.
+reference in one process with the same tests run as plain pytest, learner code inside the
+grading process; the other figures use the default two grading processes.
 """
 
 from __future__ import annotations
@@ -88,7 +89,7 @@ class PlainRunner:
     learner code here could end or patch the grader. It keeps the simulated clock, so the
     learner's sleeps cost no real time in either case and the two timings compare."""
 
-    def __init__(self, exercises: Path, env: dict[str, str] | None = None, limits: Any = None) -> None:
+    def __init__(self, exercises: Path, env: dict[str, str] | None = None, limits: Any = None, token: str = "") -> None:
         self.exercises = exercises.resolve()
         self.hung: set[str] = set()
 
@@ -138,29 +139,34 @@ class PlainRunner:
             datetime.datetime, URLLib3Session.send = saved_datetime, saved_send
 
 
-def grade_without_isolation(reference: Path) -> float:
-    """Grade ``reference`` with learner code in the grading process; return the seconds taken."""
+def grade_once(reference: Path, isolated: bool) -> float:
+    """Grade ``reference`` in one process, learner code in the sandbox or (``isolated`` False)
+    in the grading process itself; return the seconds taken."""
     from grader import grade
 
     started = time.monotonic()
-    grade.Sandbox = PlainRunner  # type: ignore[misc,assignment]
-    report = grade.grade(reference, include_hidden=True)
+    if not isolated:
+        grade.Sandbox = PlainRunner  # type: ignore[misc,assignment]
+    report = grade.grade(reference, include_hidden=True, processes=1)
     elapsed = time.monotonic() - started
     if report["score"] != report["max_score"]:
-        raise SystemExit(f"the reference scored {report['score']} without isolation: the comparison is void")
+        raise SystemExit(f"the reference scored {report['score']}: the comparison is void")
     return elapsed
 
 
 def isolation_overhead(reference: Path, runs: int) -> dict[str, float]:
-    """Median seconds of a reference grading run as plain pytest (no sandbox), each in a fresh
-    process started like ``make grade``, and how many sandbox runs a grading makes."""
-    command = [sys.executable, "-m", "grader.bench", "--plain-once", str(reference)]
-    times = []
-    for _ in range(runs):
-        started = time.monotonic()
-        subprocess.run(command, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-        times.append(time.monotonic() - started)
-    return {"plain_seconds": statistics.median(times)}
+    """Median seconds of a one-process reference grading as plain pytest (learner code in the
+    grading process) and with the sandbox, each run in a fresh process."""
+    figures = {}
+    for mode in ("plain", "isolated"):
+        command = [sys.executable, "-m", "grader.bench", "--once", mode, str(reference)]
+        times = []
+        for _ in range(runs):
+            started = time.monotonic()
+            subprocess.run(command, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+            times.append(time.monotonic() - started)
+        figures[f"{mode}_seconds"] = statistics.median(times)
+    return figures
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -169,10 +175,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--reference", default=str(ROOT / "solutions"))
     parser.add_argument("--json", default="", help="also write the figures to this file")
-    parser.add_argument("--plain-once", default="", help=argparse.SUPPRESS)  # one un-isolated grading
+    parser.add_argument("--once", nargs=2, metavar=("MODE", "FOLDER"), help=argparse.SUPPRESS)  # one timed grading
     args = parser.parse_args(argv)
-    if args.plain_once:
-        print(f"{grade_without_isolation(Path(args.plain_once)):.2f}")
+    if args.once:
+        print(f"{grade_once(Path(args.once[1]), isolated=args.once[0] == 'isolated'):.2f}")
         return 0
     python = sys.executable
     base = Path(tempfile.mkdtemp(prefix="bench-"))
@@ -192,9 +198,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'what':28} {'median s':>9} {'x floor':>8} {'peak RSS MB':>12}   (median of {args.runs} runs, load {os.getloadavg()[0]:.1f})")
     for name, value in figures.items():
         print(f"{name:28} {value['seconds']:9.2f} {value['seconds'] / floor:8.1f} {value['peak_rss'] / 2**20:12.0f}")
-    plain, isolated = overhead["plain_seconds"], figures["reference"]["seconds"]
-    print(f"\nisolation: the reference graded as plain pytest, learner code in the grading process: {plain:.2f} s; "
-          f"with the sandbox: {isolated:.2f} s; overhead {isolated - plain:.2f} s ({(isolated - plain) / plain:+.0%})")
+    plain, isolated = overhead["plain_seconds"], overhead["isolated_seconds"]
+    print(f"\nisolation, the reference graded in one process: as plain pytest (learner code in the grading process) "
+          f"{plain:.2f} s; with the sandbox {isolated:.2f} s; overhead {isolated - plain:.2f} s ({(isolated - plain) / plain:+.0%})")
     missed = []
     for name, most in TARGETS.items():
         if figures[name]["seconds"] > most * floor:

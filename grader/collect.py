@@ -30,18 +30,38 @@ class TestResult:
     message: str = ""
     output: str = ""
     duration: float = 0.0
+    nodeid: str = ""  # pytest's id, e.g. tests/public/test_producer.py::test_x
+    position: int = 0  # place in the whole collected run, the same in every part (orders merged parts)
 
 
 class Collector:
     """Records results; registered under the name ``grading``."""
 
-    def __init__(self, exercises: Path, hidden_dir: Path, task_ids: set[str]) -> None:
+    def __init__(self, exercises: Path, hidden_dir: Path, task_ids: set[str], side: str = "") -> None:
         self.exercises = exercises
         self.hidden_dir = hidden_dir.resolve()
         self.task_ids = task_ids
         self.results: dict[str, TestResult] = {}
         self.collection_errors: list[str] = []
         self.sandbox: Any = None  # a worker started early for the ``sandbox`` fixture, if any
+        # "consumer": run only the consumer's tasks; "others": all but those; "": everything.
+        self.side = side
+        self.positions: dict[str, int] = {}
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
+        """Note every test's place in the whole run, then keep this part's side only."""
+        self.positions = {item.nodeid: index for index, item in enumerate(items)}
+        if not self.side:
+            return
+        kept, dropped = [], []
+        for item in items:
+            marker = item.get_closest_marker("task")
+            consumer = bool(marker and marker.args and str(marker.args[0]).startswith("consumer."))
+            (kept if consumer == (self.side == "consumer") else dropped).append(item)
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+            items[:] = kept
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         """Note every test that will run (after any deselection) and its task."""
@@ -49,7 +69,8 @@ class Collector:
             marker = item.get_closest_marker("task")
             task = str(marker.args[0]) if marker and marker.args else ""
             hidden = self.hidden_dir in Path(str(item.path)).resolve().parents
-            result = TestResult(_display_name(item, hidden), task, hidden, item.get_closest_marker("unscored") is None)
+            result = TestResult(_display_name(item, hidden), task, hidden, item.get_closest_marker("unscored") is None,
+                                nodeid=item.nodeid, position=self.positions.get(item.nodeid, 0))
             if task not in self.task_ids:
                 result.message = f"grader bug: test has no known task (got {task!r})"
             self.results[item.nodeid] = result

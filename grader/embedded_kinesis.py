@@ -88,6 +88,13 @@ class EmbeddedKinesis:
             self._server.server_close()
             self._server = None
 
+    def reset(self) -> None:
+        """Forget every stream (between tests: no learner code runs then)."""
+        from moto.kinesis.models import kinesis_backends
+
+        with self.lock:
+            kinesis_backends.reset()
+
     def backend(self) -> Any:
         """moto's Kinesis storage behind this endpoint (callers hold ``lock`` while using it)."""
         from moto.core import DEFAULT_ACCOUNT_ID

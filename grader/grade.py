@@ -7,15 +7,23 @@ in a ``finally``: even if the grader itself fails, a complete report is written.
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import os
+import secrets
 import shutil
+import signal
+import sys
 import tempfile
+import time
+import traceback
 from pathlib import Path
 from typing import Any
 
 from grader import manifest, report, scoring
 from grader.answers import read_answer_sheet, read_written
 from grader.collect import Collector, TestResult
-from grader.sandbox.runner import Sandbox
+from grader.sandbox.runner import Sandbox, kill_marked
 
 ROOT = Path(__file__).resolve().parent.parent
 PUBLIC_TESTS = ROOT / "tests" / "public"
@@ -27,6 +35,7 @@ UNUSED_PLUGINS = [
                      "setupplan", "stepwise", "unittest", "faulthandler", "debugging", "logging", "threadexception")
     for arg in ("-p", f"no:{name}")
 ]
+PART_SECONDS = 20 * 60  # a part that takes longer is stopped; a hostile grading takes well under a minute
 MAX_COPY_BYTES = 64 * 1024 * 1024  # per file: a 50 MB answer file is copied, then refused by the parser
 ANSWERS = "checkpoint.md"
 
@@ -48,49 +57,193 @@ def hidden_available() -> bool:
     return HIDDEN_TESTS.is_dir() and any(HIDDEN_TESTS.glob("test_*.py"))
 
 
-def grade(exercises_source: Path, include_hidden: bool = True, out_dir: Path | None = None, extra_args: list[str] | None = None) -> dict[str, Any]:
-    """Grade one exercises folder and return the report (also written to ``out_dir``)."""
-    import pytest
+def grade(exercises_source: Path, include_hidden: bool = True, out_dir: Path | None = None, extra_args: list[str] | None = None,
+          processes: int | None = None) -> dict[str, Any]:
+    """Grade one exercises folder and return the report (also written to ``out_dir``).
 
+    With ``processes`` 2 (the default on a machine with two cores or more) the producer's
+    and the consumer's tests run at the same time in two processes, each with its own
+    Kinesis and worker (``grader.part``); with 1, everything runs in this process. The
+    report is the same either way: every test starts from an empty Kinesis.
+    """
     tasks = manifest.load()
     hidden_present = include_hidden and hidden_available()
     workdir = Path(tempfile.mkdtemp(prefix="grader-"))
     problems: list[str] = []
-    collector: Collector | None = None
+    results: list[TestResult] = []
     written: list[dict[str, Any]] = []
     try:
         exercises = copy_exercises(exercises_source, workdir / "exercises")
-        collector = Collector(exercises, HIDDEN_TESTS, {t.id for t in tasks})
-        # The worker imports boto3 (~0.5 s) on the other core while pytest starts and collects.
-        collector.sandbox = Sandbox(exercises)
-        collector.sandbox.start()
-        paths = [str(PUBLIC_TESTS)] + ([str(HIDDEN_TESTS)] if hidden_present else [])
-        args = [
-            *paths, "-c", str(PYTEST_INI), "--rootdir", str(ROOT), "-p", "grader.harness.fixtures",
-            "-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:randomly", "--import-mode=importlib",
-            "--assert=plain",  # the grader explains failures itself
-            "-p", "no:unraisableexception",  # its forced garbage collections cost 0.3 s a grading
-            *UNUSED_PLUGINS,
-            *(extra_args or []),
-        ]
-        exit_code = pytest.main(args, plugins=[collector])
-        if collector.collection_errors:
-            problems.extend(f"grader bug, tests not collected: {e}" for e in collector.collection_errors)
-        elif int(exit_code) not in (0, 1):
-            problems.append(f"the test run ended abnormally (pytest exit code {int(exit_code)})")
+        files = test_files(hidden_present)
+        sides = split_tests(processes or default_processes())
+        task_ids = {t.id for t in tasks}
+        if len(sides) == 1:
+            results, problems = run_tests(exercises, files, extra_args or [], task_ids)
+        else:
+            results, problems = run_parts(exercises, files, sides, extra_args or [], workdir, task_ids)
         written = _written_answers(exercises / ANSWERS, tasks)
     except Exception as error:  # the report must still be written
         problems.append(f"the autograder failed: {type(error).__name__}: {error}")
     finally:
-        results: list[TestResult] = list(collector.results.values()) if collector else []
         scores = scoring.resolve(tasks, results, hidden_present)
-        if collector is not None and collector.sandbox is not None:
-            collector.sandbox.cleanup()  # already done by the fixture, unless no test used it
         built = report.build(scores, results, written, hidden_present, problems)
         if out_dir is not None:
             report.write_json(built, out_dir)
         shutil.rmtree(workdir, ignore_errors=True)
     return built
+
+
+def default_processes() -> int:
+    """Two grading processes where there are two cores, else one."""
+    return 2 if (os.cpu_count() or 1) >= 2 else 1
+
+
+def test_files(hidden_present: bool) -> list[Path]:
+    """The grader's test files, in the order pytest runs them in one process."""
+    folders = [PUBLIC_TESTS] + ([HIDDEN_TESTS] if hidden_present else [])
+    return [path for folder in folders for path in sorted(folder.glob("test_*.py"))]
+
+
+# Each part runs every test file but only its side's tasks: the consumer's, or all others.
+# A learner method then belongs to one part only, so one that hangs costs one timeout.
+SIDES = ("others", "consumer")
+
+
+def split_tests(processes: int) -> list[str]:
+    """The sides to run at the same time, or everything in one part."""
+    return list(SIDES) if processes >= 2 else [""]
+
+
+def run_tests(exercises: Path, files: list[Path], extra_args: list[str], task_ids: set[str], token: str = "",
+              sandbox: Sandbox | None = None, side: str = "") -> tuple[list[TestResult], list[str]]:
+    """Run the grader's tests (of one ``side``, or all) on ``exercises`` in this process: (results, problems)."""
+    import pytest
+
+    problems: list[str] = []
+    nothing_selected_is_fine = bool(side)  # a -k selection may leave one side empty
+    collector = Collector(exercises, HIDDEN_TESTS, task_ids, side)
+    # The worker imports boto3 (~0.5 s) on the other core while pytest starts and collects.
+    collector.sandbox = sandbox or Sandbox(exercises, token=token)
+    collector.sandbox.start()
+    try:
+        args = [
+            *map(str, files), "-c", str(PYTEST_INI), "--rootdir", str(ROOT), "-p", "grader.harness.fixtures",
+            "-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:randomly", "--import-mode=importlib",
+            "--assert=plain",  # the grader explains failures itself
+            "-p", "no:unraisableexception",  # its forced garbage collections cost 0.3 s a grading
+            *UNUSED_PLUGINS,
+            *extra_args,
+        ]
+        exit_code = int(pytest.main(args, plugins=[collector]))
+        if collector.collection_errors:
+            problems.extend(f"grader bug, tests not collected: {e}" for e in collector.collection_errors)
+        elif exit_code not in (0, 1) and not (exit_code == 5 and nothing_selected_is_fine):
+            problems.append(f"the test run ended abnormally (pytest exit code {exit_code})")
+    finally:
+        collector.sandbox.cleanup()  # already done by the fixture, unless no test used it
+    return list(collector.results.values()), problems
+
+
+def run_parts(exercises: Path, files: list[Path], parts: list[str], extra_args: list[str], workdir: Path,
+              task_ids: set[str]) -> tuple[list[TestResult], list[str]]:
+    """Run the parts at the same time: the first in this process, each other one in a fork of it.
+
+    The fork is made once pytest, hypothesis and moto are imported, so the second part
+    starts warm instead of paying for a new interpreter. Each part has its own embedded
+    Kinesis and worker; a part's worker carries a token so that this process can kill what
+    is left of it even if the fork died.
+    """
+    tokens = [secrets.token_hex(16) for _ in parts]
+    first = Sandbox(exercises, token=tokens[0])
+    first.start()  # loads boto3 while the imports below run
+    _import_for_tests()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    children = []
+    for index in range(1, len(parts)):
+        out = workdir / f"part-{index}.json"
+        pid = os.fork()
+        if pid == 0:
+            _forked_part(exercises, files, parts[index], extra_args, task_ids, tokens[index], out)
+        children.append((index, pid, out))
+    try:
+        results, problems = run_tests(exercises, files, extra_args, task_ids, sandbox=first, side=parts[0])
+    finally:
+        deadline = time.monotonic() + PART_SECONDS
+        codes = {index: _wait_or_kill(pid, deadline) for index, pid, _ in children}
+        for token in tokens[1:]:
+            kill_marked(token)  # the fork's worker and anything learner code left there
+    for index, _pid, out in children:
+        part_results, part_problems = _read_part(out, codes[index], index)
+        results.extend(part_results)
+        problems.extend(part_problems)
+    results.sort(key=_run_order)
+    return results, problems
+
+
+def _import_for_tests() -> None:
+    """Import what every part needs (in the parent, so a fork has it already)."""
+    import hypothesis  # noqa: F401
+    import moto.kinesis.models  # noqa: F401
+    import moto.kinesis.responses  # noqa: F401
+    import pytest  # noqa: F401
+
+    import grader.harness.checks  # noqa: F401
+    import grader.harness.fixtures  # noqa: F401
+
+
+def _forked_part(exercises: Path, files: list[Path], side: str, extra_args: list[str], task_ids: set[str], token: str, out: Path) -> None:
+    """Body of a forked part: run its tests, write the results as JSON, never return."""
+    code = 70
+    try:
+        results, problems = run_tests(exercises, files, extra_args, task_ids, token=token, side=side)
+        temporary = out.with_suffix(".tmp")
+        temporary.write_text(json.dumps({"results": [dataclasses.asdict(r) for r in results], "problems": problems}), encoding="utf-8")
+        os.replace(temporary, out)  # the parent never reads half a file
+        code = 0
+    except BaseException:  # noqa: BLE001 - reported by the parent from the missing results
+        try:
+            out.with_suffix(".err").write_text(traceback.format_exc()[-2000:], encoding="utf-8")
+        except OSError:
+            pass
+    finally:
+        os._exit(code)  # never run the parent's exit handlers or pytest's finalizers here
+
+
+def _wait_or_kill(pid: int, deadline: float) -> int | None:
+    """Wait for a forked part until ``deadline``, then kill it; its exit code (None if killed)."""
+    while True:
+        try:
+            done, status = os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            return None
+        if done:
+            return os.waitstatus_to_exitcode(status)
+        if time.monotonic() > deadline:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            os.waitpid(pid, 0)
+            return None
+        time.sleep(0.02)
+
+
+def _read_part(out: Path, code: int | None, index: int) -> tuple[list[TestResult], list[str]]:
+    """A part's results and problems, or a problem saying why there are none."""
+    try:
+        data = json.loads(out.read_text(encoding="utf-8"))
+        return [TestResult(**r) for r in data["results"]], [str(p) for p in data["problems"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        errors = out.with_suffix(".err")
+        tail = errors.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-1:] if errors.is_file() else []
+        why = f"it was stopped after {PART_SECONDS} s" if code is None else f"exit code {code}"
+        return [], [f"part {index + 1} of the grading ended without results ({why}){': ' + tail[0] if tail else ''}"]
+
+
+def _run_order(result: TestResult) -> int:
+    """Where a test comes when everything runs in one process."""
+    return result.position
 
 
 def _written_answers(path: Path, tasks: list[manifest.Task]) -> list[dict[str, Any]]:

@@ -127,9 +127,14 @@ def kinesis() -> Iterator[EmbeddedKinesis]:
         yield server
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture()
 def streams(kinesis: EmbeddedKinesis) -> StreamView:
-    """The grader's own access for making streams and reading what landed on them."""
+    """The grader's own access for making streams and reading what landed on them.
+
+    Every test starts from an empty Kinesis and names its streams from stream-0001, so what
+    a test does and says never depends on which tests ran before it in the same process.
+    """
+    kinesis.reset()
     return StreamView(kinesis)
 
 

@@ -68,13 +68,13 @@ class RunResult:
 class Sandbox:
     """A worker process for one copy of the learner's exercises."""
 
-    def __init__(self, exercises: Path, env: dict[str, str] | None = None, limits: Limits | None = None) -> None:
+    def __init__(self, exercises: Path, env: dict[str, str] | None = None, limits: Limits | None = None, token: str = "") -> None:
         self.exercises = exercises
         self.env = env
         self.limits = limits or Limits()
         self.hung: set[str] = set()  # methods that timed out once: later calls fail at once
         self.workdir = Path(tempfile.mkdtemp(prefix="grader-worker-"))
-        self.token = secrets.token_hex(16)
+        self.token = token or secrets.token_hex(16)  # given by a parent that must be able to clean up too
         self.user = UNPRIVILEGED_USER if _can_drop_privileges(exercises) else ""
         self._proc: subprocess.Popen[str] | None = None
         self._env_sent = False

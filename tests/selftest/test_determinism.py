@@ -49,3 +49,40 @@ def test_three_gradings_agree(runs, name):
     first = outcomes(reports[0])
     for other in reports[1:]:
         assert outcomes(other) == first
+
+
+def test_one_process_and_two_give_the_same_report():
+    """Two grading processes (the default) and one (batch grading) agree on everything but
+    timings: every test starts from an empty Kinesis, whichever tests ran before it."""
+    from grader import grade
+
+    one = grade.grade(MODULE_STYLE, processes=1)
+    two = grade.grade(MODULE_STYLE, processes=2)
+    assert one["tests"] and outcomes(one) == outcomes(two)
+    assert [t["name"] for t in one["tests"]] == [t["name"] for t in two["tests"]]
+
+
+def test_a_part_that_dies_costs_its_tasks_and_is_reported(monkeypatch):
+    """If the forked part (the consumer's tests) dies, its tasks score nothing, the problem
+    is in the report, the other part's points stand, and nothing is left running."""
+    import os
+
+    from grader import grade
+    from grader.sandbox.runner import TOKEN_VARIABLE
+
+    monkeypatch.setattr(grade, "_forked_part", lambda *args: os._exit(3))
+    report = grade.grade(REFERENCE, processes=2)
+    assert any("part 2 of the grading ended without results (exit code 3)" in p for p in report["problems"])
+    scores = {t["id"]: t["score"] for t in report["tasks"]}
+    assert scores["producer.ordering"] > 0 and scores["consumer.read_shard"] == 0
+    assert report["status"] == "error"
+    leftovers = [pid for pid in os.listdir("/proc") if pid.isdigit() and _has_token(pid, TOKEN_VARIABLE)]
+    assert leftovers == []
+
+
+def _has_token(pid: str, variable: str) -> bool:
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as handle:
+            return variable.encode() + b"=" in handle.read()
+    except OSError:
+        return False
