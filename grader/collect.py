@@ -30,7 +30,6 @@ class TestResult:
     message: str = ""
     output: str = ""
     duration: float = 0.0
-    nodeid: str = ""  # pytest's id, e.g. tests/public/test_producer.py::test_x
     position: int = 0  # place in the whole collected run, the same in every part (orders merged parts)
 
 
@@ -56,8 +55,7 @@ class Collector:
             return
         kept, dropped = [], []
         for item in items:
-            marker = item.get_closest_marker("task")
-            consumer = bool(marker and marker.args and str(marker.args[0]).startswith("consumer."))
+            consumer = _task_of(item).startswith("consumer.")
             (kept if consumer == (self.side == "consumer") else dropped).append(item)
         if dropped:
             config.hook.pytest_deselected(items=dropped)
@@ -66,11 +64,10 @@ class Collector:
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         """Note every test that will run (after any deselection) and its task."""
         for item in session.items:
-            marker = item.get_closest_marker("task")
-            task = str(marker.args[0]) if marker and marker.args else ""
+            task = _task_of(item)
             hidden = self.hidden_dir in Path(str(item.path)).resolve().parents
             result = TestResult(_display_name(item, hidden), task, hidden, item.get_closest_marker("unscored") is None,
-                                nodeid=item.nodeid, position=self.positions.get(item.nodeid, 0))
+                                position=self.positions.get(item.nodeid, 0))
             if task not in self.task_ids:
                 result.message = f"grader bug: test has no known task (got {task!r})"
             self.results[item.nodeid] = result
@@ -107,6 +104,12 @@ class Collector:
                     "The grader itself failed in this check, so it was not scored for you. "
                     f"Tell your instructor: {type(error).__name__}: {str(error)[:300]}"
                 )
+
+
+def _task_of(item: pytest.Item) -> str:
+    """The manifest task a test names with ``@pytest.mark.task``, or ""."""
+    marker = item.get_closest_marker("task")
+    return str(marker.args[0]) if marker and marker.args else ""
 
 
 def _display_name(item: pytest.Item, hidden: bool) -> str:

@@ -61,10 +61,10 @@ def grade(exercises_source: Path, include_hidden: bool = True, out_dir: Path | N
           processes: int | None = None) -> dict[str, Any]:
     """Grade one exercises folder and return the report (also written to ``out_dir``).
 
-    With ``processes`` 2 (the default on a machine with two cores or more) the producer's
-    and the consumer's tests run at the same time in two processes, each with its own
-    Kinesis and worker (``grader.part``); with 1, everything runs in this process. The
-    report is the same either way: every test starts from an empty Kinesis.
+    With ``processes`` 2 (the default on a machine with two cores or more) the consumer's
+    tasks and all the others run at the same time in two processes, each with its own
+    Kinesis and worker (``run_parts``); with 1, everything runs in this process. The report
+    is the same either way: every test starts from an empty Kinesis.
     """
     tasks = manifest.load()
     hidden_present = include_hidden and hidden_available()
@@ -177,7 +177,7 @@ def run_parts(exercises: Path, files: list[Path], parts: list[str], extra_args: 
         part_results, part_problems = _read_part(out, codes[index], index)
         results.extend(part_results)
         problems.extend(part_problems)
-    results.sort(key=_run_order)
+    results.sort(key=lambda result: result.position)  # the order of a one-process run
     return results, problems
 
 
@@ -239,11 +239,6 @@ def _read_part(out: Path, code: int | None, index: int) -> tuple[list[TestResult
         tail = errors.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-1:] if errors.is_file() else []
         why = f"it was stopped after {PART_SECONDS} s" if code is None else f"exit code {code}"
         return [], [f"part {index + 1} of the grading ended without results ({why}){': ' + tail[0] if tail else ''}"]
-
-
-def _run_order(result: TestResult) -> int:
-    """Where a test comes when everything runs in one process."""
-    return result.position
 
 
 def _written_answers(path: Path, tasks: list[manifest.Task]) -> list[dict[str, Any]]:

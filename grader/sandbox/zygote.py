@@ -263,10 +263,10 @@ def _child(run: dict[str, Any], limits: dict[str, int], exercises: Path, ids: tu
     _os_exit(0)
 
 
-def _bytecode_folder(ids: tuple[int, int] | None) -> Path | None:
+def _bytecode_folder(own: str, ids: tuple[int, int] | None) -> Path | None:
     """A folder in the worker's own space where runs cache the learner's compiled modules."""
     try:
-        folder = Path(os.environ.get("TMPDIR") or os.getcwd()) / "bytecode"
+        folder = Path(own) / "bytecode"
         folder.mkdir(exist_ok=True)
         if ids is not None:
             os.chown(folder, ids[0], ids[1])
@@ -319,8 +319,9 @@ def _preload() -> None:
 def _warm_up() -> None:
     """Load and exercise boto3's Kinesis machinery once, so children start with it warm.
 
-    Making a client loads the service model (~150 ms); one real call loads what the first
-    request of each client would otherwise load (endpoint rules, signer, parsers). Then the
+    ``_preload`` has loaded the service model already; one real call, now that the endpoint
+    is known, loads what the first request of each client would otherwise load (signer,
+    parsers, the connection machinery). Then the
     warm heap is frozen: the garbage collector of a child never walks it, which spares the
     child ~100 ms pauses and copy-on-write copies of every page the walk would touch.
     """
@@ -338,14 +339,15 @@ def main() -> None:
     """Serve run requests from stdin until it closes."""
     exercises = Path(sys.argv[1]).resolve()
     ids = _unprivileged_ids()
+    own = os.environ.get("TMPDIR") or os.getcwd()  # the worker's own folder, the one learner code may write
     if os.geteuid() == 0 and os.environ.get("GRADER_SANDBOX_READONLY") == "1":
         # Root: hide the instructor's files from learner code. If no user can read the
         # interpreter either (e.g. Python installed under /root), the worker and all its
         # children also see the file system read-only but for their own folder. Done once
         # here, not in every child: it costs about 10 ms.
-        _private_filesystem(os.environ.get("TMPDIR") or os.getcwd(), read_only=ids is None)
+        _private_filesystem(own, read_only=ids is None)
     _become_subreaper()
-    bytecode = _bytecode_folder(ids)
+    bytecode = _bytecode_folder(own, ids)
     _preload()
     for line in sys.stdin:
         request = json.loads(line)
