@@ -188,8 +188,9 @@ def _import_for_tests() -> None:
     import moto.kinesis.responses  # noqa: F401
     import pytest  # noqa: F401
 
-    import grader.harness.checks  # noqa: F401
+    import grader.harness.consumer_checks  # noqa: F401
     import grader.harness.fixtures  # noqa: F401
+    import grader.harness.producer_checks  # noqa: F401
 
 
 def _forked_part(exercises: Path, files: list[Path], side: str, extra_args: list[str], task_ids: set[str], token: str, out: Path) -> None:

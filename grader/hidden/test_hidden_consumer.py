@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from grader.harness import checks
+from grader.harness import consumer_checks as checks
 from grader.hidden.strategies import ACTIONS, keyed, shard_counts, user_events
 
 

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from grader.harness import checks
+from grader.harness import consumer_checks, producer_checks
 from grader.harness.faults import ERRORS, LEGACY_BOTOCORE_TRIES, PUT_OPERATIONS, PartialPutRecords, Plan, SlowCreation, Together, fail_runs
 from grader.hidden.strategies import keyed, shard_counts, user_events
 
@@ -44,7 +44,7 @@ def test_send_batch_retries_throttled_and_failed_calls(learner, streams, data, s
     # Learners who batch with put_records also meet refused entries, as on a throttled shard.
     refused = data.draw(st.frozensets(st.integers(1, len(events)), max_size=2), label="refused PutRecords entries")
     plan: Plan = Together([fail_runs(PUT_OPERATIONS, runs), PartialPutRecords(refused)]) if refused else fail_runs(PUT_OPERATIONS, runs)
-    checks.check_send_batch(learner, streams, shard_count, events, faults=plan)
+    producer_checks.check_send_batch(learner, streams, shard_count, events, faults=plan)
 
 
 @pytest.mark.task("consumer.read_shard")
@@ -53,11 +53,11 @@ def test_send_batch_retries_throttled_and_failed_calls(learner, streams, data, s
 def test_read_shard_retries_failed_reads(learner, streams, data, shard_count, events):
     # A shard that fits in one read takes 2 GetRecords calls (its records, then an empty one).
     runs = data.draw(failure_runs(2 * shard_count, CONSUMER_ERRORS), label="failed runs of GetRecords calls")
-    checks.check_read_shard(learner, streams, shard_count, keyed(events), faults=fail_runs(("GetRecords",), runs))
+    consumer_checks.check_read_shard(learner, streams, shard_count, keyed(events), faults=fail_runs(("GetRecords",), runs))
 
 
 @pytest.mark.task("producer.stream_setup")
 @settings(max_examples=2)
 @given(shard_count=shard_counts, creating_calls=st.integers(1, 4))
 def test_stream_setup_waits_while_creating(learner, streams, shard_count, creating_calls):
-    checks.check_stream_setup(learner, streams, shard_count, calls=1, creating=SlowCreation(creating_calls))
+    producer_checks.check_stream_setup(learner, streams, shard_count, calls=1, creating=SlowCreation(creating_calls))

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from grader.harness import checks
+from grader.harness import producer_checks as checks
 from grader.hidden.strategies import keyed, notes, shard_counts, user_events
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from grader.harness import checks
+from grader.harness import producer_checks as checks
 
 pytestmark = pytest.mark.usefixtures("learner")
 

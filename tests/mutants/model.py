@@ -1,0 +1,47 @@
+"""Small, realistic mistakes in the reference, each one a learner could make.
+
+Each mutant names the task it breaks and the replacements that turn the reference into it
+(file in exercises/, the reference's text, the mistaken text). ``also`` lists other tasks a
+mistake unavoidably breaks too (e.g. a wrong shard iterator breaks every reading task);
+``survives`` explains a mistake the tests cannot see, if any. Grading a mutant must cost
+points on ``task`` (and ``also``) and leave every other task's points as they are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tests.mutants.patching import Patch
+
+P, C = "enhanced_producer.py", "enhanced_consumer.py"
+READING = {"consumer.all_shards", "consumer.stopping", "consumer.filtering", "consumer.independence", "consumer.throughput"}
+
+
+@dataclass(frozen=True)
+class Mutant:
+    """One mistake: what it breaks and how it is made from the reference."""
+
+    id: str
+    task: str
+    patches: tuple[Patch, ...]
+    also: frozenset[str] = field(default_factory=frozenset)
+    survives: str = ""  # why the tests cannot catch it (then it is expected to keep its points)
+
+    @property
+    def module(self) -> str:
+        """'producer' or 'consumer': the module whose tasks are graded for this mutant."""
+        return self.task.partition(".")[0]
+
+    @property
+    def selection(self) -> list[str]:
+        """pytest arguments choosing the tests of the module (fault tests are in their own file)."""
+        return selection(self.module)
+
+
+def selection(module: str) -> list[str]:
+    """``-k`` for the tests of a module: its test files and the fault-injection file."""
+    return ["-k", f"{module} or faults"]
+
+
+def m(id: str, task: str, *patches: Patch, also: set[str] | None = None, survives: str = "") -> Mutant:
+    return Mutant(id, task, tuple(patches), frozenset(also or ()), survives)
