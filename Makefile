@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
 .DEFAULT_GOAL := help
-.PHONY: help check test grade demo stubs hint lint clean
+.PHONY: help check test test-fast grade demo stubs hint lint clean
 
 help: ## list every target, one line each
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -22,8 +22,12 @@ venv: $(STAMP) ## create .venv with the pinned dependencies
 check: $(STAMP) ## grade your exercises/ and explain every failure
 	@$(PY) -m grader check
 
-test: $(STAMP) ## run the project's self-tests
-	@$(PY) -m pytest tests/selftest -q -p no:cacheprovider
+test: $(STAMP) ## run the project's self-tests: lint, the fast unit tests, then every end-to-end self-test
+	@$(VENV)/bin/ruff check grader solutions tests
+	@$(PY) -m pytest tests/unit tests/selftest -q -p no:cacheprovider
+
+test-fast: $(STAMP) ## run the unit tests of the grader's pure parts (seconds; no Kinesis, no sandbox)
+	@$(PY) -m pytest tests/unit -q -p no:cacheprovider
 
 grade: $(STAMP) ## grade a submission: make grade SUBMISSION=<dir> OUT=<dir>
 	@test -n "$(SUBMISSION)" -a -n "$(OUT)" || { echo "usage: make grade SUBMISSION=<dir> OUT=<dir>"; exit 2; }

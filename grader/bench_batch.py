@@ -1,7 +1,7 @@
 """Time a batch: grade N copies of one submission with ``grade-all`` and print how long it took.
 
 ``python -m grader.bench_batch [--copies 100] [--jobs N] [--source DIR]``. The default source
-is the course module's own code (tests/submissions/module_code or module_style), else the
+is a submission written the course module's way (tests/submissions/module_style), else the
 reference solution.
 """
 
@@ -18,11 +18,11 @@ from pathlib import Path
 from grader import batch
 
 ROOT = batch.ROOT
-CANDIDATES = ("tests/submissions/module_code/exercises", "tests/submissions/module_style/exercises", "solutions")
+CANDIDATES = ("tests/submissions/module_style/exercises", "solutions")
 
 
 def default_source() -> Path:
-    """The first of the module's code and the reference that exists."""
+    """The module-style submission, or the reference where it is absent."""
     return next(ROOT / c for c in CANDIDATES if (ROOT / c).is_dir())
 
 
