@@ -39,7 +39,7 @@ INSTRUCTOR_ONLY = {
     "grader/platform/nbgrader_cells.py",
 }
 # A Makefile rule whose recipe mentions one of these cannot work in the learner's copy.
-INSTRUCTOR_MAKE_WORDS = ("solutions", "tests/selftest", "nbgrader", "grader.release", "grader.batch", "grader.bench_batch",
+INSTRUCTOR_MAKE_WORDS = ("solutions", "tests/selftest", "tests/unit", "nbgrader", "grader.release", "grader.batch", "grader.bench_batch",
                          "grader.stubs", "grader.platform.gradescope", "requirements-instructor")
 INSTRUCTOR_LINE_WORDS = ("INSTRUCTOR_", "nbgrader")
 MARKER_WORDS = ("### BEGIN SOLUTION", "### END SOLUTION", "### BEGIN HIDDEN TESTS")
