@@ -33,6 +33,8 @@ def _grade(args: argparse.Namespace) -> int:
         return 2
     result = grade.grade(submission / "exercises", include_hidden=not args.public_only, out_dir=out, processes=args.processes)
     print(f"{submission.name}: {result['score']:g}/{result['max_score']:g} -> {out / 'results.json'}")
+    sandbox = result.get("sandbox") or {}
+    print(f"  sandbox: {sandbox.get('isolation', 'unknown')}" + (f"; {sandbox['hidden_tests_skipped']}" if sandbox.get("hidden_tests_skipped") else ""))
     return 0
 
 
