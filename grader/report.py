@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 from grader.collect import TestResult
 from grader.scoring import Scores
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
 MARK = {"passed": "✓", "partial": "◐", "failed": "✗", "pending": "…", "manual": "✎"}
 
 
@@ -56,7 +58,7 @@ def safe_text(value: Any) -> Any:
             value.encode("utf-8")
             return value
         except UnicodeEncodeError:
-            return value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+            return _SURROGATE.sub("\ufffd", value)
     if isinstance(value, dict):
         return {safe_text(k): safe_text(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
