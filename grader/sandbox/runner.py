@@ -28,6 +28,7 @@ ZYGOTE = Path(__file__).with_name("zygote.py")
 MAX_RESULT_BYTES = 4 * 1024 * 1024
 TOKEN_VARIABLE = "GRADER_SANDBOX_TOKEN"  # marks every process started for one Sandbox
 UNPRIVILEGED_USER = "nobody"
+WORKER_START_SECONDS = 60.0  # a new worker imports boto3 and warms up before it forks the first runs
 WORKER_GRACE_SECONDS = 15.0  # after a run's wall-clock limit, before the worker itself is stopped
 
 
@@ -173,8 +174,8 @@ class Sandbox:
             assert proc.stdin is not None and proc.stdout is not None
             proc.stdin.write(json.dumps({"runs": runs, "limits": self.limits.for_child(), "wall_seconds": wall}) + "\n")
             proc.stdin.flush()
-            pids = json.loads(self._readline(proc, time.monotonic() + 30) or "null")["pids"]
-            line = self._readline(proc, started + wall + WORKER_GRACE_SECONDS)
+            pids = json.loads(self._readline(proc, time.monotonic() + WORKER_START_SECONDS) or "null")["pids"]
+            line = self._readline(proc, time.monotonic() + wall + WORKER_GRACE_SECONDS)  # the runs are forked now
             if line is None:
                 raise RuntimeError("the worker did not report after its runs' time was up")
             exits = list(json.loads(line)["exits"])
@@ -182,7 +183,7 @@ class Sandbox:
                 raise ValueError("the worker reported another number of runs")
         except (OSError, ValueError, KeyError, RuntimeError, TypeError):
             self.close()  # the worker itself is broken: start a new one next time
-            exits = [{"code": None, "timeout": True} for _ in runs]
+            exits = [{"code": None, "timeout": False} for _ in runs]
         elapsed = time.monotonic() - started
         results = []
         for run, exit_info in zip(runs, exits):
