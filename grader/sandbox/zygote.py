@@ -1,16 +1,27 @@
 """The worker process: imports boto3 once, then forks one child per run of learner code.
 
-Started by ``grader.sandbox.runner`` with pipes on stdin/stdout. Learner code never runs in
-this process, only in the forked children, so each run starts from a clean, already warm
-interpreter in a few milliseconds instead of the ~0.4 s a fresh Python with boto3 costs.
+Started by ``grader.sandbox.runner`` with pipes on stdin/stdout and a plan (``runner.isolation``).
+Learner code never runs in this process, only in the forked children, so each run starts from
+a clean, already warm interpreter in a few milliseconds instead of the ~0.4 s a fresh Python
+with boto3 costs.
 
-Each child: puts itself in its own process group, applies resource limits, drops to an
-unprivileged user when the grader runs as root, sends its file descriptors 1 and 2 to an
-output file, keeps Python-level output bounded, installs the
-simulated clock, runs its steps and writes JSON lines to its result file. It always leaves
-with ``os._exit`` so no learner thread or exit handler can keep it alive. The worker is a
-child subreaper: whatever a run leaves behind, even after ``setsid``, is reparented to it
-and killed before the run's result is reported.
+Once, at start: the namespaces of the plan. A pid namespace whose pid 1 is this worker (when
+it ends, the kernel kills every process in it); as root where other users cannot reach the
+interpreter, a mount namespace in which a tmpfs covers the folder they cannot enter and only
+the interpreter's folders are bound back; a user namespace where the others need one.
+
+Each child: puts itself in its own process group, opens its result and output files (in the
+worker's folder, which it can reach through these descriptors only), applies resource
+limits, enters its own Landlock domain (files beneath the interpreter, the packages and the
+exercises copy, writes in the learner's folder only, TCP to the embedded Kinesis only, no
+signal, ptrace or abstract socket reaching outside), drops to ``nobody`` when the grader is
+root, installs the simulated clock, runs its steps and writes JSON lines to its result file.
+It always leaves with ``os._exit`` so no learner thread or exit handler can keep it alive. If
+the sandbox the plan promises cannot be made, the child refuses to run learner code.
+
+The worker keeps each run's wall-clock limit itself, then kills whatever the runs left (as
+pid 1: everything else in its namespace; otherwise: its children, since it is their child
+subreaper) before it reports, and empties the learner's temporary folder.
 """
 
 from __future__ import annotations

@@ -43,16 +43,18 @@ def unavailable(environment: str) -> str:
     return ""
 
 
-def command(environment: str, config: Path) -> tuple[list[str], dict[str, Any]]:
-    """The command line and ``subprocess.Popen`` options that grade ``config`` in ``environment``."""
-    own = [sys.executable, "-m", "tests.submissions.hostile.environment", str(config)]
+def command(environment: str, config: Path, bench: bool = False) -> tuple[list[str], dict[str, Any]]:
+    """The command line and ``subprocess.Popen`` options that grade ``config`` in ``environment``
+    (with ``bench``: measure there, into the file ``config``)."""
+    arguments = ["--bench", str(config)] if bench else [str(config)]
+    own = [sys.executable, "-m", "tests.submissions.hostile.environment", *arguments]
     env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": str(config.parent), "PYTHONPATH": str(ROOT),
            "PYTHONDONTWRITEBYTECODE": "1"}
     if environment == "root_without_cap_sys_admin":
         import shlex
 
         return [shutil.which("capsh") or "capsh", "--drop=cap_sys_admin", "--", "-c", "exec " + shlex.join(own)], {"env": env, "cwd": ROOT}
-    system = [str(SYSTEM_VENV / "bin" / "python"), "-m", "tests.submissions.hostile.environment", str(config)]
+    system = [str(SYSTEM_VENV / "bin" / "python"), "-m", "tests.submissions.hostile.environment", *arguments]
     if environment == "user_with_userns":
         return system, {"env": env, "cwd": ROOT, "user": NOBODY, "group": NOBODY, "extra_groups": []}
     return [sys.executable, "-m", "tests.submissions.hostile.environment", "--without-userns", *system], {"env": env, "cwd": ROOT}
@@ -80,9 +82,32 @@ def _without_userns(argv: list[str]) -> None:
     os.execve(argv[0], argv, dict(os.environ))
 
 
+def _bench(out: Path) -> None:
+    """What the isolation costs here: a worker's start and one run with it and without it
+    (``grader.bench.run_cost``), and the median of 3 reference gradings, written to ``out``."""
+    import statistics
+    import time
+
+    from grader import grade
+    from grader.bench import run_cost
+    from grader.sandbox.runner import isolation
+
+    figures: dict[str, Any] = {"sandbox": isolation()["isolation"], **run_cost(ROOT / "solutions", runs=30)}
+    times = []
+    for _ in range(3):
+        started = time.monotonic()
+        report = grade.grade(ROOT / "solutions")
+        times.append(time.monotonic() - started)
+    figures.update(grading_seconds=statistics.median(times), score=report["score"], max_score=report["max_score"])
+    out.write_text(json.dumps(figures), encoding="utf-8")
+
+
 def main(argv: list[str]) -> None:
     if argv[:1] == ["--without-userns"]:
         _without_userns(argv[1:])
+    if argv[:1] == ["--bench"]:
+        _bench(Path(argv[1]))
+        return
     from tests.mutants.patching import Job, grade_all
 
     config = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
