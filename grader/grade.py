@@ -90,6 +90,8 @@ def grade(exercises_source: Path, include_hidden: bool = True, out_dir: Path | N
         problems.append(f"the autograder failed: {type(error).__name__}: {error}")
     finally:
         scores = scoring.resolve(tasks, results, hidden_present)
+        if sandbox.get("learner_code_refused"):
+            problems.insert(0, f"learner code was not run: {sandbox['learner_code_refused']}")
         built = report.build(scores, results, written, hidden_present, problems, sandbox)
         if out_dir is not None:
             report.write_json(built, out_dir)
@@ -104,7 +106,11 @@ def sandbox_summary() -> dict[str, Any]:
     except Exception as error:  # noqa: BLE001 - the report must still be written
         found = {"isolation": "unknown", "landlock_abi": 0, "user": "", "hidden_tests_allowed": False,
                  "reason": f"the sandbox could not be probed: {type(error).__name__}: {error}"}
-    return {key: found[key] for key in ("isolation", "landlock_abi", "user", "hidden_tests_allowed", "reason")}
+    summary = {key: found[key] for key in ("isolation", "landlock_abi", "user", "hidden_tests_allowed", "reason")}
+    refused = (found.get("plan") or {}).get("refuse")
+    if refused:
+        summary["learner_code_refused"] = refused
+    return summary
 
 
 def default_processes() -> int:
