@@ -93,6 +93,9 @@ class Sandbox:
         self._proc: subprocess.Popen[str] | None = None
         self._env_sent = False
         self._counter = 0
+        # Called after every batch of runs, once all their processes are gone: e.g. for the
+        # embedded Kinesis to drop what those runs left queued.
+        self.after_runs: list[Any] = []
 
     def start(self) -> None:
         """Start the worker now, so that it loads boto3 while the grader does other work.
@@ -185,6 +188,8 @@ class Sandbox:
             self.close()  # the worker itself is broken: start a new one next time
             exits = [{"code": None, "timeout": False} for _ in runs]
         elapsed = time.monotonic() - started
+        for hook in self.after_runs:
+            hook()
         results = []
         for run, exit_info in zip(runs, exits):
             code = exit_info.get("code") if isinstance(exit_info, dict) else None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
 import subprocess
 import tempfile
@@ -83,12 +84,25 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     trees = {name: _tree(folder) for name, folder in submissions.items()}
     repo_before = _untracked_and_changed()
     descendants_before = _descendants()
-    results = grade_all(jobs)
+    private_tmp = Path(tempfile.mkdtemp(prefix="hostile-tmp-"))  # the gradings' TMPDIR: what they leave there shows
+    private_tmp.chmod(0o711)
+    saved_tmpdir = os.environ.get("TMPDIR")
+    os.environ["TMPDIR"] = str(private_tmp)
+    try:
+        results = grade_all(jobs)
+    finally:
+        if saved_tmpdir is None:
+            os.environ.pop("TMPDIR", None)
+        else:
+            os.environ["TMPDIR"] = saved_tmpdir
+    left_in_tmp = sorted(p.name for p in private_tmp.iterdir() if p.name.startswith("grader-"))
+    shutil.rmtree(private_tmp, ignore_errors=True)
     out_when_done = _tree(base / "out")
     time.sleep(WATCH_OUT_SECONDS)
     return {
         "results": results,
         "out_when_done": out_when_done,
+        "left_in_tmp": left_in_tmp,
         "out_later": _tree(base / "out"),
         "submissions": submissions,
         "trees_before": trees,
@@ -230,6 +244,10 @@ def test_out_is_unchanged_after_the_grader_exits(graded):
     for case in CASES:
         written = json.loads((graded["out"] / case.id / "results.json").read_text(encoding="utf-8"))
         assert written == json.loads(json.dumps(graded["results"][case.id][0])), case.id
+
+
+def test_temporary_folders_are_removed(graded):
+    assert graded["left_in_tmp"] == []
 
 
 def test_a_hang_at_import_costs_one_timeout(graded):
