@@ -35,6 +35,7 @@ import resource
 import select
 import shutil
 import signal
+import stat
 import sys
 import time
 import urllib.parse
@@ -421,8 +422,23 @@ def _wait_for(pids: list[int], seconds: float) -> tuple[dict[int, int], set[int]
     return codes, late
 
 
-def _empty(folder: Path) -> None:
-    """Remove what the last runs left in the learner's folder (symlinks are removed, not followed)."""
+def _empty(folder: Path, ids: tuple[int, int] | None) -> None:
+    """Remove what the last runs left in the learner's folder (no run is alive any more).
+
+    Links are removed, never followed: if learner code replaced the folder itself by a link
+    or a file, that goes and a new, empty folder takes its place.
+    """
+    try:
+        if not stat.S_ISDIR(os.lstat(folder).st_mode):
+            os.unlink(folder)
+    except FileNotFoundError:
+        pass
+    try:
+        os.mkdir(folder, 0o700)
+        if ids is not None:
+            os.chown(folder, ids[0], ids[1])
+    except FileExistsError:
+        pass
     for entry in folder.iterdir():
         if entry.is_dir() and not entry.is_symlink():
             shutil.rmtree(entry, ignore_errors=True)
@@ -532,7 +548,7 @@ def main() -> None:
         _reply({"pids": pids})
         codes, late = _wait_for(pids, float(request.get("wall_seconds") or 6.0))
         _sweep_orphans()  # nothing a run started may outlive it
-        _empty(scratch)
+        _empty(scratch, ids)
         _reply({"exits": [{"pid": pid, "code": codes[pid], "timeout": pid in late} for pid in pids]})
     _sweep_orphans()
 

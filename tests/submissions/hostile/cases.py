@@ -312,6 +312,19 @@ for _pid in (_os.getppid(), 1):
         pass
 '''
 
+# Replaces its temporary folder by a link to the worker's own folder (two levels up), hoping
+# the worker empties it after the run, result files included.
+LINKS_ITS_TEMP_FOLDER = '''
+import os as _os
+_tmp = _os.environ.get("TMPDIR", "")
+if _tmp and not _os.path.islink(_tmp):
+    try:
+        _os.rename(_tmp, _tmp + ".moved")
+        _os.symlink(_os.path.dirname(_os.path.dirname(_tmp)), _tmp)
+    except OSError:
+        pass
+'''
+
 HANGS_AT_IMPORT = "while True:\n    pass"
 
 LONE_SURROGATE = "        raise RuntimeError('bad text \\udc80 and \\ud800 here')\n"
@@ -374,6 +387,9 @@ CASES: list[Case] = [
          generate=_with_target("outlives_the_run", OUTLIVES_THE_RUN), escape=True),
     Case("hangs_at_import", "the consumer module loops forever when imported",
          [at_import(C, HANGS_AT_IMPORT)], CONSUMER_TASKS, "did not finish", seconds=30.0, module="consumer", escape=True),
+    Case("links_its_temp_folder", "replaces its temporary folder by a link to the worker's folder",
+         [at_import(P, LINKS_ITS_TEMP_FOLDER), in_stats("        raise RuntimeError('no stats')\n")], {"producer.stats"},
+         "RuntimeError", module="producer"),
     Case("lone_surrogate", "get_stats raises an exception whose message holds lone surrogates",
          [in_stats(LONE_SURROGATE)], {"producer.stats"}, "RuntimeError", module="producer"),
     Case("answers_empty", "checkpoint.md is empty", generate=_answers(b""),
