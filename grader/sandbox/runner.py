@@ -1,9 +1,10 @@
-"""The trusted side of the sandbox: starts the worker, runs scripts in it, enforces limits.
+"""The trusted side of the sandbox: probes the isolation, starts the worker, runs scripts in it.
 
-This is the boundary between grading code and learner code. Everything that comes back
-from the worker is data to check, never code to trust: results are read from files with a
-size cap, and a worker that hangs, crashes or exits is killed (with its whole process group)
-and reported as such.
+This is the boundary between grading code and learner code. ``isolation()`` decides once per
+process what the worker sets up (Landlock, a uid of its own, namespaces) and whether hidden
+tests may run. Everything that comes back from the worker is data to check, never code to
+trust: results are read, with a size cap, from files only the trusted side and each run's own
+descriptors reach; a worker that does not report in time is killed with everything it started.
 """
 
 from __future__ import annotations
@@ -326,6 +327,10 @@ def _probe() -> dict[str, Any]:
     if plan["pid"]:
         used = (["user"] if plan["user_ns"] else []) + (["mount"] if plan["mount"] else []) + ["pid"]
         parts.append("+".join(used) + " namespaces")
+    secrets_root = ZYGOTE.resolve().parents[2]  # the grader's repository: hidden tests, solutions, .git
+    exposed = [path for path in read if Path(path) == secrets_root or Path(path) in secrets_root.parents]
+    if not reason and exposed:
+        reason = f"the grader's repository lies beneath {exposed[0]}, which learner code must be able to read"
     if not reason and abi < 1:
         reason = "without Landlock, learner code could read the grader's files (hidden tests, .git)"
     elif not reason and not root and abi < 6:
