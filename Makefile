@@ -22,7 +22,7 @@ venv: $(STAMP) ## create .venv with the pinned dependencies
 check: $(STAMP) ## grade your exercises/ and explain every failure
 	@$(PY) -m grader check
 
-test: $(STAMP) ## run the project's self-tests: lint, the fast unit tests, then every end-to-end self-test
+test: $(STAMP) venv-system ## run the project's self-tests: lint, the fast unit tests, then every end-to-end self-test
 	@$(VENV)/bin/ruff check grader solutions tests
 	@$(PY) -m pytest tests/unit tests/selftest -q -p no:cacheprovider
 
@@ -98,6 +98,25 @@ grade-all: $(STAMP) ## (instructor) grade every folder of SUBMISSIONS in paralle
 import-manual: $(STAMP) ## (instructor) add hand-given points to OUT/gradebook.csv: make import-manual MANUAL=<csv> OUT=<dir>
 	@test -n "$(MANUAL)" -a -n "$(OUT)" || { echo "usage: make import-manual MANUAL=<csv: submission,task,points> OUT=<dir>"; exit 2; }
 	@$(PY) -m grader.batch import-manual "$(MANUAL)" "$(OUT)"
+
+# The hostile self-tests also grade as an ordinary user, who cannot run a Python kept under
+# /root: a venv from the system's python3.11 (readable by everyone), installed if missing.
+SYSTEM_PYTHON ?= /usr/bin/python3.11
+SYSTEM_VENV := .venv-system
+SYSTEM_STAMP := $(SYSTEM_VENV)/.installed
+
+$(SYSTEM_STAMP): requirements.lock
+	@test -x $(SYSTEM_PYTHON) || { test "$$(id -u)" = 0 && command -v apt-get >/dev/null && \
+		apt-get install -y -qq python3.11 python3.11-venv >/dev/null; } || true
+	@if test -x $(SYSTEM_PYTHON); then \
+		{ test -x $(SYSTEM_VENV)/bin/python || $(SYSTEM_PYTHON) -m venv $(SYSTEM_VENV); } && \
+		$(SYSTEM_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements.lock && \
+		chmod -R a+rX $(SYSTEM_VENV) && touch $(SYSTEM_STAMP); \
+	else echo "note: no $(SYSTEM_PYTHON): the hostile self-tests as an ordinary user will be skipped"; fi
+
+.PHONY: venv-system
+venv-system: ## (instructor) a venv from the system's python3.11 that every user can run (hostile self-tests)
+	@$(MAKE) --no-print-directory $(SYSTEM_STAMP)
 
 # nbgrader needs Jupyter (about 450 MB): it gets a venv of its own, made only by the two targets below.
 INSTRUCTOR_VENV := .venv-instructor

@@ -33,7 +33,21 @@ def _grade(args: argparse.Namespace) -> int:
         return 2
     result = grade.grade(submission / "exercises", include_hidden=not args.public_only, out_dir=out, processes=args.processes)
     print(f"{submission.name}: {result['score']:g}/{result['max_score']:g} -> {out / 'results.json'}")
+    sandbox = result.get("sandbox") or {}
+    print(f"  sandbox: {sandbox.get('isolation', 'unknown')}" + (f"; {sandbox['hidden_tests_skipped']}" if sandbox.get("hidden_tests_skipped") else ""))
     return 0
+
+
+def _sandbox(args: argparse.Namespace) -> int:
+    """Print the isolation learner code would get here; exit 3 where hidden tests must not be given."""
+    import json
+
+    from grader.grade import sandbox_summary
+
+    summary = sandbox_summary()
+    print(json.dumps(summary, indent=2) if args.json else f"sandbox: {summary['isolation']}"
+          + ("" if summary["hidden_tests_allowed"] else f"\nhidden tests would not be run: {summary['reason']}"))
+    return 0 if summary["hidden_tests_allowed"] else 3
 
 
 def _hint(args: argparse.Namespace) -> int:
@@ -62,6 +76,9 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument("--public-only", action="store_true")
     grade.add_argument("--processes", type=int, default=None, help=PROCESSES_HELP)
     grade.set_defaults(func=_grade)
+    sandbox = commands.add_parser("sandbox", help="print the isolation learner code gets here; exit 3 if hidden tests would not run")
+    sandbox.add_argument("--json", action="store_true")
+    sandbox.set_defaults(func=_sandbox)
     hint = commands.add_parser("hint", help="print a task's hint")
     hint.add_argument("task")
     hint.set_defaults(func=_hint)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -139,13 +140,59 @@ class PlainRunner:
             datetime.datetime, URLLib3Session.send = saved_datetime, saved_send
 
 
-def grade_once(reference: Path, isolated: bool) -> float:
+def _bare_sandbox() -> type:
+    """The sandbox's worker and forks without its isolation (no Landlock, uid or namespaces):
+    for the benchmark only, to price the isolation itself."""
+    from grader.sandbox.runner import Sandbox
+
+    class Bare(Sandbox):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.plan = {"learner": str(self.learner)}
+
+    return Bare
+
+
+def run_cost(reference: Path, runs: int = 40, rounds: int = 3) -> dict[str, float]:
+    """Median seconds a worker takes to start (namespaces, warm-up, first run) and of one run
+    (import the producer, read the clock), with the isolation and without, in alternation."""
+    from grader.embedded_kinesis import EmbeddedKinesis
+    from grader.grade import copy_exercises
+    from grader.sandbox.runner import Sandbox
+
+    times: dict[str, list[float]] = {}
+    script = [{"op": "import", "module": "enhanced_producer", "key": "import enhanced_producer"}, {"op": "clock"}]
+    with EmbeddedKinesis() as kinesis:
+        for _ in range(rounds):
+            for name, kind in (("bare", _bare_sandbox()), ("isolated", Sandbox)):
+                folder = Path(tempfile.mkdtemp(prefix="bench-runs-"))
+                box = kind(copy_exercises(reference, folder / "exercises"))
+                try:
+                    started = time.monotonic()
+                    box.start()
+                    box.provide_environment(kinesis.client_environment())
+                    if box.run(script).status != "done":
+                        raise SystemExit(f"a {name} run failed: the comparison is void")
+                    times.setdefault(f"{name}_start_seconds", []).append(time.monotonic() - started)
+                    for _ in range(max(runs // rounds, 1)):
+                        started = time.monotonic()
+                        box.run(script)
+                        times.setdefault(f"{name}_run_seconds", []).append(time.monotonic() - started)
+                finally:
+                    box.cleanup()
+                    shutil.rmtree(folder, ignore_errors=True)
+    return {key: statistics.median(values) for key, values in times.items()}
+
+
+def grade_once(reference: Path, isolated: bool | str) -> float:
     """Grade ``reference`` in one process, learner code in the sandbox or (``isolated`` False)
     in the grading process itself; return the seconds taken."""
     from grader import grade
 
     started = time.monotonic()
-    if not isolated:
+    if isolated == "bare":
+        grade.Sandbox = _bare_sandbox()  # type: ignore[misc]
+    elif not isolated:
         grade.Sandbox = PlainRunner  # type: ignore[misc,assignment]
     report = grade.grade(reference, include_hidden=True, processes=1)
     elapsed = time.monotonic() - started
@@ -158,7 +205,7 @@ def isolation_overhead(reference: Path, runs: int) -> dict[str, float]:
     """Median seconds of a one-process reference grading as plain pytest (learner code in the
     grading process) and with the sandbox, each run in a fresh process."""
     figures = {}
-    for mode in ("plain", "isolated"):
+    for mode in ("plain", "bare", "isolated"):
         command = [sys.executable, "-m", "grader.bench", "--once", mode, str(reference)]
         times = []
         for _ in range(runs):
@@ -178,7 +225,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--once", nargs=2, metavar=("MODE", "FOLDER"), help=argparse.SUPPRESS)  # one timed grading
     args = parser.parse_args(argv)
     if args.once:
-        print(f"{grade_once(Path(args.once[1]), isolated=args.once[0] == 'isolated'):.2f}")
+        mode = args.once[0]
+        print(f"{grade_once(Path(args.once[1]), isolated='bare' if mode == 'bare' else mode == 'isolated'):.2f}")
         return 0
     python = sys.executable
     base = Path(tempfile.mkdtemp(prefix="bench-"))
@@ -201,6 +249,15 @@ def main(argv: list[str] | None = None) -> int:
     plain, isolated = overhead["plain_seconds"], overhead["isolated_seconds"]
     print(f"\nisolation, the reference graded in one process: as plain pytest (learner code in the grading process) "
           f"{plain:.2f} s; with the sandbox {isolated:.2f} s; overhead {isolated - plain:.2f} s ({(isolated - plain) / plain:+.0%})")
+    bare = overhead["bare_seconds"]
+    runs = run_cost(Path(args.reference))
+    overhead.update(runs)
+    from grader.sandbox.runner import isolation
+
+    print(f"isolation itself ({isolation()['isolation']}): per grading {isolated - bare:+.2f} s "
+          f"({(isolated - bare) / bare:+.0%}; without it {bare:.2f} s); per run {1000 * runs['isolated_run_seconds']:.1f} ms "
+          f"vs {1000 * runs['bare_run_seconds']:.1f} ms; worker start {runs['isolated_start_seconds']:.2f} s "
+          f"vs {runs['bare_start_seconds']:.2f} s")
     missed = []
     for name, most in TARGETS.items():
         if figures[name]["seconds"] > most * floor:

@@ -23,7 +23,7 @@ from typing import Any
 from grader import manifest, report, scoring
 from grader.answers import read_answer_sheet, read_written
 from grader.collect import Collector, TestResult
-from grader.sandbox.runner import Sandbox, kill_marked
+from grader.sandbox.runner import Sandbox, isolation, kill_marked
 
 ROOT = Path(__file__).resolve().parent.parent
 PUBLIC_TESTS = ROOT / "tests" / "public"
@@ -67,9 +67,13 @@ def grade(exercises_source: Path, include_hidden: bool = True, out_dir: Path | N
     is the same either way: every test starts from an empty Kinesis.
     """
     tasks = manifest.load()
+    sandbox = sandbox_summary()
     hidden_present = include_hidden and hidden_available()
-    workdir = Path(tempfile.mkdtemp(prefix="grader-"))
     problems: list[str] = []
+    if hidden_present and not sandbox["hidden_tests_allowed"]:
+        hidden_present = False  # learner code could read them here: grade the public tests only
+        sandbox["hidden_tests_skipped"] = f"hidden tests not run: {sandbox['reason']}"
+    workdir = Path(tempfile.mkdtemp(prefix="grader-"))
     results: list[TestResult] = []
     written: list[dict[str, Any]] = []
     try:
@@ -86,11 +90,27 @@ def grade(exercises_source: Path, include_hidden: bool = True, out_dir: Path | N
         problems.append(f"the autograder failed: {type(error).__name__}: {error}")
     finally:
         scores = scoring.resolve(tasks, results, hidden_present)
-        built = report.build(scores, results, written, hidden_present, problems)
+        if sandbox.get("learner_code_refused"):
+            problems.insert(0, f"learner code was not run: {sandbox['learner_code_refused']}")
+        built = report.build(scores, results, written, hidden_present, problems, sandbox)
         if out_dir is not None:
             report.write_json(built, out_dir)
         shutil.rmtree(workdir, ignore_errors=True)
     return built
+
+
+def sandbox_summary() -> dict[str, Any]:
+    """What results.json says of the sandbox learner code ran in (see ``runner.isolation``)."""
+    try:
+        found = isolation()
+    except Exception as error:  # noqa: BLE001 - the report must still be written
+        found = {"isolation": "unknown", "landlock_abi": 0, "user": "", "hidden_tests_allowed": False,
+                 "reason": f"the sandbox could not be probed: {type(error).__name__}: {error}"}
+    summary = {key: found[key] for key in ("isolation", "landlock_abi", "user", "hidden_tests_allowed", "reason")}
+    refused = (found.get("plan") or {}).get("refuse")
+    if refused:
+        summary["learner_code_refused"] = refused
+    return summary
 
 
 def default_processes() -> int:
@@ -161,11 +181,13 @@ def run_parts(exercises: Path, files: list[Path], parts: list[str], extra_args: 
     sys.stderr.flush()
     children = []
     for index in range(1, len(parts)):
-        out = workdir / f"part-{index}.json"
+        read_end, write_end = os.pipe()  # the part's results: a channel only the two grading processes hold
         pid = os.fork()
         if pid == 0:
-            _forked_part(exercises, files, parts[index], extra_args, task_ids, tokens[index], out)
-        children.append((index, pid, out))
+            os.close(read_end)
+            _forked_part(exercises, files, parts[index], extra_args, task_ids, tokens[index], write_end)
+        os.close(write_end)
+        children.append((index, pid, _PipeReader(read_end)))
     try:
         results, problems = run_tests(exercises, files, extra_args, task_ids, sandbox=first, side=parts[0])
     finally:
@@ -173,8 +195,8 @@ def run_parts(exercises: Path, files: list[Path], parts: list[str], extra_args: 
         codes = {index: _wait_or_kill(pid, deadline) for index, pid, _ in children}
         for token in tokens[1:]:
             kill_marked(token)  # the fork's worker and anything learner code left there
-    for index, _pid, out in children:
-        part_results, part_problems = _read_part(out, codes[index], index)
+    for index, _pid, reader in children:
+        part_results, part_problems = _read_part(reader.result(), codes[index], index)
         results.extend(part_results)
         problems.extend(part_problems)
     results.sort(key=lambda result: result.position)  # the order of a one-process run
@@ -193,20 +215,50 @@ def _import_for_tests() -> None:
     import grader.harness.producer_checks  # noqa: F401
 
 
-def _forked_part(exercises: Path, files: list[Path], side: str, extra_args: list[str], task_ids: set[str], token: str, out: Path) -> None:
-    """Body of a forked part: run its tests, write the results as JSON, never return."""
+class _PipeReader:
+    """Reads a forked part's results from its pipe while this process grades its own part."""
+
+    MAX_BYTES = 64 * 1024 * 1024
+
+    def __init__(self, fd: int) -> None:
+        import threading
+
+        self.fd = fd
+        self.chunks: list[bytes] = []
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self) -> None:
+        size = 0
+        try:
+            while size < self.MAX_BYTES:
+                chunk = os.read(self.fd, 1 << 16)
+                if not chunk:
+                    break
+                self.chunks.append(chunk)
+                size += len(chunk)
+        finally:
+            os.close(self.fd)
+
+    def result(self) -> bytes:
+        self.thread.join(timeout=10)
+        return b"".join(self.chunks)
+
+
+def _forked_part(exercises: Path, files: list[Path], side: str, extra_args: list[str], task_ids: set[str], token: str, out: int) -> None:
+    """Body of a forked part: run its tests, write the results as JSON to the pipe ``out``, never return."""
     code = 70
     try:
-        results, problems = run_tests(exercises, files, extra_args, task_ids, token=token, side=side)
-        temporary = out.with_suffix(".tmp")
-        temporary.write_text(json.dumps({"results": [dataclasses.asdict(r) for r in results], "problems": problems}), encoding="utf-8")
-        os.replace(temporary, out)  # the parent never reads half a file
-        code = 0
-    except BaseException:  # noqa: BLE001 - reported by the parent from the missing results
         try:
-            out.with_suffix(".err").write_text(traceback.format_exc()[-2000:], encoding="utf-8")
-        except OSError:
-            pass
+            results, problems = run_tests(exercises, files, extra_args, task_ids, token=token, side=side)
+            data = {"results": [dataclasses.asdict(r) for r in results], "problems": problems}
+        except BaseException:  # noqa: BLE001 - reported by the parent from the exit code
+            data = {"error": traceback.format_exc()[-2000:]}
+        payload = json.dumps(data, ensure_ascii=True).encode("ascii")
+        view = memoryview(payload)
+        while view:
+            view = view[os.write(out, view):]
+        code = 0 if "results" in data else 71
     finally:
         os._exit(code)  # never run the parent's exit handlers or pytest's finalizers here
 
@@ -230,16 +282,21 @@ def _wait_or_kill(pid: int, deadline: float) -> int | None:
         time.sleep(0.02)
 
 
-def _read_part(out: Path, code: int | None, index: int) -> tuple[list[TestResult], list[str]]:
-    """A part's results and problems, or a problem saying why there are none."""
+def _read_part(raw: bytes, code: int | None, index: int) -> tuple[list[TestResult], list[str]]:
+    """A part's results and problems, or a problem saying why there are none.
+
+    Results count only when the part's process ended with exit code 0 and sent a whole JSON
+    document over its pipe.
+    """
+    why = f"it was stopped after {PART_SECONDS} s" if code is None else f"exit code {code}"
     try:
-        data = json.loads(out.read_text(encoding="utf-8"))
-        return [TestResult(**r) for r in data["results"]], [str(p) for p in data["problems"]]
-    except (OSError, ValueError, KeyError, TypeError):
-        errors = out.with_suffix(".err")
-        tail = errors.read_text(encoding="utf-8", errors="replace").strip().splitlines()[-1:] if errors.is_file() else []
-        why = f"it was stopped after {PART_SECONDS} s" if code is None else f"exit code {code}"
-        return [], [f"part {index + 1} of the grading ended without results ({why}){': ' + tail[0] if tail else ''}"]
+        data = json.loads(raw.decode("ascii"))
+        if code == 0 and isinstance(data, dict) and "results" in data:
+            return [TestResult(**r) for r in data["results"]], [str(p) for p in data["problems"]]
+        tail = str(data.get("error", "")).strip().splitlines()[-1:] if isinstance(data, dict) else []
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+        tail = []
+    return [], [f"part {index + 1} of the grading ended without results ({why}){': ' + tail[0] if tail else ''}"]
 
 
 def _written_answers(path: Path, tasks: list[manifest.Task]) -> list[dict[str, Any]]:

@@ -51,12 +51,23 @@ def columns(tasks: list[Task]) -> list[str]:
             + [ANSWER_PREFIX + t.id for t in written_tasks(tasks)])
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value: Any) -> Any:
+    """A cell a spreadsheet shows as text, never runs as a formula (OWASP's advice for CSV):
+    a cell starting with = + - @ tab or CR gets a leading apostrophe."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def write_csv(path: Path, header: list[str], rows: list[dict[str, str]]) -> None:
     """Write the CSV atomically, so a spreadsheet never opens half a file."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=header, extrasaction="ignore")
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({key: neutralise(value) for key, value in line.items()} for line in rows)
     handle, temp = tempfile.mkstemp(dir=path.parent, prefix=".gradebook-", suffix=".csv")
     with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
         stream.write(buffer.getvalue())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -11,11 +12,13 @@ from typing import Any
 from grader.collect import TestResult
 from grader.scoring import Scores
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
 MARK = {"passed": "✓", "partial": "◐", "failed": "✗", "pending": "…", "manual": "✎"}
 
 
-def build(scores: Scores, results: list[TestResult], written: list[dict[str, Any]], hidden_present: bool, problems: list[str]) -> dict[str, Any]:
-    """The report as a JSON-ready dict (the format of results.json)."""
+def build(scores: Scores, results: list[TestResult], written: list[dict[str, Any]], hidden_present: bool, problems: list[str],
+          sandbox: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The report as a JSON-ready dict (the format of results.json); every text in it is safe to encode."""
     tests = []
     for r in results:
         score, max_score = scores.test_scores.get(id(r), (0.0, 0.0))
@@ -25,7 +28,7 @@ def build(scores: Scores, results: list[TestResult], written: list[dict[str, Any
             "duration": round(r.duration, 3),
         })
     full = scores.score >= scores.max_score and not problems
-    return {
+    return safe_text({
         "version": 1,
         "status": "error" if problems else ("pass" if full else "fail"),
         "score": scores.score,
@@ -44,7 +47,23 @@ def build(scores: Scores, results: list[TestResult], written: list[dict[str, Any
         "tests": tests,
         "manual": written,
         "problems": problems,
-    }
+        "sandbox": sandbox or {},
+    })
+
+
+def safe_text(value: Any) -> Any:
+    """``value`` with every string made encodable: lone surrogates (from learner code) become U+FFFD."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+            return value
+        except UnicodeEncodeError:
+            return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {safe_text(k): safe_text(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [safe_text(v) for v in value]
+    return value
 
 
 def write_json(report: dict[str, Any], out_dir: Path) -> Path:
@@ -52,8 +71,8 @@ def write_json(report: dict[str, Any], out_dir: Path) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / "results.json"
     handle, temp = tempfile.mkstemp(dir=out_dir, prefix=".results-", suffix=".json")
-    with os.fdopen(handle, "w", encoding="utf-8") as stream:
-        json.dump(report, stream, indent=2, ensure_ascii=False)
+    with os.fdopen(handle, "w", encoding="utf-8", errors="replace") as stream:
+        json.dump(safe_text(report), stream, indent=2, ensure_ascii=False)
         stream.write("\n")
     os.replace(temp, target)
     return target
@@ -85,6 +104,11 @@ def render(report: dict[str, Any], failures_per_task: int = 1) -> str:
     if manual:
         waiting = ", ".join(m["id"] for m in manual)
         lines.append(f" Written answers for your instructor to grade: {waiting}.")
+    sandbox = report.get("sandbox") or {}
+    if sandbox:
+        lines.append(f" Sandbox: {sandbox.get('isolation', 'unknown')}")
+        if sandbox.get("hidden_tests_skipped"):
+            lines.append(f" ! {sandbox['hidden_tests_skipped']}")
     for problem in report["problems"]:
         lines.append(f" ! {problem}")
     lines.extend(_failures(report, failures_per_task))

@@ -1,15 +1,17 @@
-"""The trusted side of the sandbox: starts the worker, runs scripts in it, enforces limits.
+"""The trusted side of the sandbox: probes the isolation, starts the worker, runs scripts in it.
 
-This is the boundary between grading code and learner code. Everything that comes back
-from the worker is data to check, never code to trust: results are read from files with a
-size cap, and a worker that hangs, crashes or exits is killed (with its whole process group)
-and reported as such.
+This is the boundary between grading code and learner code. ``isolation()`` decides once per
+process what the worker sets up (Landlock, a uid of its own, namespaces) and whether hidden
+tests may run. Everything that comes back from the worker is data to check, never code to
+trust: results are read, with a size cap, from files only the trusted side and each run's own
+descriptors reach; a worker that does not report in time is killed with everything it started.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import pwd
 import secrets
 import select
 import shutil
@@ -27,6 +29,8 @@ ZYGOTE = Path(__file__).with_name("zygote.py")
 MAX_RESULT_BYTES = 4 * 1024 * 1024
 TOKEN_VARIABLE = "GRADER_SANDBOX_TOKEN"  # marks every process started for one Sandbox
 UNPRIVILEGED_USER = "nobody"
+WORKER_START_SECONDS = 60.0  # a new worker imports boto3 and warms up before it forks the first runs
+WORKER_GRACE_SECONDS = 15.0  # after a run's wall-clock limit, before the worker itself is stopped
 
 
 @dataclass
@@ -75,10 +79,24 @@ class Sandbox:
         self.hung: set[str] = set()  # methods that timed out once: later calls fail at once
         self.workdir = Path(tempfile.mkdtemp(prefix="grader-worker-"))
         self.token = token or secrets.token_hex(16)  # given by a parent that must be able to clean up too
-        self.user = UNPRIVILEGED_USER if _can_drop_privileges(exercises) else ""
+        self.isolation = isolation()
+        self.learner = self.workdir / "learner"  # the one folder learner code may write
+        for folder in (self.learner, self.learner / "tmp", self.learner / "pycache"):
+            folder.mkdir(mode=0o700)
+        self.plan = dict(self.isolation["plan"], learner=str(self.learner))
+        if self.plan.get("drop_uid"):
+            entry = pwd.getpwnam(self.plan["user"])
+            self.workdir.chmod(0o711)  # others may pass through to learner/, and see nothing else here
+            for folder in (self.learner, self.learner / "tmp", self.learner / "pycache"):
+                os.chown(folder, entry.pw_uid, entry.pw_gid)
+            if not _open_exercises(exercises):
+                self.plan["refuse"] = "the copy of the exercises could not be opened to the sandbox's user"
         self._proc: subprocess.Popen[str] | None = None
         self._env_sent = False
         self._counter = 0
+        # Called after every batch of runs, once all their processes are gone: e.g. for the
+        # embedded Kinesis to drop what those runs left queued.
+        self.after_runs: list[Any] = []
 
     def start(self) -> None:
         """Start the worker now, so that it loads boto3 while the grader does other work.
@@ -105,14 +123,14 @@ class Sandbox:
         if self._proc is None or self._proc.poll() is not None:
             env = {
                 "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-                "HOME": str(self.workdir),
+                "HOME": str(self.learner / "tmp"),
                 "LANG": "C.UTF-8",
                 "PYTHONDONTWRITEBYTECODE": "1",
                 "PYTHONHASHSEED": "0",
                 TOKEN_VARIABLE: self.token,
-                "GRADER_SANDBOX_USER": self.user,
-                "GRADER_SANDBOX_READONLY": "1",
-                "TMPDIR": str(self.workdir),  # the one folder learner code may write to
+                "GRADER_SANDBOX_DIR": str(self.workdir),
+                "GRADER_SANDBOX_PLAN": json.dumps(self.plan),
+                "TMPDIR": str(self.learner / "tmp"),
             }
             self._proc = subprocess.Popen(
                 [sys.executable, "-I", str(ZYGOTE), str(self.exercises)],
@@ -133,10 +151,15 @@ class Sandbox:
         return self.run_many([steps], **budgets)[0]
 
     def run_many(self, scripts: list[list[dict[str, Any]]], wall_seconds: float | None = None, **budgets: Any) -> list[RunResult]:
-        """Run several scripts at the same time, each in its own child process."""
+        """Run several scripts at the same time, each in its own child process.
+
+        The worker enforces the wall-clock limit itself (it kills the runs and everything they
+        started); this side waits a little longer and then stops the whole worker.
+        """
         if self.env is None:
             raise RuntimeError("Sandbox.provide_environment was never called")
         proc = self._start()
+        wall = wall_seconds or self.limits.wall_seconds
         runs = []
         for steps in scripts:
             self._counter += 1
@@ -150,37 +173,35 @@ class Sandbox:
                 }
             )
         started = time.monotonic()
-        deadline = started + (wall_seconds or self.limits.wall_seconds)
-        timed_out = False
-        exits: dict[int, int] = {}
+        exits: list[dict[str, Any]] = []
         try:
             assert proc.stdin is not None and proc.stdout is not None
-            proc.stdin.write(json.dumps({"runs": runs, "limits": self.limits.for_child()}) + "\n")
+            proc.stdin.write(json.dumps({"runs": runs, "limits": self.limits.for_child(), "wall_seconds": wall}) + "\n")
             proc.stdin.flush()
-            pids = json.loads(self._readline(proc, time.monotonic() + 30))["pids"]
-            line = self._readline(proc, deadline)
+            pids = json.loads(self._readline(proc, time.monotonic() + WORKER_START_SECONDS) or "null")["pids"]
+            line = self._readline(proc, time.monotonic() + wall + WORKER_GRACE_SECONDS)  # the runs are forked now
             if line is None:
-                timed_out = True
-                for pid in pids:
-                    _kill_group(pid)
-                line = self._readline(proc, time.monotonic() + 10)
-            if line is None:
-                raise RuntimeError("the worker did not answer after its children were killed")
-            exits = {e["pid"]: e["code"] for e in json.loads(line)["exits"]}
-            for pid in pids:
-                _kill_group(pid)  # anything the learner left running in its group
+                raise RuntimeError("the worker did not report after its runs' time was up")
+            exits = list(json.loads(line)["exits"])
+            if len(exits) != len(pids) or len(exits) != len(runs):
+                raise ValueError("the worker reported another number of runs")
         except (OSError, ValueError, KeyError, RuntimeError, TypeError):
             self.close()  # the worker itself is broken: start a new one next time
-            pids = []
+            exits = [{"code": None, "timeout": False} for _ in runs]
         elapsed = time.monotonic() - started
+        for hook in self.after_runs:
+            hook()
         results = []
-        for index, run in enumerate(runs):
-            code = exits.get(pids[index]) if index < len(pids) else None
-            result = _read_result(run, code, timed_out, wall_seconds or self.limits.wall_seconds)
+        for run, exit_info in zip(runs, exits):
+            code = exit_info.get("code") if isinstance(exit_info, dict) else None
+            timed_out = bool(exit_info.get("timeout")) if isinstance(exit_info, dict) else True
+            result = _read_result(run, code if isinstance(code, int) else None, timed_out, wall)
             result.wall_seconds = elapsed
             if result.status == "timeout" and result.calling_key:
                 self.hung.add(result.calling_key)
             results.append(result)
+            for key in ("result_path", "output_path"):
+                Path(run[key]).unlink(missing_ok=True)
         return results
 
     def _readline(self, proc: subprocess.Popen[str], deadline: float) -> str | None:
@@ -197,13 +218,26 @@ class Sandbox:
                 return line
 
     def close(self) -> None:
-        """Stop the worker and everything it started, even processes that left its group."""
+        """Stop the worker and everything it started, even processes that left its group.
+
+        Closing its input lets the worker sweep what its runs left and leave; then its process
+        group is killed, and with it, where the worker is pid 1 of its own pid namespace,
+        every process in that namespace.
+        """
         if self._proc is not None:
+            try:
+                if self._proc.stdin is not None:
+                    self._proc.stdin.close()
+                self._proc.wait(timeout=2)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
             _kill_group(self._proc.pid)
             try:
                 self._proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 pass
+            if self._proc.stdout is not None:
+                self._proc.stdout.close()
             self._proc = None
         kill_marked(self.token)
 
@@ -243,20 +277,102 @@ def kill_marked(token: str) -> None:
         time.sleep(0.01)
 
 
-def _can_drop_privileges(exercises: Path) -> bool:
-    """As root, run learner code as ``nobody`` if it can still read the exercises copy.
+_ISOLATION: dict[str, Any] = {}
+CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWPID = 0x20000, 0x10000000, 0x20000000
+SYSTEM_READ = ["/usr", "/lib", "/lib64", "/bin", "/etc/ssl", "/etc/localtime", "/etc/mime.types"]
 
-    The copy lives in a private temporary folder: open it (and the folders above it that we
-    made) to others for reading, never anything outside the temporary directory.
+
+def isolation() -> dict[str, Any]:
+    """The strongest isolation this machine allows for learner code, probed once per process.
+
+    Returns what results.json shows as ``sandbox``: ``isolation`` (a short description),
+    ``hidden_tests_allowed`` and its ``reason``, and ``plan``, what the worker sets up:
+    - Landlock (no privilege needed): files only beneath the interpreter, the packages and the
+      exercises copy, writes only in one folder, TCP only to the embedded Kinesis, no signal
+      or ptrace reaching outside;
+    - as root, a uid of its own (``nobody``); where that user cannot reach the interpreter
+      (Python under /root), a mount namespace shows it just that folder;
+    - a pid namespace whose pid 1 is the worker, so nothing outlives it;
+    - a user namespace only where the other namespaces need one (no CAP_SYS_ADMIN).
     """
-    if os.geteuid() != 0:
-        return False
-    try:
-        import pwd
+    if not _ISOLATION:
+        _ISOLATION.update(_probe())
+    return json.loads(json.dumps(_ISOLATION))
 
-        pwd.getpwnam(UNPRIVILEGED_USER)
-        if not all(_open_to_others(Path(p)) for p in _interpreter_paths()):
-            return False  # e.g. Python under /root: nobody could import the standard library
+
+def _probe() -> dict[str, Any]:
+    from grader.sandbox import landlock
+
+    abi = 0 if os.environ.get("GRADER_SANDBOX_NO_LANDLOCK") == "1" else landlock.abi()
+    root = os.geteuid() == 0
+    namespaces = _namespaces_allowed()  # "direct", "user" or ""
+    read = sorted({*_interpreter_paths(), *SYSTEM_READ})
+    plan: dict[str, Any] = {"landlock": abi >= 1, "read": read, "user": "", "drop_uid": False, "mount": False,
+                            "pid": bool(namespaces), "user_ns": namespaces == "user", "reveal": []}
+    parts = [f"Landlock ABI {abi}" if abi else "no Landlock"]
+    reason = ""
+    if root:
+        hidden_from_others = [path for path in _interpreter_paths() if not _open_to_others(Path(path))]
+        if _user_exists(UNPRIVILEGED_USER) and (not hidden_from_others or namespaces):
+            plan.update(drop_uid=True, user=UNPRIVILEGED_USER, mount=bool(hidden_from_others), reveal=hidden_from_others)
+            parts.append(f"uid {UNPRIVILEGED_USER}")
+        else:
+            why = ("the interpreter is in a folder other users cannot enter and no namespace can be made"
+                   if hidden_from_others else f"there is no user {UNPRIVILEGED_USER}")
+            plan["refuse"] = f"learner code never runs as root, and it cannot drop to another user here: {why}"
+            parts.append("refused: would run as root")
+            reason = plan["refuse"]
+    else:
+        parts.append(f"uid {os.geteuid()} (the grader's own)")
+    if plan["pid"]:
+        used = (["user"] if plan["user_ns"] else []) + (["mount"] if plan["mount"] else []) + ["pid"]
+        parts.append("+".join(used) + " namespaces")
+    secrets_root = ZYGOTE.resolve().parents[2]  # the grader's repository: hidden tests, solutions, .git
+    exposed = [path for path in read if Path(path) == secrets_root or Path(path) in secrets_root.parents]
+    if not reason and exposed:
+        reason = f"the grader's repository lies beneath {exposed[0]}, which learner code must be able to read"
+    if not reason and abi < 1:
+        reason = "without Landlock, learner code could read the grader's files (hidden tests, .git)"
+    elif not reason and not root and abi < 6:
+        reason = f"Landlock ABI {abi} cannot stop learner code, running as the grader's user, from signalling the grader"
+    return {"isolation": ", ".join(parts), "landlock_abi": abi, "user": plan["user"] or str(os.geteuid()),
+            "hidden_tests_allowed": not reason, "reason": reason, "plan": plan}
+
+
+def _namespaces_allowed() -> str:
+    """Whether a forked probe can make pid and mount namespaces: "direct", "user" (only inside a new
+    user namespace) or ""."""
+    if os.environ.get("GRADER_SANDBOX_NO_NAMESPACES") == "1":
+        return ""
+    import ctypes
+
+    pid = os.fork()
+    if pid == 0:
+        code = 2
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.unshare(CLONE_NEWNS | CLONE_NEWPID) == 0:
+                code = 0
+            elif libc.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID) == 0:
+                code = 1
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    return {0: "direct", 1: "user"}.get(os.waitstatus_to_exitcode(status), "")
+
+
+def _user_exists(name: str) -> bool:
+    try:
+        pwd.getpwnam(name)
+        return True
+    except KeyError:
+        return False
+
+
+def _open_exercises(exercises: Path) -> bool:
+    """Let the sandbox's user read the exercises copy (it lives in a private temporary folder:
+    open it, and the folders above it that the grader made, never anything outside)."""
+    try:
         temp_root = Path(tempfile.gettempdir()).resolve()
         target = exercises.resolve()
         if temp_root not in target.parents:
@@ -269,17 +385,18 @@ def _can_drop_privileges(exercises: Path) -> bool:
                 break
             folder.chmod(stat.S_IMODE(folder.stat().st_mode) | stat.S_IXOTH)
         return all(_others_may(p, stat.S_IXOTH) for p in [target, *target.parents])
-    except (OSError, KeyError):
+    except OSError:
         return False
 
 
 def _interpreter_paths() -> list[str]:
-    """Folders the worker imports from: the standard library, site-packages, the grader."""
+    """Folders learner code imports from: the interpreter's prefix, the venv, site-packages."""
     import sysconfig
 
     paths = {sysconfig.get_path(name) for name in ("stdlib", "platstdlib", "purelib", "platlib")}
-    paths.add(str(ZYGOTE.parents[2]))
-    return sorted(p for p in paths if p and os.path.isdir(p))
+    paths.update({sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(os.path.realpath(sys.executable))})
+    paths.update(p for p in sys.path if p.endswith("-packages"))
+    return sorted(os.path.realpath(p) for p in paths if p and os.path.isdir(p) and os.path.realpath(p) != "/")
 
 
 def _open_to_others(path: Path) -> bool:

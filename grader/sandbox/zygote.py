@@ -1,16 +1,27 @@
 """The worker process: imports boto3 once, then forks one child per run of learner code.
 
-Started by ``grader.sandbox.runner`` with pipes on stdin/stdout. Learner code never runs in
-this process, only in the forked children, so each run starts from a clean, already warm
-interpreter in a few milliseconds instead of the ~0.4 s a fresh Python with boto3 costs.
+Started by ``grader.sandbox.runner`` with pipes on stdin/stdout and a plan (``runner.isolation``).
+Learner code never runs in this process, only in the forked children, so each run starts from
+a clean, already warm interpreter in a few milliseconds instead of the ~0.4 s a fresh Python
+with boto3 costs.
 
-Each child: puts itself in its own process group, applies resource limits, drops to an
-unprivileged user when the grader runs as root, sends its file descriptors 1 and 2 to an
-output file, keeps Python-level output bounded, installs the
-simulated clock, runs its steps and writes JSON lines to its result file. It always leaves
-with ``os._exit`` so no learner thread or exit handler can keep it alive. The worker is a
-child subreaper: whatever a run leaves behind, even after ``setsid``, is reparented to it
-and killed before the run's result is reported.
+Once, at start: the namespaces of the plan. A pid namespace whose pid 1 is this worker (when
+it ends, the kernel kills every process in it); as root where other users cannot reach the
+interpreter, a mount namespace in which a tmpfs covers the folder they cannot enter and only
+the interpreter's folders are bound back; a user namespace where the others need one.
+
+Each child: puts itself in its own process group, opens its result and output files (in the
+worker's folder, which it can reach through these descriptors only), applies resource
+limits, enters its own Landlock domain (files beneath the interpreter, the packages and the
+exercises copy, writes in the learner's folder only, TCP to the embedded Kinesis only, no
+signal, ptrace or abstract socket reaching outside), drops to ``nobody`` when the grader is
+root, installs the simulated clock, runs its steps and writes JSON lines to its result file.
+It always leaves with ``os._exit`` so no learner thread or exit handler can keep it alive. If
+the sandbox the plan promises cannot be made, the child refuses to run learner code.
+
+The worker keeps each run's wall-clock limit itself, then kills whatever the runs left (as
+pid 1: everything else in its namespace; otherwise: its children, since it is their child
+subreaper) before it reports, and empties the learner's temporary folder.
 """
 
 from __future__ import annotations
@@ -21,9 +32,13 @@ import json
 import os
 import pwd
 import resource
+import select
+import shutil
 import signal
+import stat
 import sys
 import time
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -97,14 +112,11 @@ def _apply_limits(limits: dict[str, int]) -> None:
             pass
 
 
-def _unprivileged_ids() -> tuple[int, int] | None:
-    """The uid and gid children drop to when the worker runs as root, or None to stay."""
-    if os.geteuid() != 0 or os.environ.get("GRADER_SANDBOX_USER") != UNPRIVILEGED_USER:
+def _unprivileged_ids(plan: dict[str, Any]) -> tuple[int, int] | None:
+    """The uid and gid children drop to (the grader runs as root), or None to stay."""
+    if not plan.get("drop_uid"):
         return None
-    try:
-        entry = pwd.getpwnam(UNPRIVILEGED_USER)
-    except KeyError:
-        return None
+    entry = pwd.getpwnam(plan.get("user") or UNPRIVILEGED_USER)
     return entry.pw_uid, entry.pw_gid
 
 
@@ -113,48 +125,150 @@ def _drop_privileges(ids: tuple[int, int] | None) -> None:
     if ids is None:
         return
     os.setgroups([])
-    os.setgid(ids[1])
-    os.setuid(ids[0])
+    os.setresgid(ids[1], ids[1], ids[1])
+    os.setresuid(ids[0], ids[0], ids[0])
+    if os.geteuid() == 0 or os.getuid() == 0:
+        raise OSError("the uid could not be dropped")
 
 
-CLONE_NEWNS, MS_RDONLY, MS_REMOUNT, MS_BIND, MS_REC, MS_PRIVATE = 0x20000, 1, 32, 4096, 16384, 1 << 18
-WRITABLE_TREES = ("/dev",)  # device files such as /dev/null and /dev/shm
-_ROOT = Path(__file__).resolve().parents[2]
-SECRET_FOLDERS = (_ROOT / "grader" / "hidden", _ROOT / "solutions")
+CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWPID = 0x20000, 0x10000000, 0x20000000
+MS_NOSUID, MS_NODEV, MS_BIND, MS_MOVE, MS_REC, MS_PRIVATE = 2, 4, 4096, 8192, 16384, 1 << 18
+PR_SET_PDEATHSIG = 1
+_libc = ctypes.CDLL(None, use_errno=True)
 
 
-def _private_filesystem(writable: str, read_only: bool) -> bool:
-    """As root: hide the instructor's files and, with ``read_only`` (no user to drop to), see
-    every file system read-only except ``writable``.
+def _fail(what: str) -> None:
+    error = ctypes.get_errno()
+    raise OSError(error, f"{what}: {os.strerror(error)}")
 
-    ``writable`` is the sandbox's own folder (also HOME and TMPDIR of learner code). The
-    hidden tests, the answer key and the reference solution are covered by empty folders,
-    so learner code cannot print them into its output (which the report shows).
 
-    A private mount namespace of the worker, so nothing changes outside it. Best effort:
-    where the kernel refuses (no CAP_SYS_ADMIN), the worker runs on as it is.
+def _write_maps(pid: int, root: bool) -> None:
+    """Map the new user namespace's ids (written from the parent namespace, as the kernel asks)."""
+    if root:
+        ids = "0 0 1\n65534 65534 1\n"  # root and nobody, as they are outside
+        maps = {"uid_map": ids, "gid_map": ids}
+    else:
+        Path(f"/proc/{pid}/setgroups").write_text("deny")
+        maps = {"uid_map": f"{os.getuid()} {os.getuid()} 1\n", "gid_map": f"{os.getgid()} {os.getgid()} 1\n"}
+    for name, text in maps.items():
+        Path(f"/proc/{pid}/{name}").write_text(text)
+
+
+def _unshare(plan: dict[str, Any]) -> None:
+    """Enter the namespaces of the plan: user (where privilege is missing), mount, pid."""
+    flags = (CLONE_NEWNS if plan.get("mount") else 0) | (CLONE_NEWPID if plan.get("pid") else 0)
+    if not flags:
+        return
+    if not plan.get("user_ns"):
+        if _libc.unshare(flags) != 0:
+            _fail("unshare")
+        return
+    ready, go = os.pipe()
+    done_r, done_w = os.pipe()
+    helper = os.fork()
+    if helper == 0:  # stays in the parent namespace, writes the maps, leaves
+        code = 1
+        try:
+            os.close(go)
+            if os.read(ready, 1) == b"x":
+                _write_maps(os.getppid(), os.geteuid() == 0)
+                code = 0
+        finally:
+            os.write(done_w, bytes([code]))
+            _os_exit(code)
+    os.close(ready)
+    entered = _libc.unshare(CLONE_NEWUSER | flags) == 0
+    os.write(go, b"x" if entered else b"-")
+    answer = os.read(done_r, 1)
+    os.waitpid(helper, 0)
+    if not entered:
+        _fail("unshare with a user namespace")
+    if answer != b"\0":
+        raise OSError("the user namespace's id maps could not be written")
+    if os.geteuid() == 0:
+        os.setresgid(0, 0, 0)
+        os.setresuid(0, 0, 0)
+
+
+def _others_can_enter(path: str) -> bool:
+    return bool(os.stat(path).st_mode & 0o001)
+
+
+def _reveal(paths: list[str], own: str) -> None:
+    """In this mount namespace, let other users reach ``paths`` below a folder they cannot enter.
+
+    Example: Python under /root (mode 0700). A tmpfs (mode 0755) covers the topmost such
+    folder, and only ``paths`` are bound back in it, at the same place: nothing else of that
+    folder is visible, and every path stays what it was.
     """
+    os.umask(0o022)
+    if _libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) != 0:
+        _fail("make mounts private")
+    covers: dict[str, list[str]] = {}
+    wanted = sorted({os.path.realpath(p) for p in paths if os.path.isdir(p)})
+    for path in wanted:
+        if any(other != path and path.startswith(other.rstrip("/") + "/") for other in wanted):
+            continue  # inside a folder already revealed
+        parts = Path(path).parts
+        for depth in range(2, len(parts) + 1):
+            folder = str(Path(*parts[:depth]))
+            if not _others_can_enter(folder):
+                covers.setdefault(folder, []).append(path)
+                break
+    staged = 0
+    for cover, inside in covers.items():
+        stages = []
+        for path in inside:
+            staged += 1
+            stage = os.path.join(own, f"reveal-{staged}")
+            os.mkdir(stage, 0o700)
+            if _libc.mount(path.encode(), stage.encode(), None, MS_BIND | MS_REC, None) != 0:
+                _fail(f"bind {path}")
+            stages.append((stage, path))
+        if _libc.mount(b"tmpfs", cover.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, b"mode=0755,size=64k") != 0:
+            _fail(f"cover {cover}")
+        for stage, path in stages:
+            os.makedirs(path, exist_ok=True)
+            if _libc.mount(stage.encode(), path.encode(), None, MS_MOVE, None) != 0:
+                _fail(f"move {path}")
+            os.rmdir(stage)
+
+
+def _pid_namespace_init() -> None:
+    """Become pid 1 of the new pid namespace: the process entering it stays behind and waits.
+
+    When pid 1 of a namespace ends, the kernel kills every process in it, so nothing learner
+    code starts can outlive the worker, whatever it does.
+    """
+    pid = os.fork()
+    if pid != 0:
+        signal.signal(signal.SIGTERM, lambda *_: os.kill(pid, signal.SIGKILL))
+        _, status = os.waitpid(pid, 0)
+        _os_exit(max(os.waitstatus_to_exitcode(status), 0))
+    _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+def _enter(plan: dict[str, Any], own: str) -> str:
+    """Set up the worker's namespaces; return "" or why it failed (learner code then never runs)."""
     try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        if libc.unshare(CLONE_NEWNS) != 0:
-            return False
-        libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None)
-        keep = writable.encode()
-        if read_only and libc.mount(keep, keep, None, MS_BIND | MS_REC, None) != 0:
-            return False
-        with open("/proc/self/mountinfo", "rb") as handle:
-            points = [line.split()[4].decode("unicode_escape").encode("latin-1") for line in handle if line.strip()]
-        for point in points if read_only else []:
-            text = point.decode("utf-8", "replace")
-            if text == writable or text.startswith(writable.rstrip("/") + "/") or text.startswith(WRITABLE_TREES):
-                continue
-            libc.mount(b"none", point, None, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_REC, None)
-        for secret in SECRET_FOLDERS:
-            if secret.is_dir():
-                libc.mount(b"none", str(secret).encode(), b"tmpfs", MS_RDONLY, b"size=4k")
-        return True
-    except (OSError, AttributeError, ValueError, IndexError):
-        return False
+        _unshare(plan)
+        if plan.get("mount"):
+            _reveal(plan.get("reveal") or [], own)
+        if plan.get("pid"):
+            _pid_namespace_init()
+        return ""
+    except OSError as error:
+        return f"the sandbox could not be set up ({error})"
+
+
+def _ruleset(plan: dict[str, Any], exercises: Path, learner: str) -> Any:
+    """The Landlock rules of every run: read the interpreter and the exercises, write one folder,
+    connect only to the embedded Kinesis."""
+    from grader.sandbox import landlock
+
+    port = urllib.parse.urlsplit(os.environ.get("AWS_ENDPOINT_URL", "")).port
+    return landlock.Ruleset(read=[*plan.get("read", []), str(exercises)], write=[learner], files=[os.devnull],
+                            connect_ports=[port] if port else [])
 
 
 def _become_subreaper() -> bool:
@@ -211,18 +325,22 @@ def _sweep_orphans() -> None:
                 return
             if pid == 0:
                 break
-        left = _children()
-        if not left:
-            return
-        for pid in left:
+        if os.getpid() == 1:  # pid 1 of the worker's own pid namespace: only runs' processes are in it
             try:
-                os.kill(pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
+                os.kill(-1, signal.SIGKILL)
+            except ProcessLookupError:
                 pass
-        time.sleep(0.005)
+        else:
+            for pid in _children():
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+        time.sleep(0.002)
 
 
-def _child(run: dict[str, Any], limits: dict[str, int], exercises: Path, ids: tuple[int, int] | None, bytecode: Path | None) -> None:
+def _child(run: dict[str, Any], limits: dict[str, int], exercises: Path, ids: tuple[int, int] | None, bytecode: Path | None,
+           ruleset: Any, refusal: str) -> None:
     """Body of one forked child; never returns."""
     os.setpgid(0, 0)
     devnull = os.open(os.devnull, os.O_RDONLY)
@@ -231,6 +349,8 @@ def _child(run: dict[str, Any], limits: dict[str, int], exercises: Path, ids: tu
     os.dup2(out_fd, 1)
     os.dup2(out_fd, 2)
     result_fd = os.open(run["result_path"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    for fd in (devnull, out_fd):
+        os.close(fd)
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # over-long writes fail instead of killing
 
     def emit(message: dict[str, Any]) -> None:
@@ -252,7 +372,15 @@ def _child(run: dict[str, Any], limits: dict[str, int], exercises: Path, ids: tu
     virtual_time.install(clock)
     virtual_time.count_http_calls(clock)
     _apply_limits(limits)
-    _drop_privileges(ids)
+    try:
+        if refusal:
+            raise OSError(refusal)
+        if ruleset is not None:
+            ruleset.enforce()  # from here on: only the listed folders and the Kinesis port
+        _drop_privileges(ids)
+    except OSError as error:  # never run learner code in a weaker sandbox than the grader reported
+        emit({"crash": f"the sandbox refused to run this code: {error}"[:500]})
+        _os_exit(0)
     steps_module.prepare_import_path(exercises, bytecode)
     executor = steps_module.Executor(exercises, emit, set(run.get("hung", [])), limits.get("memory_bytes"))
     try:
@@ -263,16 +391,62 @@ def _child(run: dict[str, Any], limits: dict[str, int], exercises: Path, ids: tu
     _os_exit(0)
 
 
-def _bytecode_folder(own: str, ids: tuple[int, int] | None) -> Path | None:
-    """A folder in the worker's own space where runs cache the learner's compiled modules."""
+def _wait_for(pids: list[int], seconds: float) -> tuple[dict[int, int], set[int]]:
+    """Wait for the runs until ``seconds`` have passed, then kill what is left: (exit codes, timed out)."""
+    deadline = time.monotonic() + seconds
+    waiting = {os.pidfd_open(pid): pid for pid in pids}
+    late: set[int] = set()
     try:
-        folder = Path(own) / "bytecode"
-        folder.mkdir(exist_ok=True)
+        while waiting:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                late = set(waiting.values())
+                for pid in late:
+                    for kill in (os.killpg, os.kill):
+                        try:
+                            kill(pid, signal.SIGKILL)
+                        except (ProcessLookupError, PermissionError):
+                            pass
+                break
+            ready, _, _ = select.select(list(waiting), [], [], remaining)
+            for fd in ready:
+                waiting.pop(fd)
+                os.close(fd)
+    finally:
+        for fd in waiting:
+            os.close(fd)
+    codes = {}
+    for pid in pids:
+        _, status = os.waitpid(pid, 0)
+        codes[pid] = os.waitstatus_to_exitcode(status)
+    return codes, late
+
+
+def _empty(folder: Path, ids: tuple[int, int] | None) -> None:
+    """Remove what the last runs left in the learner's folder (no run is alive any more).
+
+    Links are removed, never followed: if learner code replaced the folder itself by a link
+    or a file, that goes and a new, empty folder takes its place.
+    """
+    try:
+        if not stat.S_ISDIR(os.lstat(folder).st_mode):
+            os.unlink(folder)
+    except FileNotFoundError:
+        pass
+    try:
+        os.mkdir(folder, 0o700)
         if ids is not None:
             os.chown(folder, ids[0], ids[1])
-        return folder
-    except OSError:
-        return None
+    except FileExistsError:
+        pass
+    for entry in folder.iterdir():
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry, ignore_errors=True)
+        else:
+            try:
+                entry.unlink()
+            except OSError:
+                pass
 
 
 def _reply(message: dict[str, Any]) -> None:
@@ -338,16 +512,15 @@ def _warm_up() -> None:
 def main() -> None:
     """Serve run requests from stdin until it closes."""
     exercises = Path(sys.argv[1]).resolve()
-    ids = _unprivileged_ids()
-    own = os.environ.get("TMPDIR") or os.getcwd()  # the worker's own folder, the one learner code may write
-    if os.geteuid() == 0 and os.environ.get("GRADER_SANDBOX_READONLY") == "1":
-        # Root: hide the instructor's files from learner code. If no user can read the
-        # interpreter either (e.g. Python installed under /root), the worker and all its
-        # children also see the file system read-only but for their own folder. Done once
-        # here, not in every child: it costs about 10 ms.
-        _private_filesystem(own, read_only=ids is None)
+    plan = json.loads(os.environ.get("GRADER_SANDBOX_PLAN") or "{}")
+    own = os.environ["GRADER_SANDBOX_DIR"]  # the worker's own folder: result files (learner code never sees it)
+    learner = Path(plan.get("learner") or os.path.join(own, "learner"))  # the one folder learner code may write
+    refusal = plan.get("refuse", "") or _enter(plan, own)
+    ids = _unprivileged_ids(plan) if not refusal else None
     _become_subreaper()
-    bytecode = _bytecode_folder(own, ids)
+    bytecode = learner / "pycache"
+    scratch = learner / "tmp"
+    ruleset = None
     _preload()
     for line in sys.stdin:
         request = json.loads(line)
@@ -355,29 +528,29 @@ def main() -> None:
             # Sent once, when the grader's Kinesis endpoint is up: the worker was started
             # earlier so that importing boto3 overlaps the grader's own start-up.
             os.environ.update({str(k): str(v) for k, v in request["environment"].items()})
+            os.environ.update({"HOME": str(scratch), "TMPDIR": str(scratch)})
             _warm_up()
+            if plan.get("landlock") and not refusal:
+                try:
+                    ruleset = _ruleset(plan, exercises, str(learner))
+                except OSError as error:
+                    refusal = f"the Landlock rules could not be made ({error})"
             continue
         pids = []
         for run in request["runs"]:
             pid = os.fork()
             if pid == 0:
                 try:
-                    _child(run, request["limits"], exercises, ids, bytecode)
+                    _child(run, request["limits"], exercises, ids, bytecode, ruleset, refusal)
                 finally:
                     _os_exit(70)
             pids.append(pid)
         _reply({"pids": pids})
-        exits = []
-        for pid in pids:
-            _, status = os.waitpid(pid, 0)
-            exits.append(
-                {
-                    "pid": pid,
-                    "code": os.waitstatus_to_exitcode(status),
-                }
-            )
+        codes, late = _wait_for(pids, float(request.get("wall_seconds") or 6.0))
         _sweep_orphans()  # nothing a run started may outlive it
-        _reply({"exits": exits})
+        _empty(scratch, ids)
+        _reply({"exits": [{"pid": pid, "code": codes[pid], "timeout": pid in late} for pid in pids]})
+    _sweep_orphans()
 
 
 if __name__ == "__main__":

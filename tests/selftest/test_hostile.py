@@ -9,18 +9,24 @@ reaches the grader's report, the repository or the processes left on the machine
 
 from __future__ import annotations
 
+import csv
 import json
 import os
+import shutil
 import subprocess
+import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
 import psutil
 import pytest
 
-from grader import manifest
+from grader import gradebook, manifest
 from grader import report as report_module
+from grader.sandbox.runner import isolation
 from tests.mutants.patching import REFERENCE, Job, grade_all, materialize, task_scores
+from tests.submissions.hostile import environment
 from tests.submissions.hostile.cases import CASES, CONSUMER_TASKS, MARKER, PRODUCER_TASKS, Case
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,6 +35,14 @@ WRITTEN_BY_HOSTILE_CODE = {"results.json", "github_output", ".hostile-was-here"}
 # Run alone, the endless loop is graded in about 25 s (see `make bench`); two gradings share
 # the two cores here, hence the margin.
 PARALLEL_SLOWDOWN = 1.5
+# What hostile code prints when it got through; the escape cases print these on success.
+ESCAPED = ("LEAKED", "BACKDOOR")
+# After the grader returns, OUT is watched this long for a process of the submission writing to it.
+WATCH_OUT_SECONDS = 1.5
+# Cases graded in the other environments: those that attack the sandbox itself (the file view,
+# the result channel, the sweep). The others test limits and messages that work the same way everywhere.
+# reads_secrets is covered by steals_the_reference, hangs_at_import by the same code everywhere.
+ESCAPES = [c for c in CASES if c.escape and c.id not in ("hangs_at_import", "reads_secrets")]
 
 
 def _options(case: Case) -> tuple[bool, tuple[str, ...]]:
@@ -70,9 +84,26 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     trees = {name: _tree(folder) for name, folder in submissions.items()}
     repo_before = _untracked_and_changed()
     descendants_before = _descendants()
-    results = grade_all(jobs)
+    private_tmp = Path(tempfile.mkdtemp(prefix="hostile-tmp-"))  # the gradings' TMPDIR: what they leave there shows
+    private_tmp.chmod(0o711)
+    saved_tmpdir = os.environ.get("TMPDIR")
+    os.environ["TMPDIR"] = str(private_tmp)
+    try:
+        results = grade_all(jobs)
+    finally:
+        if saved_tmpdir is None:
+            os.environ.pop("TMPDIR", None)
+        else:
+            os.environ["TMPDIR"] = saved_tmpdir
+    left_in_tmp = sorted(p.name for p in private_tmp.iterdir() if p.name.startswith("grader-"))
+    shutil.rmtree(private_tmp, ignore_errors=True)
+    out_when_done = _tree(base / "out")
+    time.sleep(WATCH_OUT_SECONDS)
     return {
         "results": results,
+        "out_when_done": out_when_done,
+        "left_in_tmp": left_in_tmp,
+        "out_later": _tree(base / "out"),
         "submissions": submissions,
         "trees_before": trees,
         "repo_before": repo_before,
@@ -187,7 +218,166 @@ def test_output_is_bounded(graded):
     assert len(json.dumps(report)) < 1_000_000
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="hiding files needs a mount namespace, made only as root")
 def test_hidden_tests_answer_key_and_solutions_cannot_be_read(graded):
     report, _ = graded["results"]["reads_secrets"]
+    assert report["sandbox"]["isolation"]
     assert [t["name"] for t in report["tests"] if "LEAKED" in t["output"]] == []
+
+
+def _escaped(report: dict[str, Any]) -> list[str]:
+    """Lines of learner output that show an attack got through: a secret, a backdoor, a forged
+    result outside the learner's own folder."""
+    lines = [line for t in report["tests"] for line in t["output"].splitlines()]
+    forged = [line for line in lines if line.startswith("FORGED") and "/learner" not in line]
+    return [line for line in lines if line.startswith(ESCAPED)] + forged
+
+
+@pytest.mark.parametrize("case_id", [c.id for c in CASES if c.escape])
+def test_escapes_gain_nothing(graded, case_id):
+    report, _ = graded["results"][case_id]
+    assert _escaped(report) == []
+    assert report["sandbox"]["hidden_tests_allowed"] == isolation()["hidden_tests_allowed"]
+
+
+def test_out_is_unchanged_after_the_grader_exits(graded):
+    assert graded["out_later"] == graded["out_when_done"]
+    for case in CASES:
+        written = json.loads((graded["out"] / case.id / "results.json").read_text(encoding="utf-8"))
+        assert written == json.loads(json.dumps(graded["results"][case.id][0])), case.id
+
+
+def test_temporary_folders_are_removed(graded):
+    assert graded["left_in_tmp"] == []
+
+
+def test_a_hang_at_import_costs_one_timeout(graded):
+    report, seconds = graded["results"]["hangs_at_import"]
+    timeouts = [t for t in report["tests"] if "did not return within" in t["message"]]
+    assert len(timeouts) == 1, [t["name"] for t in timeouts]
+    assert all("did not finish in an earlier check" in t["message"] for t in report["tests"] if t not in timeouts)
+
+
+def test_lone_surrogates_are_replaced(graded):
+    report, _ = graded["results"]["lone_surrogate"]
+    raw = (graded["out"] / "lone_surrogate" / "results.json").read_bytes()
+    text = raw.decode("utf-8")  # strict: it would fail on an encoded surrogate
+    assert "bad text \ufffd and \ufffd here" in text
+    assert "bad text \ufffd and \ufffd here" in report_module.render(report)
+
+
+def test_every_report_says_which_sandbox(graded):
+    expected = isolation()
+    for case in CASES:
+        sandbox = graded["results"][case.id][0]["sandbox"]
+        assert sandbox["isolation"] == expected["isolation"], case.id
+    assert " Sandbox: " + expected["isolation"] in report_module.render(graded["results"]["fake_output"][0])
+
+
+def test_hidden_tests_are_not_run_where_learner_code_could_read_them(monkeypatch):
+    """Without Landlock, learner code could read grader/hidden: the grader then grades the public tests only."""
+    from grader import grade
+    from grader.sandbox import runner
+
+    monkeypatch.setattr(runner, "_ISOLATION", {})
+    monkeypatch.setenv("GRADER_SANDBOX_NO_LANDLOCK", "1")
+    report = grade.grade(REFERENCE, include_hidden=True, extra_args=["-k", "choice_answer"], processes=1)
+    assert report["hidden_tests"] == "absent"
+    assert report["sandbox"]["hidden_tests_allowed"] is False and "no Landlock" in report["sandbox"]["isolation"]
+    assert "hidden tests not run" in report["sandbox"]["hidden_tests_skipped"]
+    assert report["tests"] and not [t for t in report["tests"] if t["hidden"]]
+
+
+def test_gradebook_cells_are_never_formulas(tmp_path):
+    tasks = manifest.load()
+    written_id = gradebook.written_tasks(tasks)[0].id
+    report = {"score": 1.0, "max_score": 100.0, "status": "fail", "tasks": [], "problems": ["-2+3"],
+              "manual": [{"id": written_id, "answer": '=HYPERLINK("http://127.0.0.1/","x")'}]}
+    rows = [gradebook.row(name, report, "", tasks) for name in ("=1+1", "+1", "@SUM(A1)", "\tx", "\rx", "plain")]
+    path = tmp_path / "gradebook.csv"
+    gradebook.write_csv(path, gradebook.columns(tasks), rows)
+    with path.open(encoding="utf-8", newline="") as stream:
+        cells = [cell for line in csv.reader(stream) for cell in line]
+    assert not [c for c in cells if c.startswith(gradebook.FORMULA_STARTS)]
+    assert "'=1+1" in cells and "plain" in cells and "'-2+3" in cells
+    assert '\'=HYPERLINK("http://127.0.0.1/","x")' in cells
+
+
+# --- the other environments the machine can make -------------------------------------------------
+
+
+def _processes_with(marker: str) -> list[dict[str, Any]]:
+    found = []
+    for process in psutil.process_iter(["pid", "cmdline"]):
+        if marker in " ".join(process.info["cmdline"] or []):
+            found.append(process.info)
+    return found
+
+
+@pytest.fixture(scope="module", params=environment.ENVIRONMENTS)
+def elsewhere(request, graded) -> dict[str, Any]:
+    """The escape cases graded in one other environment, from outside it, as a fresh process."""
+    name = request.param
+    why = environment.unavailable(name)
+    if why:
+        pytest.skip(f"{name}: {why}")
+    base = Path(tempfile.mkdtemp(prefix="hostile-env-"))
+    try:
+        base.chmod(0o755)  # an ordinary user grades here
+        jobs = []
+        for case in ESCAPES:
+            materialize(base / case.id, case.patches, case.overlay, case.generate)
+            jobs.append([case.id, str(base / case.id / "exercises"), case.extra_args, str(base / "out" / case.id)])
+        (base / "out").mkdir()
+        for path in [base, *base.rglob("*")]:
+            path.chmod(0o777 if path.is_dir() else 0o644)
+        config = base / "config.json"
+        config.write_text(json.dumps({"jobs": jobs, "result": str(base / "out" / "result.json")}), encoding="utf-8")
+        repo_before = _untracked_and_changed()
+        command, options = environment.command(name, config)
+        started = time.monotonic()
+        done = subprocess.run(command, capture_output=True, text=True, timeout=600, **options)
+        seconds = time.monotonic() - started
+        assert done.returncode == 0, done.stderr[-2000:]
+        out_when_done = _tree(base / "out")
+        time.sleep(WATCH_OUT_SECONDS)
+        yield {
+            "name": name, "results": json.loads((base / "out" / "result.json").read_text(encoding="utf-8")),
+            "seconds": seconds, "out_when_done": out_when_done, "out_later": _tree(base / "out"), "out": base / "out",
+            "repo_before": repo_before, "repo_after": _untracked_and_changed(), "left": _processes_with(MARKER),
+        }
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def test_escapes_fail_in_every_environment(graded, elsewhere):
+    for case in ESCAPES:
+        report, seconds = elsewhere["results"][case.id]
+        where = f"{elsewhere['name']}/{case.id}"
+        got, reference = task_scores(report), _baseline(graded, case)
+        for task, points in reference.items():  # the broken tasks lose points, nothing else changes
+            assert got[task] < points if task in case.loses else got[task] == points, (where, task, got[task], points)
+        assert report["problems"] == [], where
+        assert _escaped(report) == [], where
+        assert all(t["status"] in ("passed", "failed") for t in report["tests"]), where
+        assert seconds < case.seconds * PARALLEL_SLOWDOWN, f"{where} took {seconds:.1f} s"
+        assert report["sandbox"]["hidden_tests_allowed"], (where, report["sandbox"])
+        written = json.loads((elsewhere["out"] / case.id / "results.json").read_text(encoding="utf-8"))
+        assert written == report, where
+    assert elsewhere["out_later"] == elsewhere["out_when_done"]
+    assert elsewhere["repo_after"] == elsewhere["repo_before"]
+    assert elsewhere["left"] == []
+
+
+def test_each_environment_gets_its_isolation(elsewhere):
+    """Which isolation each environment gets on a machine with Landlock ABI 6 or later."""
+    if isolation()["landlock_abi"] < 6:
+        pytest.skip("the expected isolations are those of a kernel with Landlock ABI 6 or later")
+    sandbox = next(iter(elsewhere["results"].values()))[0]["sandbox"]
+    expected = {
+        "root_without_cap_sys_admin": ("uid nobody", "user+"),
+        "user_with_userns": ("(the grader's own)", "user+pid namespaces"),
+        "user_without_userns": ("(the grader's own)", ""),
+    }[elsewhere["name"]]
+    assert all(part in sandbox["isolation"] for part in expected), sandbox
+    if elsewhere["name"] == "user_without_userns":
+        assert "namespaces" not in sandbox["isolation"]

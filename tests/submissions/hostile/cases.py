@@ -53,6 +53,7 @@ class Case:
     extra_args: list[str] = field(default_factory=list)
     generate: Callable[[Path], None] | None = None
     module: str = ""  # "producer" or "consumer": grade only that module's tests (-k), to save time
+    escape: bool = False  # attacks the sandbox itself: also graded in every other environment the machine can make
 
     def __post_init__(self) -> None:
         if self.module:
@@ -188,6 +189,147 @@ for _root in sys.path:
             pass
 '''
 
+
+# Places where the grader's repository may be seen from inside: sys.path and the folders
+# above it, the same through /proc/<pid>/root and /proc/<pid>/cwd of every process.
+FIND_ROOTS = '''
+import glob as _glob, os as _os, sys as _sys
+_roots = set()
+for _p in list(_sys.path) + [_os.path.dirname(_os.path.abspath(__file__))]:
+    while _p and _p != "/":
+        _roots.add(_p)
+        _p = _os.path.dirname(_p)
+_seen_here = sorted(_roots)
+for _proc in _glob.glob("/proc/[0-9]*"):
+    _roots.update([_proc + "/cwd"] + [_proc + "/root" + _r for _r in _seen_here])
+'''
+
+# Takes the reference from solutions/ or from the history in .git, runs it in place of the
+# learner's own classes, and leaves a backdoor in the grader; each try is printed.
+STEALS_THE_REFERENCE = FIND_ROOTS + '''
+import subprocess as _subprocess
+_stolen = None
+for _root in sorted(_roots):
+    for _name in ("grade.py", "hostile_backdoor.py"):
+        try:
+            with open(_os.path.join(_root, "grader", _name), "a") as _handle:
+                _handle.write("\\n# hostile backdoor\\n")
+            print("BACKDOOR", _root, _name)
+        except OSError:
+            pass
+    for _secret in ("solutions/enhanced_producer.py", "grader/hidden/answer_key.toml", "grader/hidden/test_hidden_producer.py"):
+        try:
+            with open(_os.path.join(_root, _secret), encoding="utf-8") as _handle:
+                _text = _handle.read()
+            print("LEAKED", _secret, _text[:200])
+            if _secret.startswith("solutions") and _stolen is None:
+                _stolen = _text
+        except OSError:
+            pass
+    if _stolen is None and _os.path.isdir(_os.path.join(_root, ".git")):
+        try:
+            _done = _subprocess.run(["git", "-C", _root, "show", "HEAD:solutions/enhanced_producer.py"],
+                                    capture_output=True, text=True, timeout=10)
+            if _done.returncode == 0 and "class EventProducer" in _done.stdout:
+                _stolen = _done.stdout
+                print("LEAKED git history", _stolen[:200])
+        except Exception:
+            pass
+if _stolen:
+    exec(compile(_stolen, "stolen", "exec"), globals())
+'''
+
+# Fake results where the grader keeps its own: a part's result file, the runs' result files.
+FORGES_RESULTS = '''
+import glob as _glob, json as _json, os as _os, tempfile as _tempfile
+_fake_run = _json.dumps({"done": [{"status": "ok", "value": {"t": "int", "v": 100}}] * 40}) + "\\n"
+_fake_part = _json.dumps({"results": [], "problems": []})
+_folders = set()
+for _base in {_tempfile.gettempdir(), "/tmp", "/var/tmp", _os.path.dirname(_os.environ.get("TMPDIR", "/tmp"))}:
+    _folders.update(_glob.glob(_os.path.join(_base, "grader-*")) + _glob.glob(_os.path.join(_base, "grader-*", "*")))
+    _here = _os.environ.get("TMPDIR", "")
+    while _here and _here != "/":
+        _folders.add(_here)
+        _here = _os.path.dirname(_here)
+_own = _os.path.dirname(_os.environ.get("TMPDIR", "/tmp"))  # the learner's own folder: writing there is allowed
+for _folder in sorted(_f for _f in _folders if not _os.path.realpath(_f).startswith(_os.path.realpath(_own))):
+    for _index in range(1, 40):
+        for _name, _text in ((f"run-{_index}.jsonl", _fake_run), (f"part-{_index}.json", _fake_part)):
+            try:
+                with open(_os.path.join(_folder, _name), "w") as _handle:
+                    _handle.write(_text)
+                print("FORGED", _folder, _name)
+            except OSError:
+                pass
+            if _index > 3 and _name.startswith("part"):
+                break
+'''
+
+
+def _with_target(case_id: str, code: str) -> Callable[[Path], None]:
+    '''Append ``code`` to the producer, and write where the grading's OUT is (as a learner
+    who knows the workflow's layout would): the self-test puts OUT at <base>/out/<case>.'''
+    def write(exercises: Path) -> None:
+        (exercises / "target.txt").write_text(str(exercises.parent.parent / "out" / case_id), encoding="utf-8")
+        with open(exercises / P, "a", encoding="utf-8") as handle:
+            handle.write("\n" + code + "\n")
+    return write
+
+
+def _append(code: str) -> Callable[[Path], None]:
+    def write(exercises: Path) -> None:
+        with open(exercises / P, "a", encoding="utf-8") as handle:
+            handle.write("\n" + code + "\n")
+    return write
+
+
+# Starts a process in a new session with an empty environment, kills the worker that would
+# sweep it, and lets that process rewrite OUT/results.json for 15 s, long after the grader exits.
+OUTLIVES_THE_RUN = f'''
+import os as _os, signal as _signal, sys as _sys
+with open(_os.path.join(_os.path.dirname(_os.path.abspath(__file__)), "target.txt"), encoding="utf-8") as _handle:
+    _target = _handle.read().strip()
+_writer = (
+    "import json, os, time\\n"
+    f"target = {{_target!r}}\\n"
+    "for _ in range(150):\\n"
+    "    try:\\n"
+    "        with open(os.path.join(target, 'results.json'), 'w') as handle:\\n"
+    "            handle.write(json.dumps({{'score': 100, 'max_score': 100, 'status': 'pass'}}))\\n"
+    "    except OSError:\\n"
+    "        pass\\n"
+    "    time.sleep(0.1)\\n"
+)
+if _os.fork() == 0:
+    _os.setsid()
+    if _os.fork() == 0:
+        _os.execve(_sys.executable, [_sys.executable, "-c", _writer, "{MARKER}"], {{}})
+    _os._exit(0)
+for _pid in (_os.getppid(), 1):
+    try:
+        _os.kill(_pid, _signal.SIGKILL)  # the worker, before it sweeps (pid 1 only in its own namespace)
+    except OSError:
+        pass
+'''
+
+# Replaces its temporary folder by a link to the worker's own folder (two levels up), hoping
+# the worker empties it after the run, result files included.
+LINKS_ITS_TEMP_FOLDER = '''
+import os as _os
+_tmp = _os.environ.get("TMPDIR", "")
+if _tmp and not _os.path.islink(_tmp):
+    try:
+        _os.rename(_tmp, _tmp + ".moved")
+        _os.symlink(_os.path.dirname(_os.path.dirname(_tmp)), _tmp)
+    except OSError:
+        pass
+'''
+
+HANGS_AT_IMPORT = "while True:\n    pass"
+
+LONE_SURROGATE = "        raise RuntimeError('bad text \\udc80 and \\ud800 here')\n"
+
+
 CASES: list[Case] = [
     Case("exit_at_import", "os._exit(3) when the producer module is imported",
          [at_import(P, "import os\nos._exit(3)")], PRODUCER_TASKS, "exited with code 3"),
@@ -217,9 +359,9 @@ CASES: list[Case] = [
          [in_stats("        return {}\n")], {"producer.stats"}, "get_stats", module="producer"),
     Case("reads_secrets", "prints the answer key, hidden tests and reference solution if it can find them",
          [at_import(P, READ_SECRETS), in_stats("        raise RuntimeError('no stats')\n")], {"producer.stats"}, "RuntimeError",
-         module="producer"),
+         module="producer", escape=True),
     Case("lingering_processes", "leaves children, a setsid daemon and a non-daemon thread running",
-         [at_import(P, LINGERING)], set(), "", module="producer"),
+         [at_import(P, LINGERING)], set(), "", module="producer", escape=True),
     Case("huge_output", "get_stats prints 100 MB",
          [in_stats("        print('x' * 100_000_000)\n")], set(), "", module="producer"),
     Case("syntax_error", "the consumer does not parse", [(C, "class EventConsumer:", "class EventConsumer\n")],
@@ -234,6 +376,22 @@ CASES: list[Case] = [
     Case("wrong_return_types", "get_stats gives the shard count as text",
          [(P, '"shards": len(description["Shards"]),', '"shards": str(len(description["Shards"])),')],
          {"producer.stats"}, "shards", module="producer"),
+    Case("steals_the_reference", "takes the reference from solutions/ or .git (also through /proc), leaves a backdoor in the grader",
+         [in_stats("        raise RuntimeError('no stats')\n")], {"producer.stats"}, "RuntimeError", module="producer",
+         generate=_append(STEALS_THE_REFERENCE), escape=True),
+    Case("forges_results", "writes fake run and part results wherever the grader may keep its own",
+         [at_import(P, FORGES_RESULTS), in_stats("        raise RuntimeError('no stats')\n")], {"producer.stats"}, "RuntimeError",
+         module="producer", escape=True),
+    Case("outlives_the_run", "a process in a new session with an empty environment kills the worker, then rewrites OUT",
+         [in_stats("        raise RuntimeError('no stats')\n")], {"producer.stats"}, "RuntimeError", module="producer",
+         generate=_with_target("outlives_the_run", OUTLIVES_THE_RUN), escape=True),
+    Case("hangs_at_import", "the consumer module loops forever when imported",
+         [at_import(C, HANGS_AT_IMPORT)], CONSUMER_TASKS, "did not finish", seconds=30.0, module="consumer", escape=True),
+    Case("links_its_temp_folder", "replaces its temporary folder by a link to the worker's folder",
+         [at_import(P, LINKS_ITS_TEMP_FOLDER), in_stats("        raise RuntimeError('no stats')\n")], {"producer.stats"},
+         "RuntimeError", module="producer"),
+    Case("lone_surrogate", "get_stats raises an exception whose message holds lone surrogates",
+         [in_stats(LONE_SURROGATE)], {"producer.stats"}, "RuntimeError", module="producer"),
     Case("answers_empty", "checkpoint.md is empty", generate=_answers(b""),
          loses=CHOICE_TASKS, message="checkpoint.md", include_hidden=True, extra_args=["-k", "choice_answer"]),
     Case("answers_binary", "checkpoint.md is binary", generate=_answers(bytes(range(256)) * 64),

@@ -1,0 +1,120 @@
+"""Grade hostile submissions in another environment than the test's own (root with every capability).
+
+``python -m tests.submissions.hostile.environment CONFIG`` grades what CONFIG (JSON: ``jobs``, each
+``[name, exercises, extra_args, out]``, and ``result``, a file) names, two at a time, and writes
+``{name: [report, seconds]}`` to ``result``. ``command(environment, config)`` gives the command
+line that runs it in one of ``ENVIRONMENTS``:
+
+- ``root_without_cap_sys_admin``: root, every capability but CAP_SYS_ADMIN (``capsh --drop``), as in
+  a default container: no mount or pid namespace without a user namespace;
+- ``user_with_userns``: an ordinary user (``nobody``), unprivileged user namespaces allowed;
+- ``user_without_userns``: the same user in a user namespace where the kernel allows no further
+  user namespace (``user.max_user_namespaces`` 0 there; the machine's own setting is untouched).
+
+An ordinary user cannot run an interpreter under /root: both user environments use a venv made
+from the system's Python (``make venv-system``), readable by everyone.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[3]
+SYSTEM_VENV = ROOT / ".venv-system"
+ENVIRONMENTS = ("root_without_cap_sys_admin", "user_with_userns", "user_without_userns")
+NOBODY = 65534
+CLONE_NEWUSER = 0x10000000
+
+
+def unavailable(environment: str) -> str:
+    """Why ``environment`` cannot be made on this machine, or ""."""
+    if os.geteuid() != 0:
+        return "making the other environments needs root"
+    if environment == "root_without_cap_sys_admin":
+        return "" if shutil.which("capsh") else "capsh (Debian's libcap2-bin) is not installed"
+    if not (SYSTEM_VENV / "bin" / "python").exists():
+        return f"{SYSTEM_VENV.name} is missing: `make venv-system` makes it from the system's python3.11"
+    return ""
+
+
+def command(environment: str, config: Path, bench: bool = False) -> tuple[list[str], dict[str, Any]]:
+    """The command line and ``subprocess.Popen`` options that grade ``config`` in ``environment``
+    (with ``bench``: measure there, into the file ``config``)."""
+    arguments = ["--bench", str(config)] if bench else [str(config)]
+    own = [sys.executable, "-m", "tests.submissions.hostile.environment", *arguments]
+    env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": str(config.parent), "PYTHONPATH": str(ROOT),
+           "PYTHONDONTWRITEBYTECODE": "1"}
+    if environment == "root_without_cap_sys_admin":
+        import shlex
+
+        return [shutil.which("capsh") or "capsh", "--drop=cap_sys_admin", "--", "-c", "exec " + shlex.join(own)], {"env": env, "cwd": ROOT}
+    system = [str(SYSTEM_VENV / "bin" / "python"), "-m", "tests.submissions.hostile.environment", *arguments]
+    if environment == "user_with_userns":
+        return system, {"env": env, "cwd": ROOT, "user": NOBODY, "group": NOBODY, "extra_groups": []}
+    return [sys.executable, "-m", "tests.submissions.hostile.environment", "--without-userns", *system], {"env": env, "cwd": ROOT}
+
+
+def _without_userns(argv: list[str]) -> None:
+    """As root: enter a user namespace that maps root and nobody, allow no user namespace in it,
+    become nobody, and run ``argv``."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    ready_r, ready_w = os.pipe()
+    helper = os.fork()
+    if helper == 0:
+        os.read(ready_r, 1)
+        for name in ("uid_map", "gid_map"):
+            Path(f"/proc/{os.getppid()}/{name}").write_text(f"0 0 1\n{NOBODY} {NOBODY} 1\n")
+        os._exit(0)
+    if libc.unshare(CLONE_NEWUSER) != 0:
+        sys.exit(f"unshare: {os.strerror(ctypes.get_errno())}")
+    os.write(ready_w, b"x")
+    os.waitpid(helper, 0)
+    Path("/proc/sys/user/max_user_namespaces").write_text("0")
+    os.setgroups([])
+    os.setresgid(NOBODY, NOBODY, NOBODY)
+    os.setresuid(NOBODY, NOBODY, NOBODY)
+    os.execve(argv[0], argv, dict(os.environ))
+
+
+def _bench(out: Path) -> None:
+    """What the isolation costs here: a worker's start and one run with it and without it
+    (``grader.bench.run_cost``), and the median of 3 reference gradings, written to ``out``."""
+    import statistics
+    import time
+
+    from grader import grade
+    from grader.bench import run_cost
+    from grader.sandbox.runner import isolation
+
+    figures: dict[str, Any] = {"sandbox": isolation()["isolation"], **run_cost(ROOT / "solutions", runs=30)}
+    times = []
+    for _ in range(3):
+        started = time.monotonic()
+        report = grade.grade(ROOT / "solutions")
+        times.append(time.monotonic() - started)
+    figures.update(grading_seconds=statistics.median(times), score=report["score"], max_score=report["max_score"])
+    out.write_text(json.dumps(figures), encoding="utf-8")
+
+
+def main(argv: list[str]) -> None:
+    if argv[:1] == ["--without-userns"]:
+        _without_userns(argv[1:])
+    if argv[:1] == ["--bench"]:
+        _bench(Path(argv[1]))
+        return
+    from tests.mutants.patching import Job, grade_all
+
+    config = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
+    jobs = [Job(name, Path(exercises), False, list(extra), Path(out)) for name, exercises, extra, out in config["jobs"]]
+    results = grade_all(jobs)
+    Path(config["result"]).write_text(json.dumps(results), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
