@@ -135,3 +135,23 @@ def test_learner_readme_matches_the_manifest() -> None:
         assert f"| {task.number} | `{task.id}` | {task.title} |" in text, task.id
         if task.kind == "code":
             assert f"### Task {task.number} — `{task.id}`: {task.title}" in text, task.id
+
+
+def test_check_is_not_all_done_while_a_question_is_unanswered(tmp_path: Path) -> None:
+    """Complete code, empty multiple-choice answers: ✗ for the questions, no "All done", exit 1;
+    the score says why it is out of 94 on a learner's machine."""
+    exercises = tmp_path / "exercises"
+    exercises.mkdir()
+    for name in ("enhanced_producer.py", "enhanced_consumer.py"):
+        (exercises / name).write_bytes((ROOT / "solutions" / name).read_bytes())
+    (exercises / "checkpoint.md").write_bytes((ROOT / "exercises" / "checkpoint.md").read_bytes())
+    done = _python("grader", "check", "--exercises", str(exercises), "--public-only")
+    assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "✗ discussion.q3" in done.stdout and "All done" not in done.stdout
+    assert "Not done yet: 3 checks marked ✗" in done.stdout
+    score = next(line for line in done.stdout.splitlines() if line.strip().startswith("Score:"))
+    assert score.strip().startswith("Score: 94/94, out of 94 here: grading adds the 6 multiple-choice points (out of 100)")
+    assert re.search(r"and \d+ hidden checks", score)
+    watched = _python("grader.watch", "--once", "--exercises", str(exercises))
+    assert watched.returncode == 1 and "All done" not in watched.stdout
+    assert "✗ Still to answer in exercises/checkpoint.md: checkpoint.q1, checkpoint.q2, discussion.q3" in watched.stdout
