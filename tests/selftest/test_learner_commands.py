@@ -155,3 +155,15 @@ def test_check_is_not_all_done_while_a_question_is_unanswered(tmp_path: Path) ->
     watched = _python("grader.watch", "--once", "--exercises", str(exercises))
     assert watched.returncode == 1 and "All done" not in watched.stdout
     assert "✗ Still to answer in exercises/checkpoint.md: checkpoint.q1, checkpoint.q2, discussion.q3" in watched.stdout
+
+
+def test_type_messages_use_the_right_article() -> None:
+    from grader.harness.checking import require_type
+    from grader.harness.feedback import Feedback
+
+    with pytest.raises(Feedback) as wrong:
+        require_type(3, str, "producer.send_event(...)", "the shard id")
+    assert "(an int)" in str(wrong.value) and "to be a str" in str(wrong.value)
+    with pytest.raises(Feedback) as counted:
+        require_type("3", int, "producer.get_stats()", "events_sent")
+    assert "(a str)" in str(counted.value) and "to be an int" in str(counted.value)
