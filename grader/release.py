@@ -37,6 +37,8 @@ INSTRUCTOR_ONLY = {
     "grader/platform/gradescope.py",
     "grader/platform/nbgrader_export.py",
     "grader/platform/nbgrader_cells.py",
+    "grader/platform/shards.py",
+    "grader/platform/grade_at_scale.yml",
 }
 # A Makefile rule whose recipe mentions one of these cannot work in the learner's copy.
 INSTRUCTOR_MAKE_WORDS = ("solutions", "tests/selftest", "nbgrader", "grader.release", "grader.batch", "grader.bench_batch",
