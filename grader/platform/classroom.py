@@ -255,9 +255,7 @@ def _explain(report: dict[str, Any] | None, runners: dict[str, dict[str, Any]]) 
     if report is not None:
         from grader import report as reporting
 
-        sys.stdout.write(reporting.render(report))
-        if report.get("sandbox"):
-            print(f" Isolation of learner code: {report['sandbox']}")
+        sys.stdout.write(reporting.render(report))  # it names the isolation learner code ran in
     for test in runners.get(PROBLEM_RUNNER, {}).get("tests", []):
         print(f"::error title=Autograder::{_escape(test['message'][:1000])}")
     if report is not None and report.get("hidden_tests") == "included":
