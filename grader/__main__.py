@@ -18,9 +18,12 @@ def _check(args: argparse.Namespace) -> int:
     result = grade.grade(Path(args.exercises), include_hidden=not args.public_only, out_dir=Path(args.out) if args.out else None,
                          processes=args.processes)
     sys.stdout.write(report.render(result))
-    if result["status"] == "pass":
+    crosses = report.unfinished(result)
+    if not crosses:
         sys.stdout.write("\n All done: every check passes. Well done!\n")
-    return 0 if result["status"] == "pass" else 1
+        return 0
+    sys.stdout.write(f"\n Not done yet: {crosses} marked ✗ or ! above.\n")
+    return 1
 
 
 def _grade(args: argparse.Namespace) -> int:

@@ -19,15 +19,19 @@ _ANSWER_RE = re.compile(
 # reference file (so solutions/checkpoint.md can be graded like a learner's file).
 _COMMENT_RE = re.compile(r"^\s*(?:<!--.*-->|### (?:BEGIN|END) SOLUTION\b.*)\s*$")
 _RULE_RE = re.compile(r"^\s*([-*_])(?:\s*\1){2,}\s*$")
+# An option line of a multiple-choice question: "A) text", "(b) text", "C. text", "- D) text".
+_OPTION_RE = re.compile(r"^\s*(?:[-*+]\s+)?\(?([A-Za-z])[).]\s+\S")
 
 
 @dataclass(frozen=True)
 class Answer:
-    """One answer: the text after "Answer:" (free text may span lines) and its 1-based line."""
+    """One answer: the text after "Answer:" (free text may span lines), its 1-based line, and
+    the option letters the question itself lists above it ("" when it lists none)."""
 
     question_id: str
     text: str
     line: int
+    options: str = ""
 
 
 @dataclass(frozen=True)
@@ -150,8 +154,18 @@ def _answer_of(section: _Section) -> Answer | None:
             # A trailing "---" separating sections is layout, not part of the answer.
             while rest and (not rest[-1].strip() or _RULE_RE.match(rest[-1])):
                 rest.pop()
-            return Answer(section.question_id, "\n".join(rest).strip(), number)
+            return Answer(section.question_id, "\n".join(rest).strip(), number, _options_of(section.body[:index]))
     return None
+
+
+def _options_of(body: list[tuple[int, str]]) -> str:
+    """The option letters listed in a question's text, in order, once each ("" when none)."""
+    letters: list[str] = []
+    for _, line in body:
+        match = _OPTION_RE.match(line)
+        if match is not None and match.group(1).upper() not in letters:
+            letters.append(match.group(1).upper())
+    return "".join(letters)
 
 
 def read_answer_sheet(
@@ -276,9 +290,12 @@ def _options_phrase(options: str) -> str:
 
 
 def read_choice(
-    sheet: AnswerSheet, question_id: str, options: str = "ABCD"
+    sheet: AnswerSheet, question_id: str, options: str | None = None
 ) -> tuple[str | None, AnswerProblem | None]:
-    """(letter, None) for a clear multiple-choice answer, else (None, a problem to show)."""
+    """(letter, None) for a clear multiple-choice answer, else (None, a problem to show).
+
+    The letters allowed are ``options`` when given, else those the question lists in the
+    file itself ("A) ...", "B) ..."), else A to D."""
     problem = sheet.problem_for(question_id)
     if problem is not None:
         return None, problem
@@ -288,6 +305,7 @@ def read_choice(
             question_id, None, f"{sheet.path_label}: {question_id} was not read."
         )
     where = _where(sheet.path_label, answer.line)
+    options = options or answer.options or "ABCD"
     phrase = _options_phrase(options)
     if not answer.text:
         return None, AnswerProblem(

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import re
 import sys
-import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -104,7 +103,7 @@ class ProgressBar:
         self.total = max(total, 0)
         self.done = 0
         self.stream = stream if stream is not None else sys.stderr
-        # On a terminal the bar is redrawn in place; elsewhere each step is a plain line.
+        # On a terminal the bar is redrawn in place; elsewhere (a log, a pipe) it is written once, finished.
         self.live = bool(getattr(self.stream, "isatty", lambda: False)())
         self.shown = False  # the bar has been drawn at least once
         self.visible = False  # a live bar is on screen right now
@@ -120,13 +119,12 @@ class ProgressBar:
         if done == self.done and self.shown:
             return
         self.done = done
-        if self.live:
-            self.stream.write("\r\033[K" + self.text())
-            self.visible = True
-        else:
-            self.stream.write(self.text() + "\n")
-        self.stream.flush()
         self.shown = True
+        if not self.live:
+            return
+        self.stream.write("\r\033[K" + self.text())
+        self.visible = True
+        self.stream.flush()
 
     def hide(self) -> None:
         """Erase a live bar so the next stdout line starts at the left margin."""
@@ -144,8 +142,8 @@ class ProgressBar:
 
     def finish(self) -> None:
         """Leave the finished bar on its own line."""
-        if self.live and self.shown:
-            self.stream.write("\r\033[K" + self.text() + "\n")
+        if self.shown:
+            self.stream.write(("\r\033[K" if self.live else "") + self.text() + "\n")
             self.stream.flush()
         self.shown = self.visible = False
 
@@ -260,34 +258,75 @@ def consume_every_shard(stream: str, only_type: str | None = None) -> dict[str, 
     return {"read": read, "matched": matched, "events": events}
 
 
-class _PollRecorder:
-    """Client wrapper: caps each GetRecords batch and records MillisBehindLatest per poll."""
+class SimulatedClock:
+    """A clock for one child process: every clock of the time module reads it, and sleeping
+    moves it forward at once. The lag experiment runs on it, so its figures are the same on
+    every machine, however busy."""
 
-    def __init__(self, client: Any, batch: int, produced: Callable[[], int], on_poll: Callable[[str], None]) -> None:
-        self.client = client
-        self.batch = batch
-        self.produced = produced
-        self.on_poll = on_poll
+    CALL_SECONDS = 0.005  # what one Kinesis call costs on this clock, a stand-in for the network
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.epoch = time.time()
+        self.saved: dict[str, Any] = {}
+
+    def install(self) -> None:
+        """Replace the time module's clocks and sleep with this clock's."""
+        replacements = {
+            "time": lambda: self.epoch + self.now, "monotonic": lambda: self.now, "perf_counter": lambda: self.now,
+            "time_ns": lambda: int((self.epoch + self.now) * 1e9), "monotonic_ns": lambda: int(self.now * 1e9),
+            "perf_counter_ns": lambda: int(self.now * 1e9), "sleep": self.sleep,
+        }
+        for name, function in replacements.items():
+            self.saved[name] = getattr(time, name)
+            setattr(time, name, function)
+
+    def uninstall(self) -> None:
+        """Give the time module its own clocks back."""
+        for name, function in self.saved.items():
+            setattr(time, name, function)
+        self.saved.clear()
+
+    def sleep(self, seconds: float) -> None:
+        self.now += max(float(seconds), 0.0)
+
+
+class OutOfTime(BaseException):
+    """The learner's consumer ran far past the experiment's end (a BaseException: not caught by
+    an ``except Exception`` in learner code)."""
+
+
+class _LagRecorder:
+    """Client wrapper for the lag experiment's consumer. Before each GetRecords it lets the
+    producer catch up: every event due by now on the simulated clock is sent, at its due time,
+    with the learner's producer. It caps each batch, sets MillisBehindLatest from the simulated
+    arrival times (how far the batch's last record is behind the newest one, as Kinesis
+    defines it), and records every poll."""
+
+    def __init__(self, client: Any, clock: SimulatedClock, batch: int, send_due: Callable[[float], None],
+                 arrivals: dict[str, float], produced: Callable[[], int], limit: float) -> None:
+        self.client, self.clock, self.batch = client, clock, batch
+        self.send_due, self.arrivals, self.produced, self.limit = send_due, arrivals, produced, limit
         self.delivered = 0
         self.polls: list[dict[str, Any]] = []
-        self.started = time.monotonic()
 
     def get_records(self, **kwargs: Any) -> Any:
-        # A real consumer asks for small batches it can handle; this one takes `batch` at most.
+        if self.clock.now > self.limit:
+            raise OutOfTime(f"the consumer was still reading {self.clock.now:.0f} simulated seconds after it started")
+        self.send_due(self.clock.now)
+        self.clock.sleep(SimulatedClock.CALL_SECONDS)
         kwargs["Limit"] = min(int(kwargs.get("Limit", self.batch)), self.batch)
         response = self.client.get_records(**kwargs)
-        self.delivered += len(response["Records"])
-        poll = {
-            "at": round(time.monotonic() - self.started, 2),
-            "records": len(response["Records"]),
-            "millis_behind": int(response.get("MillisBehindLatest", 0)),
-            "behind": max(self.produced() - self.delivered, 0),
-        }
+        records = response["Records"]
+        self.delivered += len(records)
+        newest = max(self.arrivals.values(), default=0.0)
+        last = self.arrivals.get(records[-1]["SequenceNumber"], newest) if records else newest
+        response["MillisBehindLatest"] = int(round((newest - last) * 1000))
+        poll = {"at": round(self.clock.now, 3), "records": len(records), "millis_behind": response["MillisBehindLatest"],
+                "behind": max(self.produced() - self.delivered, 0)}
         self.polls.append(poll)
-        self.on_poll(
-            f"  t={poll['at']:4.1f}s  poll {len(self.polls):2d}: {poll['records']:3d} records"
-            f"   MillisBehindLatest={poll['millis_behind']:5d} ms   {poll['behind']:4d} events behind"
-        )
+        print(f"  t={poll['at']:4.1f}s  poll {len(self.polls):2d}: {poll['records']:3d} records"
+              f"   MillisBehindLatest={poll['millis_behind']:5d} ms   {poll['behind']:4d} events behind", flush=True)
         return response
 
     def __getattr__(self, name: str) -> Any:
@@ -295,52 +334,49 @@ class _PollRecorder:
 
 
 def lag(stream: str, seconds: float, produce_rate: float, consume_rate: float, batch: int) -> dict[str, Any]:
-    """The learner's producer sends at ``produce_rate`` while a consumer handles ``consume_rate``."""
+    """The learner's producer sends at ``produce_rate`` while their consumer, slowed to
+    ``consume_rate`` events a second, reads for ``seconds``: all on the simulated clock."""
     import enhanced_consumer as consumer_module
     import enhanced_producer as producer_module
 
+    clock = SimulatedClock()
     producer = producer_module.EventProducer(stream)
     producer.ensure_stream_exists(shard_count=1)
-    produced = [0]
-    failure: list[BaseException] = []
+    events = producer_module.generate_sample_events(int(seconds * produce_rate), seed=7)
+    arrivals: dict[str, float] = {}
+    sent = [0]
 
-    def produce() -> None:
-        started = time.monotonic()
-        events = producer_module.generate_sample_events(int(seconds * produce_rate), seed=7)
-        try:
-            for number, event in enumerate(events):
-                delay = started + number / produce_rate - time.monotonic()
-                if delay > 0:
-                    time.sleep(delay)  # keep a steady rate, as a real source would
-                if producer.send_event(event, event["userId"]).get("success"):
-                    produced[0] += 1
-        except BaseException as error:  # reported by the main thread
-            failure.append(error)
+    def send_due(until: float) -> None:
+        """Send every event due by ``until`` (and before the end), each at its own time."""
+        now = clock.now
+        while sent[0] < len(events) and sent[0] / produce_rate <= min(until, seconds):
+            clock.now = sent[0] / produce_rate
+            result = producer.send_event(events[sent[0]], events[sent[0]]["userId"])
+            if isinstance(result, dict) and result.get("success") and result.get("sequence_number"):
+                arrivals[str(result["sequence_number"])] = sent[0] / produce_rate
+            sent[0] += 1
+        clock.now = now  # the producer is another program: its time does not pass on the consumer's clock
 
     class SlowConsumer(consumer_module.EventConsumer):
         """Handles ``consume_rate`` events a second, like a consumer doing real work."""
 
-        next_due = 0.0
-
         def process_event(self, event: dict[str, Any]) -> bool:
-            # Pace by the clock, not by a fixed sleep, so the time spent polling counts too;
-            # at most 0.1 s of idle time is made up, so a pause is not followed by a burst.
-            now = time.monotonic()
-            self.next_due = max(self.next_due, now - 0.1) + 1 / consume_rate
-            if self.next_due > now:
-                time.sleep(self.next_due - now)
+            time.sleep(1 / consume_rate)
             return True
 
     shard_id = consumer_module.list_shard_ids(stream)[0]
-    recorder = _PollRecorder(producer_module.make_kinesis_client(), batch, lambda: produced[0], lambda line: print(line, flush=True))
+    recorder = _LagRecorder(producer_module.make_kinesis_client(), clock, batch, send_due, arrivals, lambda: len(arrivals),
+                            limit=seconds + 30)
     consumer = SlowConsumer(stream, shard_id, client=recorder, poll_interval=0.2)
-    sender = threading.Thread(target=produce, daemon=True)
-    sender.start()
-    consumer.consume(max_seconds=seconds)
-    sender.join(timeout=seconds + 5)
-    if failure:
-        raise failure[0]
-    return {"produced": produced[0], "read": consumer.events_processed, "polls": recorder.polls}
+    clock.install()
+    try:
+        consumer.consume(max_seconds=seconds)
+        ended = clock.now
+        send_due(ended)  # what the producer sent while the consumer ran, and nothing after it stopped
+    finally:
+        clock.uninstall()
+    return {"produced": len(arrivals), "read": consumer.events_processed, "polls": recorder.polls,
+            "seconds": round(ended, 3), "produce_seconds": round(min(ended, seconds), 3)}
 
 
 JOBS: dict[str, Callable[..., dict[str, Any] | None]] = {

@@ -37,11 +37,16 @@ INSTRUCTOR_ONLY = {
     "grader/platform/gradescope.py",
     "grader/platform/nbgrader_export.py",
     "grader/platform/nbgrader_cells.py",
+    "grader/platform/shards.py",
+    "grader/platform/grade_at_scale.yml",
 }
 # A Makefile rule whose recipe mentions one of these cannot work in the learner's copy.
 INSTRUCTOR_MAKE_WORDS = ("solutions", "tests/selftest", "tests/unit", "nbgrader", "grader.release", "grader.batch", "grader.bench_batch",
-                         "grader.stubs", "grader.platform.gradescope", "requirements-instructor")
-INSTRUCTOR_LINE_WORDS = ("INSTRUCTOR_", "nbgrader")
+                         "grader.stubs", "grader.platform.gradescope", "requirements-instructor", "requirements-dev",
+                         "TOOLS_STAMP")
+INSTRUCTOR_LINE_WORDS = ("INSTRUCTOR_", "nbgrader", "TOOLS_STAMP", "Linters the self-tests use", "Without node and npm")
+# Words the learner's copy must not contain anywhere: commands it does not have.
+ABSENT_COMMANDS = ("make test", "make grade ", "make grade`")
 MARKER_WORDS = ("### BEGIN SOLUTION", "### END SOLUTION", "### BEGIN HIDDEN TESTS")
 WINDOW = 3  # consecutive solution lines that, found together, are a leak
 WINDOW_CHARACTERS = 60  # ...unless they are as short as ")", "return x", "break"
@@ -105,27 +110,34 @@ def _without_phony(chunk: str, dropped: set[str]) -> str:
 
 
 def learner_readme() -> str:
-    """A short README for the learner's repository when exercises/README.md does not exist."""
+    """The front page of the learner's repository: what to do first, the commands, the tasks.
+    The full instructions stay in exercises/README.md, next to the code they are about."""
     tasks = manifest.load()
     rows = "\n".join(f"| {t.number} | `{t.id}` | {t.title} |" for t in tasks)
     return f"""# Kinesis producers and consumers
 
-Implement an event producer and an event consumer for Amazon Kinesis with boto3. Everything
-runs locally: the grader starts an embedded Kinesis on your machine, so you need no AWS
-account and no credentials.
+Build an event producer and an event consumer for Amazon Kinesis with boto3, and answer the
+checkpoint questions. Everything runs on your machine: an embedded Kinesis starts when it is
+needed, so you need no AWS account and no credentials.
 
-## Getting started
+**Start with [`exercises/README.md`](exercises/README.md)**: the tasks one by one, the ideas
+behind them, and how to run and check your code.
 
-1. Python 3.11 and `make` are all you need. The first `make` command builds `.venv`.
-2. Fill in the `TODO` parts of `exercises/enhanced_producer.py` and
-   `exercises/enhanced_consumer.py`, and answer the questions in `exercises/checkpoint.md`.
-3. Run `make check` as often as you like: it grades your work and explains each failure.
-4. Stuck on a task? `make hint TASK=<number>` prints its hint.
-5. Commit and push. Each push is graded again on GitHub.
+## Commands
 
-Only `exercises/` is graded; changes elsewhere (tests, grader) are ignored when your work is
-graded. More checks (hidden tests) run at grading time, and the written answers are read
-and graded by your instructor.
+Python 3.11 or newer and `make` are all you need; the first command builds `.venv`.
+
+| command | what it does |
+| --- | --- |
+| `make check` | grades your `exercises/` and explains every failure; exits 0 only when nothing is left to fix |
+| `make watch` | checks again each time you save a file |
+| `make run` | runs your producer, then your consumer, on the embedded Kinesis |
+| `make hint TASK=<number or id>` | prints one task's hint |
+| `make help` | lists every command, the experiments included |
+
+Only `exercises/` is graded; changes elsewhere (tests, grader) are ignored. More checks
+(hidden tests) run when your work is graded, and your instructor grades the written answers.
+Each push is graded on GitHub too (the *Actions* tab): that score is early feedback.
 
 ## Tasks
 
@@ -174,6 +186,9 @@ def find_leaks(release: Path) -> list[str]:
         except UnicodeDecodeError:
             continue
         leaks += [f"{relative}: contains {word!r}" for word in MARKER_WORDS if word in text]
+        if relative != ".github/workflows/classroom.yml":
+            leaks += [f"{relative}: names {word.strip('` ')!r}, which the learner's copy does not have"
+                      for word in ABSENT_COMMANDS if word in text]
         lines = [line.strip() for line in text.splitlines() if line.strip()]
         present = {tuple(lines[i:i + WINDOW]) for i in range(len(lines))}
         leaks += [f"{relative}: contains lines of the reference solution: {w[0][:60]!r}..." for w in sorted(telling & present)]
@@ -195,8 +210,7 @@ def build_student(out: Path) -> list[Path]:
             if (ROOT / name).is_file():
                 _copy(ROOT / name, staging / name)
         (staging / "Makefile").write_text(learner_makefile((ROOT / "Makefile").read_text(encoding="utf-8")), encoding="utf-8")
-        readme = ROOT / "exercises" / "README.md"
-        (staging / "README.md").write_text(readme.read_text(encoding="utf-8") if readme.is_file() else learner_readme(), encoding="utf-8")
+        (staging / "README.md").write_text(learner_readme(), encoding="utf-8")
         _copy(WORKFLOW_TEMPLATE, staging / ".github" / "workflows" / "classroom.yml")
         leaks = find_leaks(staging)
         if leaks:

@@ -91,9 +91,9 @@ def render(report: dict[str, Any], failures_per_task: int = 1) -> str:
             points = f"{_num(task['score'])}/{_num(task['max_score'])}"
         lines.append(f" {task['number']:>2}  {task['id']:<24} {task['title'][:44]:<44} {points:>9} {mark}")
     lines.append(" " + "─" * 86)
-    lines.append(f" Score: {_num(report['score'])}/{_num(report['max_score'])}")
     pending = [t for t in report["tasks"] if t["status"] == "pending"]
     hidden_count = sum(t["hidden_checks_pending"] for t in report["tasks"])
+    lines.append(f" Score: {_num(report['score'])}/{_num(report['max_score'])}{_why_maximum(report, pending, hidden_count)}")
     if report["hidden_tests"] == "absent":
         lines.append(
             f" Hidden checks: {hidden_count} more checks run when your work is graded"
@@ -113,6 +113,36 @@ def render(report: dict[str, Any], failures_per_task: int = 1) -> str:
         lines.append(f" ! {problem}")
     lines.extend(_failures(report, failures_per_task))
     return "\n".join(lines) + "\n"
+
+
+def unfinished(result: dict[str, Any]) -> str:
+    """What the report still marks ✗ or ! ("" when nothing): failed tests, format checks
+    without points included, tasks not at full marks, and problems."""
+    failed = [t for t in result["tests"] if t["status"] != "passed"]
+    short = [t for t in result["tasks"] if t["status"] in ("failed", "partial")]
+    parts = []
+    if failed:
+        parts.append(f"{len(failed)} check{'s' if len(failed) != 1 else ''}")
+    if short and not failed:
+        parts.append(f"{len(short)} task{'s' if len(short) != 1 else ''}")
+    if result["problems"]:
+        parts.append(f"{len(result['problems'])} problem{'s' if len(result['problems']) != 1 else ''}")
+    if result["status"] != "pass" and not parts:
+        parts.append("the score")
+    return " and ".join(parts)
+
+
+def _why_maximum(report: dict[str, Any], pending: list[dict[str, Any]], hidden_count: int) -> str:
+    """Why the maximum is below 100 without hidden tests: what grading adds, next to the score."""
+    if report["hidden_tests"] != "absent" or not pending:
+        return ""
+    from grader import manifest
+
+    points = {t.id: t.points for t in manifest.load()}
+    added = sum(points.get(t["id"], 0) for t in pending)
+    total = _num(report["max_score"] + added)
+    what = "multiple-choice points" if {t["kind"] for t in pending} == {"choice"} else "points of the tasks only hidden checks score"
+    return f", out of {_num(report['max_score'])} here: grading adds the {_num(added)} {what} (out of {total}) and {hidden_count} hidden checks"
 
 
 def _failures(report: dict[str, Any], per_task: int) -> list[str]:

@@ -16,6 +16,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from grader import report as reporting
+
 ROOT = Path(__file__).resolve().parent.parent
 CHECK_TIMEOUT = 600.0  # seconds; a public run takes well under a minute
 MESSAGE_LINES = 14  # lines of the failure message shown; `make check` shows everything
@@ -76,10 +78,11 @@ def summary(report: dict[str, Any]) -> str:
                 lines.append("    ... (`make check` shows the whole message)")
         lines.append(f"  Hint: make hint TASK={failing['id']}")
     elif report["status"] == "pass":
-        lines += ["", "✓ All done: every public check passes."]
         unanswered = sorted({t["task"] for t in report["tests"] if t["status"] != "passed"})
         if unanswered:
-            lines.append(f"  Still to answer in exercises/checkpoint.md: {', '.join(unanswered)}.")
+            lines += ["", f"✗ Still to answer in exercises/checkpoint.md: {', '.join(unanswered)}."]
+        else:
+            lines += ["", "✓ All done: every public check passes."]
         lines.append("  Hidden checks and your written answers are graded when you hand in your work.")
     return "\n".join(lines)
 
@@ -141,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     folder = Path(args.exercises)
     if args.once:
         report = check_and_show(folder, clear=False)
-        return 0 if report is not None and report["status"] == "pass" else 1
+        return 0 if report is not None and not reporting.unfinished(report) else 1
     try:
         watch(folder, args.interval)
     except KeyboardInterrupt:

@@ -1,9 +1,14 @@
 """GitHub Classroom: grade the repository once and emit ``result`` for the grading reporter.
 
 ``python -m grader classroom`` runs the grading in a child process (``python -m grader
-grade``), so nothing the submission does can take this process down with it, and writes
-``result=<base64 JSON>`` to ``$GITHUB_OUTPUT`` in a ``finally``: the reporter always gets a
-result with a ``tests`` list, even when the grader crashed.
+grade``), so nothing the submission does can take this process down with it, and writes, in a
+``finally``, one reporter result per task (``task1=<base64 JSON>`` ...) and their list
+(``runners=task1,task2,...``) to ``$GITHUB_OUTPUT``: the reporter always gets valid results,
+with an ``autograder`` runner saying what went wrong when the grader crashed.
+
+``python -m grader classroom --missing`` writes the ``autograder`` result alone, for the
+workflow step that runs when the grading step gave nothing (setup or the hidden-test fetch
+failed); ``--why`` says what failed.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import argparse
 import base64
 import json
+import math
 import os
 import re
 import shutil
@@ -72,37 +78,124 @@ def _auto_points() -> int:
     return int(sum(t.points for t in manifest.load() if t.kind != "written"))
 
 
-def to_classroom(report: dict[str, Any] | None, error: str = "") -> dict[str, Any]:
-    """The reporter's format: version 1, status, integer max_score, one entry per test."""
-    tests: list[dict[str, Any]] = []
-    hints = {t["id"]: t["hint"] for t in report["tasks"]} if report else {}
-    for test in report["tests"] if report else []:
-        hidden = bool(test.get("hidden"))
-        filename, line_no = ("", 0) if hidden else _locate(test["name"])
-        message = test["message"] or ""
-        if test["status"] != "passed" and hints.get(test["task"]):
-            message = f"{message}\nHint: {hints[test['task']]}".strip()
-        tests.append({
-            "name": f"{test['task']}: {test['name']}",
-            "status": {"passed": "pass", "failed": "fail"}.get(test["status"], "error"),
-            "score": test["score"],
-            "message": message,
-            "test_code": f"task {test['task']}" + ("" if test.get("scored", True) else " (format check, no points)"),
-            "filename": filename,
-            "line_no": line_no,
-            "duration": int(round(float(test.get("duration", 0)) * 1000)),  # milliseconds, as the reporter expects
-        })
+MESSAGE_CHARS = 4000  # per test: step outputs are limited in size, and the log shows the rest
+PROBLEM_RUNNER = "autograder"
+
+
+def runner_name(task_number: int) -> str:
+    """The reporter's runner id for a task: letters and digits only, as its input pattern requires."""
+    return f"task{task_number}"
+
+
+def runner_names() -> list[str]:
+    """Every runner id a workflow may be asked to report: one per automatically scored task, then
+    the one that carries problems."""
+    return [runner_name(t.number) for t in manifest.load() if t.kind != "written" and t.points > 0] + [PROBLEM_RUNNER]
+
+
+def _test_entry(test: dict[str, Any], hint: str, score: float) -> dict[str, Any]:
+    hidden = bool(test.get("hidden"))
+    filename, line_no = ("", 0) if hidden else _locate(test["name"])
+    message = test["message"] or ""
+    if test["status"] != "passed" and hint:
+        message = f"{message}\nHint: {hint}".strip()
+    return {
+        "name": f"{test['task']}: {test['name']}",
+        "status": {"passed": "pass", "failed": "fail"}.get(test["status"], "error"),
+        "score": score,
+        "message": message[:MESSAGE_CHARS],
+        "test_code": f"task {test['task']}",
+        "filename": filename,
+        "line_no": line_no,
+        "duration": int(round(float(test.get("duration", 0)) * 1000)),  # milliseconds, as the reporter expects
+    }
+
+
+def _problem_result(problems: list[str], max_score: int) -> dict[str, Any]:
+    tests = [{"name": PROBLEM_RUNNER, "status": "error", "score": 0, "message": problem[:MESSAGE_CHARS],
+              "test_code": "", "filename": "", "line_no": 0, "duration": 0} for problem in problems]
+    return {"version": 1, "status": "error", "max_score": max_score, "tests": tests}
+
+
+def to_runners(report: dict[str, Any] | None, error: str = "") -> dict[str, dict[str, Any]]:
+    """One reporter result per task that has points here, in the task order, plus ``autograder``
+    when something went wrong.
+
+    The reporter's table gives each runner passed / total x max_score, and its notice adds up the
+    tests' ``score`` values. A task scores its points times the fraction of its scored tests that
+    passed, so with one runner per task and only the scored tests in it (the format checks, worth
+    no points, are left out), the table shows this project's own per-task scores. The passed tests
+    share their task's score; the last one takes the rounding, so that the scores add up, in the
+    reporter's order of addition, to the table's total rounded to the hundredth: at full marks
+    exactly the maximum.
+    """
     problems = list(report.get("problems", [])) if report else []
     if error:
         problems.append(error)
-    for problem in problems:
-        tests.append({"name": "autograder", "status": "error", "score": 0, "message": problem,
-                      "test_code": "", "filename": "", "line_no": 0, "duration": 0})
     if report is None:
-        status, max_score = "error", _auto_points()
-    else:
-        status, max_score = ("error" if problems else report["status"]), int(round(report["max_score"]))
-    return {"version": 1, "status": status, "max_score": max_score, "tests": tests}
+        return {PROBLEM_RUNNER: _problem_result(problems or ["the grader gave no report"], _auto_points())}
+    hints = {t["id"]: t["hint"] for t in report["tasks"]}
+    runners: dict[str, dict[str, Any]] = {}
+    table_total = 0.0
+    for task in report["tasks"]:
+        if task["kind"] == "written" or not task["max_score"]:
+            continue
+        scored = [t for t in report["tests"] if t["task"] == task["id"] and t.get("scored", True)]
+        max_score = int(round(task["max_score"]))
+        passed = sum(t["status"] == "passed" for t in scored)
+        share = (passed / len(scored)) * max_score / passed if passed else 0.0
+        tests = [_test_entry(t, hints.get(t["task"], ""), share if t["status"] == "passed" else 0) for t in scored]
+        if not tests:  # a task with nothing run scores nothing; the reporter needs one test to divide by
+            tests = [{"name": f"{task['id']}: no check ran", "status": "fail", "score": 0, "message": "No check of this task ran.",
+                      "test_code": f"task {task['id']}", "filename": "", "line_no": 0, "duration": 0}]
+        table_total += (passed / len(tests)) * max_score  # as the reporter's table computes it
+        runners[runner_name(task["number"])] = {
+            "version": 1, "status": "pass" if passed == len(tests) else "fail", "max_score": max_score, "tests": tests}
+    _settle(runners, round(table_total, 2))
+    if problems:
+        runners[PROBLEM_RUNNER] = _problem_result(problems, 0)
+    return runners
+
+
+def _settle(runners: dict[str, dict[str, Any]], target: float) -> None:
+    """Adjust the last passed test's score so the sum, added in the reporter's order, is ``target``."""
+    order = [test for result in runners.values() for test in result["tests"]]
+    passed = [i for i, test in enumerate(order) if test["status"] == "pass"]
+    if not passed:
+        return
+    last = order[passed[-1]]
+
+    def total() -> float:
+        acc = 0.0
+        for test in order:
+            acc += test["score"]
+        return acc
+
+    before = total() - last["score"]
+    last["score"] = target - before
+    for _ in range(64):  # floating point: step by one unit in the last place until the sum is exact
+        now = total()
+        if now == target:
+            break
+        last["score"] = math.nextafter(last["score"], math.inf if now < target else -math.inf)
+    last["score"] = max(last["score"], 0.0)
+
+
+def notice_total(runners: dict[str, dict[str, Any]]) -> tuple[float, int]:
+    """(points, maximum) as the reporter's notice computes them."""
+    points, maximum = 0.0, 0
+    for result in runners.values():
+        if not result["max_score"]:
+            continue
+        maximum += result["max_score"]
+        for test in result["tests"]:
+            points += test["score"]
+    return points, maximum
+
+
+def js_number(value: float) -> str:
+    """A number as JavaScript prints it in a template string (the reporter's notice): 100, 45.6."""
+    return str(int(value)) if value == int(value) else repr(value)
 
 
 def encode(result: dict[str, Any]) -> str:
@@ -110,25 +203,33 @@ def encode(result: dict[str, Any]) -> str:
     return base64.b64encode(json.dumps(result).encode("utf-8")).decode("ascii")
 
 
-def write_output(result: dict[str, Any]) -> None:
-    """Append ``result=...`` to $GITHUB_OUTPUT, or print it when run outside Actions."""
-    line = f"result={encode(result)}\n"
+def write_output(runners: dict[str, dict[str, Any]]) -> None:
+    """Append ``runners=task1,...`` and one ``<runner>=<base64 JSON>`` line per runner to
+    $GITHUB_OUTPUT, or print them when run outside Actions."""
+    lines = [f"runners={','.join(runners)}\n"] + [f"{name}={encode(result)}\n" for name, result in runners.items()]
     target = os.environ.get("GITHUB_OUTPUT")
     if target:
         with open(target, "a", encoding="utf-8") as stream:
-            stream.write(line)
+            stream.writelines(lines)
     else:
-        sys.stdout.write(line)
+        sys.stdout.writelines(lines)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``python -m grader classroom``."""
     parser.add_argument("--submission", default=str(ROOT), help="the repository to grade (its exercises/ folder)")
     parser.add_argument("--timeout", type=float, default=TIMEOUT_SECONDS, help="seconds before the grading is stopped")
+    parser.add_argument("--missing", action="store_true", help="grade nothing: write the result that says the grading gave none")
+    parser.add_argument("--why", default="", help="with --missing: what failed")
 
 
 def run(args: argparse.Namespace) -> int:
     """Grade the repository and write the result; exit 0 so the reporter step always runs."""
+    if args.missing:
+        why = args.why or "the grading step gave no result"
+        write_output({PROBLEM_RUNNER: _problem_result([f"No grade: {why}. See the log of the steps above."], _auto_points())})
+        print(f"::error title=Autograder::{_escape('No grade: ' + why)}")
+        return 0
     report: dict[str, Any] | None = None
     error = ""
     try:
@@ -136,9 +237,9 @@ def run(args: argparse.Namespace) -> int:
     except BaseException as crash:  # noqa: B036 -- even Ctrl-C or SystemExit must leave a result
         error = f"the autograder failed: {type(crash).__name__}: {crash}"
     finally:
-        result = to_classroom(report, error)
-        write_output(result)
-    _explain(report, result)
+        runners = to_runners(report, error)
+        write_output(runners)
+    _explain(report, runners)
     return 0
 
 
@@ -149,15 +250,14 @@ def main(argv: list[str] | None = None) -> int:
     return run(parser.parse_args(argv))
 
 
-def _explain(report: dict[str, Any] | None, result: dict[str, Any]) -> None:
+def _explain(report: dict[str, Any] | None, runners: dict[str, dict[str, Any]]) -> None:
     """The human-readable report in the job log, and a notice on what was graded."""
     if report is not None:
         from grader import report as reporting
 
-        sys.stdout.write(reporting.render(report))
-    for test in result["tests"]:
-        if test["name"] == "autograder":
-            print(f"::error title=Autograder::{_escape(test['message'][:1000])}")
+        sys.stdout.write(reporting.render(report))  # it names the isolation learner code ran in
+    for test in runners.get(PROBLEM_RUNNER, {}).get("tests", []):
+        print(f"::error title=Autograder::{_escape(test['message'][:1000])}")
     if report is not None and report.get("hidden_tests") == "included":
         print("::notice title=Autograding::Public and hidden tests ran.")
     else:

@@ -27,14 +27,29 @@ PACKED = ("grader", "tests/public")
 PACKED_FILES = ("requirements.lock", "pyproject.toml")
 
 SETUP_SH = """#!/usr/bin/env bash
-# Gradescope runs this once, when it builds the autograder image.
+# Gradescope runs this once, when it builds the autograder image. The image's python3 is used
+# when it is 3.11 or newer (Ubuntu 24.04 has 3.12 and no python3.11 package); older images
+# get python3.11 from apt (Ubuntu 22.04 has it).
 set -euo pipefail
 ROOT="${AUTOGRADER_ROOT:-/autograder}"
-if ! command -v python3.11 >/dev/null 2>&1; then
+recent() { "$1" -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1; }
+PY=""
+for candidate in python3 python3.13 python3.12 python3.11; do
+  if command -v "$candidate" >/dev/null 2>&1 && recent "$candidate"; then PY="$candidate"; break; fi
+done
+if [ -z "$PY" ]; then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3.11 python3.11-venv
+  PY=python3.11
 fi
-python3.11 -m venv "$ROOT/venv"
+echo "Python for the autograder: $PY ($("$PY" --version 2>&1))"
+if ! "$PY" -m venv "$ROOT/venv"; then
+  # Debian and Ubuntu ship venv's pip bootstrap in a package of its own.
+  rm -rf "$ROOT/venv"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$("$PY" -c 'import sys; print(f"python3.{sys.version_info[1]}-venv")')"
+  "$PY" -m venv "$ROOT/venv"
+fi
 "$ROOT/venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$ROOT/source/requirements.lock"
 """
 
@@ -44,6 +59,10 @@ RUN_AUTOGRADER = """#!/usr/bin/env bash
 set -uo pipefail
 ROOT="${AUTOGRADER_ROOT:-/autograder}"
 PY="${AUTOGRADER_PYTHON:-}"
+case "$PY" in
+  /*|"") ;;
+  */*) PY="$PWD/$PY" ;;  # relative to where the script was started, before the cd below
+esac
 if [ -z "$PY" ]; then
   if [ -x "$ROOT/venv/bin/python" ]; then PY="$ROOT/venv/bin/python"; else PY="$(command -v python3.11 || command -v python3)"; fi
 fi
@@ -120,7 +139,14 @@ def to_gradescope(report: dict[str, Any] | None, error: str, seconds: float) -> 
         })
     summary = []
     if report is not None:
-        summary.append(f"Automatic checks: **{report['score']:g} / {report['max_score']:g}** points.")
+        visible = [t for t in tests if t["visibility"] == "visible"]
+        if len(visible) == len(tests):
+            summary.append(f"Automatic checks: **{_num(report['score'])} / {_num(report['max_score'])}** points.")
+        else:  # while hidden tests are hidden, so is anything that adds up their points
+            got, out_of = sum(t["score"] for t in visible), sum(t["max_score"] for t in visible)
+            summary.append(f"Visible checks: **{_num(got)} / {_num(out_of)}** points. "
+                           f"{len(tests) - len(visible)} more checks count towards your score; "
+                           "their results, and your total, are shown once grades are published.")
         written = [m["id"] for m in report.get("manual", [])]
         if written:
             summary.append(f"Written answers ({', '.join(written)}) are graded by hand.")
@@ -136,6 +162,10 @@ def to_gradescope(report: dict[str, Any] | None, error: str, seconds: float) -> 
         "output_format": "md",
         "tests": tests,
     }
+
+
+def _num(value: float) -> str:
+    return f"{value:g}" if value == int(value) else f"{value:.2f}"
 
 
 def run(root: Path) -> int:

@@ -127,14 +127,22 @@ def build_notebook() -> dict[str, Any]:
             letter = key[task.id]["answer"]
             book.answer_code(f'# The letter of your answer, e.g. "A"\n### BEGIN SOLUTION\n{name} = "{letter}"\n### END SOLUTION',
                              f"answer-{_id(task.id)}")
-            visible = (f'assert isinstance({name}, str) and {name}.strip().rstrip(")").upper() in ("A", "B", "C", "D"), '
-                       f'"answer with one letter"\n')
+            letters = _options(question.text)
+            visible = (f'assert isinstance({name}, str) and {name}.strip().rstrip(")").upper() in {letters!r}, '
+                       f'"answer with one letter: {", ".join(letters)}"\n')
             hidden = f'assert {name}.strip().rstrip(")").upper() == "{letter}"\n'
             book.tests(_test_source(visible, hidden), _id(task.id), task.points)
         else:
             model = _model_answer(question.id)
             book.written(model, _id(task.id), task.manual_points)
     return book.to_json()
+
+
+def _options(text: str) -> tuple[str, ...]:
+    """The option letters a question lists ("A) ...", "B) ..."), A to D when it lists none."""
+    from grader.answers import _options_of
+
+    return tuple(_options_of(list(enumerate(text.splitlines()))) or "ABCD")
 
 
 def _model_answer(question_id: str) -> str:
@@ -148,7 +156,11 @@ def _model_answer(question_id: str) -> str:
 CONFIG = """# nbgrader configuration of this course folder.
 c = get_config()  # noqa: F821 -- provided by nbgrader when it reads this file
 c.CourseDirectory.course_id = "kinesis-producers-consumers"
-c.CourseDirectory.root = "."
+# nbgrader wants absolute folders: this file was written for the course folder where it lies.
+c.CourseDirectory.root = {root!r}
+# The exchange that release_assignment, fetch, submit and collect go through, inside the course
+# folder (nbgrader's default, /srv/nbgrader/exchange, rarely exists on an instructor's machine).
+c.Exchange.root = {exchange!r}
 # A learner's loop that never ends must not stall the grading of the rest.
 c.ExecutePreprocessor.timeout = 60
 """
@@ -163,11 +175,21 @@ answers as code and the written questions as manually graded cells.
 Run these commands here, with the instructor venv (`make nbgrader` made it: `.venv-instructor`):
 
     nbgrader generate_assignment {assignment}   # release/{assignment}/: stubs, hidden checks removed
-    nbgrader collect {assignment}               # or place notebooks in submitted/<student>/{assignment}/
     nbgrader autograde {assignment}             # runs every notebook; hidden checks are restored
-    nbgrader formgrader                         # grade the written answers by hand (or the Jupyter UI)
+    nbgrader formgrade                          # grade the written answers by hand (or the Jupyter UI)
     nbgrader generate_feedback {assignment}
     nbgrader export                             # grades.csv
+
+Getting the learners' notebooks in, either way:
+
+- **Without a JupyterHub** (the simple route): put each learner's notebook at
+  `submitted/<student>/{assignment}/{notebook}`, then run `autograde` as above.
+- **Through the exchange** (`exchange/`, made here; `nbgrader_config.py` points to it):
+  `nbgrader release_assignment {assignment}`, learners `fetch_assignment` and `submit` on the
+  same machine or hub, then `nbgrader collect {assignment}` copies their work to `submitted/`.
+
+`nbgrader_config.py` holds this folder's absolute path: run `make nbgrader OUT=...` again if
+you move it.
 
 The notebook's checks run in the same kernel as the learner's code, on moto's in-process
 `mock_aws`: a learner's cell can see and change anything the checks use. The main grader
@@ -181,7 +203,10 @@ def export(out: Path, assignment: str = ASSIGNMENT) -> Path:
     target = out / "source" / assignment / NOTEBOOK
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(json.dumps(build_notebook(), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    (out / "nbgrader_config.py").write_text(CONFIG, encoding="utf-8")
+    root = out.resolve()
+    (root / "exchange").mkdir(exist_ok=True)
+    (root / "exchange").chmod(0o777)  # learners of a shared machine write their submissions here
+    (out / "nbgrader_config.py").write_text(CONFIG.format(root=str(root), exchange=str(root / "exchange")), encoding="utf-8")
     (out / "README.md").write_text(README.format(assignment=assignment, notebook=NOTEBOOK), encoding="utf-8")
     return target
 

@@ -17,6 +17,7 @@ from grader.answers import (
     read_written,
 )
 
+ROOT = Path(__file__).resolve().parents[2]
 IDS = ["checkpoint.q1", "checkpoint.q2", "checkpoint.q3"]
 
 SHEET = """\
@@ -28,6 +29,8 @@ Answer: this line is before any section and is ignored
 Question text...
 A) ...
 B) ...
+C) ...
+D) ...
 <!-- Answer: write one letter here -->
 Answer: C
 
@@ -135,10 +138,10 @@ def test_reads_choices_and_multiline_free_text(tmp_path: Path) -> None:
     sheet = read_answer_sheet(_write(tmp_path, SHEET), IDS)
     assert sheet.problems == []
     assert sheet.path_label == "checkpoint.md"
-    assert sheet.answers["checkpoint.q1"] == Answer("checkpoint.q1", "C", 10)
+    assert sheet.answers["checkpoint.q1"] == Answer("checkpoint.q1", "C", 12, "ABCD")
     assert sheet.answers["checkpoint.q2"].text == "b)"
     assert sheet.answers["checkpoint.q3"] == Answer(
-        "checkpoint.q3", "Free text over\nseveral lines.", 17
+        "checkpoint.q3", "Free text over\nseveral lines.", 19
     )
     assert "notes.q9" not in sheet.answers
     assert read_choice(sheet, "checkpoint.q1") == ("C", None)
@@ -297,3 +300,20 @@ def test_solution_markers_are_ignored_so_the_reference_file_can_be_graded(tmp_pa
     sheet = read_answer_sheet(_write(tmp_path, text), ["checkpoint.q1", "checkpoint.q3"])
     assert read_choice(sheet, "checkpoint.q1") == ("C", None)
     assert read_written(sheet, "checkpoint.q3") == ("Polling costs.", None)
+
+
+def test_letter_range_comes_from_the_question_own_options(tmp_path: Path) -> None:
+    """discussion.q3 lists A to C: its messages ask for A, B or C, and a D is not an answer."""
+    template = (ROOT / "exercises" / "checkpoint.md").read_text(encoding="utf-8")
+    sheet = read_answer_sheet(_write(tmp_path, template), ["checkpoint.q1", "discussion.q3"])
+    assert sheet.answers["discussion.q3"].options == "ABC"
+    assert sheet.answers["checkpoint.q1"].options == "ABCD"
+    _, problem = read_choice(sheet, "discussion.q3")
+    assert problem is not None and "(A, B or C)" in problem.message and "D" not in problem.message.split("(")[-1]
+    _, problem = read_choice(sheet, "checkpoint.q1")
+    assert problem is not None and "(A, B, C or D)" in problem.message
+    answered = template.replace("Answer:", "Answer: D")
+    sheet = read_answer_sheet(_write(tmp_path, answered), ["checkpoint.q1", "discussion.q3"])
+    assert read_choice(sheet, "checkpoint.q1") == ("D", None)
+    letter, problem = read_choice(sheet, "discussion.q3")
+    assert letter is None and problem is not None and "Write exactly one letter (A, B or C)" in problem.message

@@ -62,8 +62,13 @@ def test_run_autograder_writes_results_json(archive: Path, tmp_path: Path) -> No
     for source in (ROOT / "solutions").iterdir():  # files at the top level, as a drag-and-drop upload
         if source.is_file():
             shutil.copy(source, root / "submission" / source.name)
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"AUTOGRADER_ROOT": str(root), "AUTOGRADER_PYTHON": sys.executable}
-    done = subprocess.run(["bash", str(root / "source" / "run_autograder")], env=env, capture_output=True, text=True, timeout=600, check=False)
+    # The README's dry run: a Python given relative to the folder the script is started from.
+    here = tmp_path / "here"
+    (here / "bin").mkdir(parents=True)
+    (here / "bin" / "python").symlink_to(sys.executable)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"AUTOGRADER_ROOT": str(root), "AUTOGRADER_PYTHON": "bin/python"}
+    done = subprocess.run(["bash", str(root / "source" / "run_autograder")], cwd=here, env=env, capture_output=True, text=True,
+                          timeout=600, check=False)
     assert done.returncode == 0, done.stderr
     results = json.loads((root / "results" / "results.json").read_text(encoding="utf-8"))
     assert results["output_format"] == "md" and isinstance(results["execution_time"], int)
@@ -92,3 +97,66 @@ def test_crash_still_writes_results(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     (empty / "submission").mkdir(parents=True)
     gradescope.run(empty)
     assert "no exercise files" in json.loads((empty / "results" / "results.json").read_text())["output"]
+
+
+def test_hidden_totals_stay_hidden_until_published(tmp_path: Path) -> None:
+    """With hidden tests, the summary a learner sees at once adds up the visible tests only."""
+    from grader import grade
+
+    report = grade.grade(ROOT / "tests" / "submissions" / "module_style" / "exercises", include_hidden=True, out_dir=tmp_path)
+    assert report["hidden_tests"] == "included" and 0 < report["score"] < 100
+    results = gradescope.to_gradescope(report, "", 1.0)
+    visible = [t for t in results["tests"] if t["visibility"] == "visible"]
+    assert len(visible) < len(results["tests"])
+    assert f"{report['score']:g}" not in results["output"] and "/ 100" not in results["output"]
+    got, out_of = sum(t["score"] for t in visible), sum(t["max_score"] for t in visible)
+    assert f"Visible checks: **{gradescope._num(got)} / {gradescope._num(out_of)}** points" in results["output"]
+    public = gradescope.to_gradescope(grade.grade(ROOT / "tests" / "submissions" / "module_style" / "exercises",
+                                                  include_hidden=False, out_dir=tmp_path / "public"), "", 1.0)
+    assert "Automatic checks: **48 / 94** points." in public["output"]
+
+
+FAKE_PYTHON = """#!/bin/sh
+# A stand-in interpreter: VERSION_OK says whether it is 3.11 or newer; `-m venv DIR` makes a venv whose
+# python accepts anything.
+case "$1" in
+  -c) exit "$VERSION_OK" ;;
+  --version) echo "Python fake"; exit 0 ;;
+  -m) mkdir -p "$3/bin"; printf '#!/bin/sh\necho "$0 $*" >> "%s"\n' "$LOG" > "$3/bin/python"; chmod +x "$3/bin/python"; exit 0 ;;
+esac
+exit 0
+"""
+
+
+@pytest.mark.parametrize("recent", [True, False])
+def test_setup_uses_the_image_python_when_recent(archive: Path, tmp_path: Path, recent: bool) -> None:
+    """Ubuntu 24.04: python3 is 3.12 and there is no python3.11 package, so none is installed. An older
+    image gets python3.11 from apt."""
+    root = tmp_path / "autograder"
+    with zipfile.ZipFile(archive) as packed:
+        packed.extractall(root / "source")
+    fake = tmp_path / "bin"  # the only folder on PATH: fakes, and the few tools the script itself uses
+    fake.mkdir()
+    for tool in ("mkdir", "chmod", "cp", "rm"):
+        (fake / tool).symlink_to(shutil.which(tool) or f"/bin/{tool}")
+    (fake / "python3").write_text(FAKE_PYTHON.replace("$VERSION_OK", "0" if recent else "1"), encoding="utf-8")
+    (tmp_path / "python3.11").write_text(FAKE_PYTHON.replace("$VERSION_OK", "0"), encoding="utf-8")
+    # apt-get "installs" python3.11: it puts a recent fake interpreter on PATH.
+    (fake / "apt-get").write_text(f'#!/bin/sh\necho "apt-get $*" >> "$LOG"\ncp {tmp_path}/python3.11 {fake}/python3.11\n'
+                                  f"chmod +x {fake}/python3.11\n", encoding="utf-8")
+    for name in ("python3", "apt-get"):
+        (fake / name).chmod(0o755)
+    log = tmp_path / "log"
+    log.touch()
+    env = {"PATH": str(fake), "AUTOGRADER_ROOT": str(root), "LOG": str(log)}
+    script = (root / "source" / "setup.sh").read_text(encoding="utf-8")
+    done = subprocess.run([shutil.which("bash") or "/bin/bash", "-c", script], env=env, capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    calls = log.read_text(encoding="utf-8")
+    assert "-m pip install" in calls and "requirements.lock" in calls
+    if recent:
+        assert "apt-get" not in calls and "Python for the autograder: python3 " in done.stdout
+    else:
+        assert "apt-get install -y -qq python3.11 python3.11-venv" in calls
+        assert "Python for the autograder: python3.11 " in done.stdout

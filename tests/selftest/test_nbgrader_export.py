@@ -56,3 +56,22 @@ def test_setup_starts_moto_before_any_check(notebook: dict) -> None:
 def test_readme_says_code_and_checks_share_the_kernel(tmp_path: Path) -> None:
     nbgrader_export.export(tmp_path)
     assert "same kernel" in (tmp_path / "README.md").read_text(encoding="utf-8")
+
+
+def test_config_has_absolute_folders_and_an_exchange(tmp_path: Path) -> None:
+    """nbgrader warns on a relative root, and `collect` fails without an exchange folder."""
+    course = tmp_path / "course"
+    nbgrader_export.export(course)
+    config = (course / "nbgrader_config.py").read_text(encoding="utf-8")
+    assert f"c.CourseDirectory.root = {str(course.resolve())!r}" in config
+    assert f"c.Exchange.root = {str(course.resolve() / 'exchange')!r}" in config
+    assert (course / "exchange").is_dir()
+    readme = (course / "README.md").read_text(encoding="utf-8")
+    assert "nbgrader formgrade " in readme and "formgrader" not in readme.replace("the formgrader", "")
+    assert f"submitted/<student>/{nbgrader_export.ASSIGNMENT}/" in readme and "nbgrader collect" in readme
+
+
+def test_choice_checks_allow_the_question_own_letters(notebook: dict) -> None:
+    sources = ["".join(c["source"]) for c in notebook["cells"]]
+    q3 = next(s for s in sources if s.startswith("assert isinstance(discussion_q3"))
+    assert "('A', 'B', 'C')" in q3 and "'D'" not in q3.split("### BEGIN HIDDEN TESTS")[0]

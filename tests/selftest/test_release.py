@@ -132,3 +132,17 @@ def test_clone_of_release_grades_stubs_zero_and_reference_full(student: Path, tm
     code, full = _grade_clone(clone, tmp_path / "full-out")
     assert code == 0, full["problems"]
     assert full["status"] == "pass" and full["score"] == full["max_score"] > 0
+
+
+def test_learner_copy_names_only_commands_it_has(student: Path) -> None:
+    """No `make grade` in the learner's help, no `make test` anywhere in what is shipped, and a
+    front page of its own rather than a second copy of exercises/README.md."""
+    done = subprocess.run(["make", "-s", "help"], cwd=student, capture_output=True, text=True, timeout=60, check=True)
+    listed = {line.split()[1] for line in done.stdout.splitlines() if line.strip().startswith("make ")}
+    assert {"check", "run", "watch", "hint", "help"} <= listed
+    assert not listed & {"grade", "test", "tools", "lint", "stubs", "release", "grade-all"}, listed
+    for name, text in _text_files(student).items():
+        assert "make test" not in text, name
+    front = (student / "README.md").read_bytes()
+    assert front != (student / "exercises" / "README.md").read_bytes()
+    assert b"exercises/README.md" in front
