@@ -23,7 +23,7 @@ def test_ensure_stream_exists_creates_an_active_stream(learner, streams):
 
 @pytest.mark.task("producer.stream_setup")
 def test_ensure_stream_exists_twice_is_harmless(learner, streams):
-    checks.check_stream_setup(learner, streams, shard_count=2, calls=2)
+    checks.check_stream_setup(learner, streams, shard_count=2, calls=2, flags=True)
 
 
 @pytest.mark.task("producer.stream_setup")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from grader import manifest
 from tests.mutants.mutants import MUTANTS
 from tests.mutants.table import grade_mutants, verdict
 
@@ -25,6 +26,12 @@ def results():
 def test_there_are_enough_mutants_for_every_code_task():
     assert len(MUTANTS) >= 25
     assert len({m.id for m in MUTANTS}) == len(MUTANTS)
+    producer = [m for m in MUTANTS if m.module == "producer"]
+    assert len([m for m in producer if not m.equivalent]) >= 40
+    assert len([m for m in producer if m.equivalent]) >= 4
+    code_tasks = {t.id for t in manifest.load() if t.kind == "code"}
+    producer_tasks = {t for t in code_tasks if t.startswith("producer.")}
+    assert producer_tasks <= {m.task for m in producer if not m.equivalent}, "every producer task has mistakes"
 
 
 @pytest.mark.parametrize("mutant_id", list(BY_ID))
