@@ -43,7 +43,13 @@ def _error_code(error: Exception) -> str:
 
 
 class EventProducer:
-    """Sends JSON events to one Kinesis stream and counts what it sent."""
+    """Sends JSON events to one Kinesis stream and counts what it sent.
+
+    Several producers may run at once, in one program or in several (task
+    producer.concurrency): each keeps its own stream name and counters on the instance
+    (set in ``__init__``), never in class attributes or module globals, and every event of
+    every producer lands.
+    """
 
     def __init__(self, stream_name: str, *, client: Any = None) -> None:
         """Prepare a producer for ``stream_name``.
@@ -61,9 +67,18 @@ class EventProducer:
     def ensure_stream_exists(self, shard_count: int = 2) -> bool:
         """Create the stream if it does not exist, then wait until it is ACTIVE.
 
-        Calling it again on an existing stream is harmless: nothing is changed and no error
-        is raised, whatever ``shard_count`` says. A stream is usable only when its status is
-        ACTIVE; a new stream starts as CREATING, so this method waits in both cases.
+        The contract, clause by clause:
+
+        1. A stream that does not exist is created with ``shard_count`` shards (2 when the
+           argument is left out).
+        2. A stream that exists already is left as it is, whatever ``shard_count`` says,
+           and no error is raised (``create_stream`` answers ``ResourceInUseException``).
+        3. The method returns only once the stream is ACTIVE: a new stream starts as
+           CREATING, and a stream another producer has just created may still be CREATING
+           too, so it waits in both cases, checking again after a pause for as long as it
+           takes.
+        4. It returns True if this call created the stream, False if it existed already
+           (a real ``bool``).
 
         Args:
             shard_count: number of shards for a new stream.
@@ -89,10 +104,27 @@ class EventProducer:
     def send_event(self, event_data: dict[str, Any], partition_key: str) -> dict[str, Any]:
         """Send one event as a JSON record with ``put_record``.
 
-        The record's data is the event as JSON, encoded as UTF-8. On success
-        ``events_sent`` grows by 1 and ``bytes_sent`` by the number of UTF-8 bytes of that
-        data (not the number of characters). On failure the counters do not change and
-        nothing is raised.
+        The contract of ``send_event`` (task producer.send_event):
+
+        1. It puts exactly one record on the producer's stream, with ``partition_key`` (the
+           argument, whatever the event holds) as its partition key.
+        2. The record's data is the event as JSON encoded as UTF-8, and nothing else:
+           ``json.loads(data) == event_data`` (spacing and escapes are free).
+        3. On success it returns ``{'success': True, 'shard_id': ..., 'sequence_number':
+           ...}`` with the ``ShardId`` and ``SequenceNumber`` of put_record's response (both
+           strings). A send to an existing, healthy stream succeeds.
+        4. When Kinesis refuses the record (e.g. the stream does not exist, or the shard is
+           throttled), it raises nothing and returns ``{'success': False, 'error': <the
+           error's message, a str>}``; it may add ``'error_code'`` (the AWS code).
+
+        The counters (task producer.counters):
+
+        5. ``events_sent`` and ``bytes_sent`` are 0 for a new producer.
+        6. Each successful send adds 1 to ``events_sent`` and the number of bytes of the
+           record's data (UTF-8 bytes, not characters) to ``bytes_sent``.
+        7. A failed send changes neither counter.
+        8. The counters add up over every call on the same producer, whether through
+           ``send_event`` or ``send_batch``: they are totals, never reset.
 
         Args:
             event_data: the event, a JSON-serialisable dict.
@@ -131,9 +163,22 @@ class EventProducer:
     ) -> list[dict[str, Any]]:
         """Send events one by one, in order, each with the key ``partition_key_fn(event)``.
 
-        A failed send is retried (up to ``max_attempts`` tries in all, waiting a little
-        longer each time) before the next event is sent, so no event is silently dropped
-        and events with the same key stay in order.
+        The contract (task producer.ordering):
+
+        1. Each event is sent with the partition key ``partition_key_fn(event)``, whichever
+           field that function reads.
+        2. Events are sent in the order given, so the events of one key land in that order.
+        3. Each event lands once: none is dropped, none is sent twice.
+        4. A send that fails with a code of ``RETRYABLE_ERROR_CODES`` (throttling, internal
+           errors) is tried again before the next event is sent, up to ``max_attempts``
+           tries in all for that event.
+        5. Before every new try it waits (``time.sleep``), and each wait for the same event
+           is longer than the one before (e.g. 0.05 s, 0.1 s, 0.2 s, ...).
+        6. An event still failing after ``max_attempts`` tries is given up: its result is
+           the last try's failure (``'success': False``) and the batch goes on with the
+           next event.
+        7. It returns a new list with one result per event of this call, in the order of
+           ``events``: result ``i`` is what ``send_event`` returned for ``events[i]``.
 
         Args:
             events: the events to send, in order.
@@ -163,11 +208,20 @@ class EventProducer:
         ### END SOLUTION
 
     def get_stats(self) -> dict[str, Any]:
-        """Describe the stream.
+        """Describe the stream as Kinesis sees it now.
+
+        The contract (task producer.stats):
+
+        1. ``status`` is the stream's ``StreamStatus`` as it is at the call, whatever it is
+           (CREATING, UPDATING, ...): the method does not wait for ACTIVE.
+        2. ``shards`` is the number of shards (an ``int``).
+        3. ``retention_hours`` is ``RetentionPeriodHours`` (an ``int``).
+        4. Every call asks Kinesis again: nothing is remembered from an earlier call.
 
         Returns:
             ``{'status': StreamStatus, 'shards': number of shards, 'retention_hours':
-            RetentionPeriodHours}``, all read from ``describe_stream``.
+            RetentionPeriodHours}``, all read from ``describe_stream`` (or
+            ``describe_stream_summary``).
         """
         ### BEGIN SOLUTION [producer.stats]
         description = self.kinesis.describe_stream(StreamName=self.stream_name)["StreamDescription"]

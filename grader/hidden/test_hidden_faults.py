@@ -10,7 +10,7 @@ most 7) that a retry loop of a few tries always gets through.
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from grader.harness import consumer_checks, producer_checks
@@ -61,3 +61,24 @@ def test_read_shard_retries_failed_reads(learner, streams, data, shard_count, ev
 @given(shard_count=shard_counts, creating_calls=st.integers(1, 4))
 def test_stream_setup_waits_while_creating(learner, streams, shard_count, creating_calls):
     producer_checks.check_stream_setup(learner, streams, shard_count, calls=1, creating=SlowCreation(creating_calls))
+
+
+BACKOFF_EVENTS = [{"userId": user, "type": "add_to_cart", "n": n, "note": "é"} for n, user in enumerate(["ann", "ben", "cy"])]
+MIDDLE = [{"userId": u, "type": "search", "n": n, "note": ""} for n, u in enumerate(["a", "b", "a", "b"])]
+
+
+@pytest.mark.task("producer.ordering")
+def test_send_batch_backs_off_between_retries(learner, streams):
+    # Clause 5: a pause before every new try, longer each time, on the simulated clock.
+    producer_checks.check_backoff(learner, streams, BACKOFF_EVENTS)
+
+
+@pytest.mark.task("producer.ordering")
+@settings(max_examples=1)
+@example(events=MIDDLE, from_end=2, max_attempts=3)  # a failing event with later events of the same key
+@example(events=MIDDLE[:2], from_end=1, max_attempts=1)  # one try only: no retry at all
+@given(events=user_events(min_size=2, max_size=8, max_users=3), from_end=st.integers(0, 7), max_attempts=st.integers(1, 4))
+def test_send_batch_gives_up_after_max_attempts(learner, streams, events, from_end, max_attempts):
+    # Clauses 4 and 6: exactly max_attempts tries of an event that always fails, then on with the next events.
+    doomed = max(0, len(events) - 1 - from_end)
+    producer_checks.check_retries_run_out(learner, streams, 2, events, doomed, max_attempts)

@@ -23,12 +23,18 @@ def test_ensure_stream_exists_creates_an_active_stream(learner, streams):
 
 @pytest.mark.task("producer.stream_setup")
 def test_ensure_stream_exists_twice_is_harmless(learner, streams):
-    checks.check_stream_setup(learner, streams, shard_count=2, calls=2)
+    checks.check_stream_setup(learner, streams, shard_count=2, calls=2, flags=True)
+
+
+@pytest.mark.task("producer.stream_setup")
+def test_ensure_stream_exists_without_shard_count(learner, streams):
+    checks.check_stream_setup(learner, streams, shard_count=None, calls=1)
 
 
 @pytest.mark.task("producer.send_event")
 def test_send_event_reports_shard_and_sequence_number(learner, streams):
-    checks.check_send_event(learner, streams, 2, [("alice", SAMPLE[0]), ("zoë", ZOE)])
+    # The second key is not the event's user id: send_event uses the key it is given.
+    checks.check_send_event(learner, streams, 2, [("alice", SAMPLE[0]), ("basket-zoë", ZOE)])
 
 
 @pytest.mark.task("producer.send_event")
@@ -47,6 +53,11 @@ def test_counters_count_utf8_bytes(learner, streams):
 
 
 @pytest.mark.task("producer.counters")
+def test_counters_add_up_over_calls(learner, streams):
+    checks.check_counters_add_up(learner, streams, 2, [("zoë", ZOE)], [SAMPLE[:3], SAMPLE[3:]])
+
+
+@pytest.mark.task("producer.counters")
 def test_failed_sends_are_not_counted(learner, streams):
     checks.check_counters(learner, streams, 2, [("alice", SAMPLE[0]), ("bob", SAMPLE[1])], failing=2)
 
@@ -54,6 +65,16 @@ def test_failed_sends_are_not_counted(learner, streams):
 @pytest.mark.task("producer.stats")
 def test_get_stats_matches_describe_stream(learner, streams):
     checks.check_stats(learner, streams, shard_count=2, retention_hours=24)
+
+
+@pytest.mark.task("producer.stats")
+def test_get_stats_reads_the_stream_again(learner, streams):
+    checks.check_stats(learner, streams, shard_count=3, retention_hours=24, retention_later=48)
+
+
+@pytest.mark.task("producer.concurrency")
+def test_two_producers_in_one_program(learner, streams):
+    checks.check_producers_in_one_process(learner, streams, 1, SAMPLE[:4], [dict(e, userId="p2-" + e["userId"]) for e in SAMPLE[4:]])
 
 
 @pytest.mark.task("producer.concurrency")

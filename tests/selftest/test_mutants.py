@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from grader import manifest
 from tests.mutants.mutants import MUTANTS
 from tests.mutants.table import grade_mutants, verdict
 
@@ -25,6 +26,12 @@ def results():
 def test_there_are_enough_mutants_for_every_code_task():
     assert len(MUTANTS) >= 25
     assert len({m.id for m in MUTANTS}) == len(MUTANTS)
+    producer = [m for m in MUTANTS if m.module == "producer"]
+    assert len([m for m in producer if not m.equivalent]) >= 40
+    assert len([m for m in producer if m.equivalent]) >= 4
+    code_tasks = {t.id for t in manifest.load() if t.kind == "code"}
+    producer_tasks = {t for t in code_tasks if t.startswith("producer.")}
+    assert producer_tasks <= {m.task for m in producer if not m.equivalent}, "every producer task has mistakes"
 
 
 @pytest.mark.parametrize("mutant_id", list(BY_ID))
@@ -32,7 +39,9 @@ def test_mutant_loses_points_on_its_task_only(results, mutant_id):
     mutant = BY_ID[mutant_id]
     report = results[mutant_id]
     row = verdict(mutant, report)
-    if mutant.survives:
+    if mutant.equivalent:
+        assert row["costs"] == {}, f"{mutant_id} is a correct rewrite but lost points: {row['costs']}"
+    elif mutant.survives:
         assert row["lost"] == 0, f"{mutant_id} is now caught: drop its 'survives' note"
     else:
         assert row["lost"] > 0, f"{mutant_id} was not caught by the tests of {mutant.task}"

@@ -1,0 +1,37 @@
+"""A submission that does nothing earns nothing.
+
+tests/submissions/do_nothing/ is the untouched stubs with two methods that only pretend:
+``send_event`` returns a failure without calling Kinesis, ``consume`` sleeps for
+``max_seconds`` and returns ``[]``. Checks compare with what the test sent and read, so
+neither earns points on any task.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from grader import manifest
+from tests.mutants.patching import Job, grade_all, materialize, shared_dir, task_scores
+
+DO_NOTHING = Path(__file__).resolve().parents[1] / "submissions" / "do_nothing"
+MODULES = ("producer",)  # the tasks whose checks are shown to give it nothing
+
+
+@pytest.fixture(scope="module")
+def report():
+    exercises = materialize(shared_dir() / "do_nothing", overlay=DO_NOTHING)
+    return grade_all([Job("do_nothing", exercises)], reuse=True)["do_nothing"][0]
+
+
+def test_it_only_pretends():
+    producer = (DO_NOTHING / "exercises" / "enhanced_producer.py").read_text(encoding="utf-8")
+    assert "self.kinesis" not in producer.split("def send_event", 1)[1].split("def send_batch", 1)[0]
+
+
+@pytest.mark.parametrize("task", [t.id for t in manifest.load() if t.id.partition(".")[0] in MODULES])
+def test_do_nothing_scores_zero(report, task):
+    got = task_scores(report)[task]
+    passed = [t["name"] for t in report["tests"] if t["task"] == task and t["status"] == "passed"]
+    assert got == 0, (task, passed)

@@ -1,0 +1,219 @@
+"""A submission that does nothing (the stubs, with a send_event that never calls Kinesis).
+
+Event producer: writes user-activity events to an Amazon Kinesis stream.
+
+Run it with ``make run`` (against the embedded Kinesis) or ``python enhanced_producer.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import time
+from collections.abc import Callable
+from datetime import datetime, timezone
+from typing import Any
+
+import boto3
+from botocore.exceptions import BotoCoreError, ClientError
+
+# Error codes after which sending the same record again can succeed.
+RETRYABLE_ERROR_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "LimitExceededException",
+        "InternalFailure",
+        "InternalServerError",
+        "ServiceUnavailable",
+        "KMSThrottlingException",
+    }
+)
+
+
+def make_kinesis_client() -> Any:
+    """Return a Kinesis client; the endpoint and credentials come from the environment."""
+    return boto3.client("kinesis", region_name=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
+
+
+def _error_code(error: Exception) -> str:
+    """Return the AWS error code of ``error``, or its class name for non-AWS errors."""
+    if isinstance(error, ClientError):
+        return str(error.response.get("Error", {}).get("Code", "ClientError"))
+    return type(error).__name__
+
+
+class EventProducer:
+    """Sends JSON events to one Kinesis stream and counts what it sent.
+
+    Several producers may run at once, in one program or in several (task
+    producer.concurrency): each keeps its own stream name and counters on the instance
+    (set in ``__init__``), never in class attributes or module globals, and every event of
+    every producer lands.
+    """
+
+    def __init__(self, stream_name: str, *, client: Any = None) -> None:
+        """Prepare a producer for ``stream_name``.
+
+        Args:
+            stream_name: the Kinesis stream to write to.
+            client: a boto3 Kinesis client to use; by default one is made from the environment.
+        """
+        self.stream_name = stream_name
+        self.kinesis = client if client is not None else make_kinesis_client()
+        # Counters: they change only when Kinesis has accepted a record.
+        self.events_sent = 0
+        self.bytes_sent = 0
+
+    def ensure_stream_exists(self, shard_count: int = 2) -> bool:
+        """Create the stream if it does not exist, then wait until it is ACTIVE.
+
+        The contract, clause by clause:
+
+        1. A stream that does not exist is created with ``shard_count`` shards (2 when the
+           argument is left out).
+        2. A stream that exists already is left as it is, whatever ``shard_count`` says,
+           and no error is raised (``create_stream`` answers ``ResourceInUseException``).
+        3. The method returns only once the stream is ACTIVE: a new stream starts as
+           CREATING, and a stream another producer has just created may still be CREATING
+           too, so it waits in both cases, checking again after a pause for as long as it
+           takes.
+        4. It returns True if this call created the stream, False if it existed already
+           (a real ``bool``).
+
+        Args:
+            shard_count: number of shards for a new stream.
+
+        Returns:
+            True if this call created the stream, False if it already existed.
+        """
+        # TODO(producer.stream_setup): your code here
+        raise NotImplementedError("TODO(producer.stream_setup): implement EventProducer.ensure_stream_exists")
+
+    def send_event(self, event_data: dict[str, Any], partition_key: str) -> dict[str, Any]:
+        """Send one event as a JSON record with ``put_record``.
+
+        The contract of ``send_event`` (task producer.send_event):
+
+        1. It puts exactly one record on the producer's stream, with ``partition_key`` (the
+           argument, whatever the event holds) as its partition key.
+        2. The record's data is the event as JSON encoded as UTF-8, and nothing else:
+           ``json.loads(data) == event_data`` (spacing and escapes are free).
+        3. On success it returns ``{'success': True, 'shard_id': ..., 'sequence_number':
+           ...}`` with the ``ShardId`` and ``SequenceNumber`` of put_record's response (both
+           strings). A send to an existing, healthy stream succeeds.
+        4. When Kinesis refuses the record (e.g. the stream does not exist, or the shard is
+           throttled), it raises nothing and returns ``{'success': False, 'error': <the
+           error's message, a str>}``; it may add ``'error_code'`` (the AWS code).
+
+        The counters (task producer.counters):
+
+        5. ``events_sent`` and ``bytes_sent`` are 0 for a new producer.
+        6. Each successful send adds 1 to ``events_sent`` and the number of bytes of the
+           record's data (UTF-8 bytes, not characters) to ``bytes_sent``.
+        7. A failed send changes neither counter.
+        8. The counters add up over every call on the same producer, whether through
+           ``send_event`` or ``send_batch``: they are totals, never reset.
+
+        Args:
+            event_data: the event, a JSON-serialisable dict.
+            partition_key: decides the shard; events with the same key keep their order.
+
+        Returns:
+            ``{'success': True, 'shard_id': ..., 'sequence_number': ...}`` taken from the
+            response, or ``{'success': False, 'error': <message>}`` when the call failed;
+            a failure may also carry ``'error_code'`` (e.g. the AWS code
+            ``'ProvisionedThroughputExceededException'``) so a caller can tell an error
+            worth retrying from one that is not.
+        """
+        # Does nothing: never calls Kinesis, reports a failure.
+        return {"success": False, "error": "not sent"}
+
+    def send_batch(
+        self,
+        events: list[dict[str, Any]],
+        partition_key_fn: Callable[[dict[str, Any]], str],
+        *,
+        max_attempts: int = 8,
+    ) -> list[dict[str, Any]]:
+        """Send events one by one, in order, each with the key ``partition_key_fn(event)``.
+
+        The contract (task producer.ordering):
+
+        1. Each event is sent with the partition key ``partition_key_fn(event)``, whichever
+           field that function reads.
+        2. Events are sent in the order given, so the events of one key land in that order.
+        3. Each event lands once: none is dropped, none is sent twice.
+        4. A send that fails with a code of ``RETRYABLE_ERROR_CODES`` (throttling, internal
+           errors) is tried again before the next event is sent, up to ``max_attempts``
+           tries in all for that event.
+        5. Before every new try it waits (``time.sleep``), and each wait for the same event
+           is longer than the one before (e.g. 0.05 s, 0.1 s, 0.2 s, ...).
+        6. An event still failing after ``max_attempts`` tries is given up: its result is
+           the last try's failure (``'success': False``) and the batch goes on with the
+           next event.
+        7. It returns a new list with one result per event of this call, in the order of
+           ``events``: result ``i`` is what ``send_event`` returned for ``events[i]``.
+
+        Args:
+            events: the events to send, in order.
+            partition_key_fn: gives the partition key of an event, e.g. its user id.
+            max_attempts: tries per event before giving up on it.
+
+        Returns:
+            One result per event, as ``send_event`` returns it (the last try's result).
+        """
+        # TODO(producer.ordering): your code here
+        raise NotImplementedError("TODO(producer.ordering): implement EventProducer.send_batch")
+
+    def get_stats(self) -> dict[str, Any]:
+        """Describe the stream as Kinesis sees it now.
+
+        The contract (task producer.stats):
+
+        1. ``status`` is the stream's ``StreamStatus`` as it is at the call, whatever it is
+           (CREATING, UPDATING, ...): the method does not wait for ACTIVE.
+        2. ``shards`` is the number of shards (an ``int``).
+        3. ``retention_hours`` is ``RetentionPeriodHours`` (an ``int``).
+        4. Every call asks Kinesis again: nothing is remembered from an earlier call.
+
+        Returns:
+            ``{'status': StreamStatus, 'shards': number of shards, 'retention_hours':
+            RetentionPeriodHours}``, all read from ``describe_stream`` (or
+            ``describe_stream_summary``).
+        """
+        # TODO(producer.stats): your code here
+        raise NotImplementedError("TODO(producer.stats): implement EventProducer.get_stats")
+
+
+def generate_sample_events(count: int = 10, seed: int | None = None) -> list[dict[str, Any]]:
+    """Make ``count`` user-activity events for random users and actions."""
+    rng = random.Random(seed)
+    users = ["alice", "bob", "charlie", "diana"]
+    actions = ["login", "view_page", "search", "click_button", "add_to_cart", "logout"]
+    return [
+        {
+            "userId": rng.choice(users),
+            "type": rng.choice(actions),
+            "timestamp": datetime.now(timezone.utc).isoformat(),
+            "sessionId": f"session-{rng.randint(1000, 9999)}",
+        }
+        for _ in range(count)
+    ]
+
+
+def main(stream_name: str = "user-activity") -> None:
+    """Create the stream, send sample events keyed by user, and print the stream's stats."""
+    producer = EventProducer(stream_name)
+    producer.ensure_stream_exists(shard_count=2)
+    producer.send_batch(generate_sample_events(), partition_key_fn=lambda event: event["userId"])
+    stats = producer.get_stats()
+    print(f"Stream: {stream_name}")
+    print(f"  Status: {stats['status']}")
+    print(f"  Shards: {stats['shards']}")
+    print(f"  Retention: {stats['retention_hours']} hours")
+
+
+if __name__ == "__main__":
+    main()
