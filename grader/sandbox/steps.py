@@ -70,6 +70,79 @@ def _refuse(key: str) -> Callable[..., Any]:
     return refused
 
 
+HALTED = "grader:halted"  # the type named in a call's value when the grader stopped it (no class has this name)
+
+
+class _Halted(BaseException):
+    """Raised into learner code to end a read that would otherwise poll a dry shard forever."""
+
+
+class DryReads:
+    """Watches the GetRecords calls of one step and ends endless polling of a dry shard.
+
+    A read is dry when it returns no records and MillisBehindLatest is 0. After ``limit`` dry
+    reads in a row of one shard, either the shard is made to look closed (no
+    NextShardIterator, as Kinesis answers at the end of a closed shard), so a loop that
+    follows the iterator ends by itself, or (``close`` false) the call is stopped at once.
+    Any GetRecords call after that stops the call too.
+    """
+
+    def __init__(self, limit: int, close: bool) -> None:
+        self.limit = limit
+        self.close = close
+        self.dry: dict[str, int] = {}
+        self.ended = False
+        self.reads = 0
+
+    def watch(self, operation: str, params: dict[str, Any], answer: Any) -> Any:
+        if operation != "GetRecords" or not _isinstance(answer, dict):
+            return answer
+        self.reads += 1
+        shard = _shard_of(params.get("ShardIterator"))
+        if answer.get("Records") or answer.get("MillisBehindLatest", 0):
+            self.dry[shard] = 0
+            return answer
+        self.dry[shard] = self.dry.get(shard, 0) + 1
+        if self.dry[shard] < self.limit:
+            return answer
+        if not self.close:
+            raise _Halted()
+        self.ended = True
+        return {**answer, "NextShardIterator": None}
+
+    def before(self, operation: str) -> None:
+        if operation == "GetRecords" and self.ended:
+            raise _Halted()
+
+
+def _shard_of(iterator: Any) -> str:
+    """The shard an embedded-Kinesis iterator points into (its text is 'stream:shard:position')."""
+    try:
+        import base64
+
+        return base64.b64decode(_str(iterator)).decode("utf-8").rsplit(":", 1)[0]
+    except (ValueError, UnicodeDecodeError):
+        return _str(iterator)
+
+
+def _watching(dry: DryReads) -> Callable[[], None]:
+    """Route every boto3 call through ``dry`` until the returned function is called."""
+    from botocore.client import BaseClient
+
+    original = BaseClient._make_api_call
+
+    def make_api_call(client: Any, operation: str, params: dict[str, Any]) -> Any:
+        dry.before(operation)
+        return dry.watch(operation, params, original(client, operation, params))
+
+    BaseClient._make_api_call = make_api_call
+
+    def restore() -> None:
+        BaseClient._make_api_call = original
+
+    return restore
+
+
 class Executor:
     """Holds the objects made by a script and runs its steps one by one."""
 
@@ -80,6 +153,8 @@ class Executor:
         self.hung = hung
         self.vars: dict[str, Any] = {}
         self.modules: dict[str, Any] = {}
+        self.observed: dict[int, list[dict[str, Any]]] = {}  # id of an observed object -> its events
+        self._observing: dict[Any, Any] = {}  # learner class -> the grader's subclass of it
 
     def run(self, steps: list[dict[str, Any]], clock_read: Callable[[], float]) -> list[dict[str, Any]]:
         """Run ``steps`` in order; stop at the first that fails. Returns one outcome per step run."""
@@ -104,13 +179,33 @@ class Executor:
                 target = self.vars[step["var"]]
                 values = {name: self._attr(target, name) for name in step["names"]}
                 return {"status": "ok", "value": {"t": "attrs", "items": values}}
+            if op == "observed":
+                events = self.observed.get(id(self.vars[step["var"]]), [])
+                return {"status": "ok", "value": {"t": "list", "items": events[:MAX_ITEMS], "len": _len(events)}}
+            if op == "show":
+                return {"status": "ok", "value": describe(self.vars[step["var"]])}
+            if op == "sleep":
+                import time
+
+                time.sleep(step["seconds"])
+                return {"status": "ok", "value": {"t": "none"}}
             if op in ("new", "call"):
                 if step.get("key") in self.hung:
                     return {"status": "skipped", "reason": step["key"]}
                 func = self._resolve(step)
+                if op == "new" and step.get("observe"):
+                    func = self._observing_class(func)
                 args = [self._materialize(a) for a in step.get("args", [])]
                 kwargs = {k: self._materialize(v) for k, v in step.get("kwargs", {}).items()}
-                result = func(*args, **kwargs)
+                dry = DryReads(*step["dry"]) if step.get("dry") else None
+                restore = _watching(dry) if dry is not None else None
+                try:
+                    result = func(*args, **kwargs)
+                except _Halted:
+                    return {"status": "ok", "value": {"t": "other", "type": HALTED, "repr": f"{dry.reads if dry else 0} reads"}}
+                finally:
+                    if restore is not None:
+                        restore()
                 if step.get("save"):
                     self.vars[step["save"]] = result
                 return {"status": "ok", "value": describe(result)}
@@ -126,6 +221,28 @@ class Executor:
             return {"status": "raised", **self._exception(error), "message": f"it used too much memory{limit}"}
         except BaseException as error:  # learner code may raise anything, even KeyboardInterrupt
             return {"status": "raised", **self._exception(error)}
+
+    def _observing_class(self, cls: Any) -> Any:
+        """The learner's class with a ``process_event`` that first notes the event it is given.
+
+        One subclass per learner class, so class attributes stay shared as the learner wrote
+        them; each object's events are kept apart (by object), described when they arrive.
+        """
+        if not _isinstance(cls, type):
+            return cls
+        if cls not in self._observing:
+            log = self.observed
+            original = getattr(cls, "process_event", None)
+
+            def process_event(obj: Any, event: Any, *args: Any, **kwargs: Any) -> Any:
+                log.setdefault(id(obj), []).append(describe(event))
+                if original is None:
+                    raise AttributeError(f"{cls.__name__} has no method named process_event")
+                return original(obj, event, *args, **kwargs)
+
+            self._observing[cls] = _type(cls.__name__, (cls,), {"process_event": process_event, "__module__": cls.__module__,
+                                                                "__qualname__": cls.__qualname__})
+        return self._observing[cls]
 
     def _import(self, name: str) -> Any:
         if name not in self.modules:
