@@ -5,6 +5,10 @@ Each mutant names the task it breaks and the replacements that turn the referenc
 mistake unavoidably breaks too (e.g. a wrong shard iterator breaks every reading task);
 ``survives`` explains a mistake the tests cannot see, if any. Grading a mutant must cost
 points on ``task`` (and ``also``) and leave every other task's points as they are.
+
+A mutant with ``equivalent=True`` is not a mistake but a correct rewrite of ``task`` in
+another style (e.g. ``describe_stream`` paging instead of ``list_shards``): it must keep
+full marks on every task of its module, so the tests do not demand the reference's style.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ class Mutant:
     patches: tuple[Patch, ...]
     also: frozenset[str] = field(default_factory=frozenset)
     survives: str = ""  # why the tests cannot catch it (then it is expected to keep its points)
+    equivalent: bool = False  # a correct rewrite, not a mistake: it must keep full marks
 
     @property
     def module(self) -> str:
@@ -43,5 +48,12 @@ def selection(module: str) -> list[str]:
     return ["-k", f"{module} or faults"]
 
 
-def m(id: str, task: str, *patches: Patch, also: set[str] | None = None, survives: str = "") -> Mutant:
-    return Mutant(id, task, tuple(patches), frozenset(also or ()), survives)
+def m(id: str, task: str, *patches: Patch, also: set[str] | None = None, survives: str = "", equivalent: bool = False) -> Mutant:
+    if equivalent and (also or survives):
+        raise ValueError(f"{id}: an equivalent rewrite keeps full marks; it has no 'also' or 'survives'")
+    return Mutant(id, task, tuple(patches), frozenset(also or ()), survives, equivalent)
+
+
+def same(id: str, task: str, *patches: Patch) -> Mutant:
+    """A correct rewrite of ``task`` in another style: it must keep full marks."""
+    return m(id, task, *patches, equivalent=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.mutants.model import READING, C, Mutant, P, m  # noqa: F401
+from tests.mutants.model import READING, C, Mutant, P, m, same  # noqa: F401
 
 PRODUCER_MUTANTS: list[Mutant] = [
     m("stream_fixed_shard_count", "producer.stream_setup",
@@ -43,4 +43,8 @@ PRODUCER_MUTANTS: list[Mutant] = [
       (P, '"retention_hours": description["RetentionPeriodHours"],', '"retention_hours": 24,')),
     m("stats_shards_as_text", "producer.stats",
       (P, '"shards": len(description["Shards"]),', '"shards": str(len(description["Shards"])),')),
+    # Correct rewrites in other styles: each must keep full marks.
+    same("compact_json_unescaped", "producer.send_event",
+         (P, 'payload = json.dumps(event_data).encode("utf-8")',
+          'payload = json.dumps(event_data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")')),
 ]
