@@ -26,10 +26,11 @@ from typing import Any
 from grader.harness.checking import CONSUMER_CLASS, require_int, require_type, run_with, sent_bytes, under
 from grader.harness.faults import Plan
 from grader.harness.feedback import Feedback, show
-from grader.harness.script import CONSUMER, Ref, Script, field_equals, halted
+from grader.harness.script import CONSUMER, Ref, Script, field_equals, halted, noted_field_equals
 from grader.harness.stream_view import Record, StreamView, encode_event, hash_key
 
 SHARD0 = "shardId-000000000000"
+COUNTERS = ("events_processed", "bytes_processed", "events_matched")
 DRY_CLOSE = (3, True)  # reading checks: after 3 dry reads in a row the shard looks closed
 DRY_STOP = (3, False)  # stopping checks: after 3 dry reads in a row the call is stopped
 
@@ -252,7 +253,13 @@ def _check_iterators(outcome: Any, name: str, shard_id: str, stored: list[Record
 def check_all_shards(learner: Any, streams: StreamView, shard_count: int, keyed_events: list[tuple[str, Any]],
                      max_events: int | None = None, wanted_type: str | None = None, reshard: bool = False) -> None:
     """list_shard_ids names every shard (closed ones too); consume_stream reads each, in order
-    per key, within max_events over all shards, passing the filter on."""
+    per key, within max_events over all shards, passes the filter on, and returns what the
+    shards' consumers returned.
+
+    Reading is judged on the events the consumers inside consume_stream pass to
+    process_event, and the result against what their consume calls returned, so a mistake
+    in consume's filtering or result costs consumer.filtering, not this task.
+    """
     name = streams.create(shard_count)
     closed: dict[str, int] = {}
     if reshard:
@@ -269,8 +276,11 @@ def check_all_shards(learner: Any, streams: StreamView, shard_count: int, keyed_
     if max_events is not None:
         kwargs["max_events"] = max_events
     if wanted_type is not None:
-        kwargs["event_filter"] = field_equals("type", wanted_type)
-    read = script.function(f"{CONSUMER}.consume_stream", name, expect="every event of every shard", dry=DRY_CLOSE, **kwargs)
+        kwargs["event_filter"] = noted_field_equals("type", wanted_type)
+    read = script.function(f"{CONSUMER}.consume_stream", name, expect="every event of every shard", dry=DRY_CLOSE,
+                           note_class=CONSUMER_CLASS, **kwargs)
+    inside = script.class_noted()
+    asked = script.noted()
     outcome = run_with(learner, script, ClosedShards(closed) if closed else None)
     resharded = f" (after resharding: {SHARD0} is closed and keeps its records)" if reshard else ""
     shard_ids = outcome[ids]
@@ -280,31 +290,44 @@ def check_all_shards(learner: Any, streams: StreamView, shard_count: int, keyed_
         raise Feedback(ids.label + resharded, f"returned {show(shard_ids)}", f"all {len(wanted_ids)} shard ids, each once: {show(wanted_ids)}",
                        "each user's events live on one shard only; a reader that skips a shard misses those users"
                        + ("; a closed parent shard still holds the older events" if reshard else ""))
-    events = outcome[read]
+    result = outcome[read]
     called = read.label + resharded
-    _not_stopped(events, called, "consume_stream reads each shard until it is caught up")
-    require_type(events, list, called, "the returned value")
-    pool = [r for r in stored if wanted_type is None or r.event().get("type") == wanted_type]
+    _not_stopped(result, called, "consume_stream reads each shard until it is caught up")
+    require_type(result, list, called, "the returned value", "consume_stream returns the events its consumers matched")
+    given, returned = outcome[inside]
+    # Its own consumers' process_event calls, if it used EventConsumer; else what it returned.
+    events = given if given else result
+    if wanted_type is not None:
+        asked_about = Counter(encode_event(e) for e in outcome[asked])
+        if Counter(encode_event(r.event()) for r in stored) - asked_about:
+            raise Feedback(called, f"asked the filter about {sum(asked_about.values())} of the {len(stored)} events",
+                           "every event of every shard to be offered to the filter",
+                           "consume_stream passes event_filter on to the EventConsumer of each shard")
     got = Counter(encode_event(e) for e in events)
-    want = Counter(encode_event(r.event()) for r in pool)
+    want = Counter(encode_event(r.event()) for r in stored)
     if max_events is None:
         if got != want:
-            missing_users = sorted({r.key for r in pool if encode_event(r.event()) in (want - got)})
-            raise Feedback(called, f"returned {len(events)} of the {len(pool)} events" + (f"; none of {show(missing_users)}" if missing_users else ""),
-                           f"all {len(pool)} " + ("matching " if wanted_type else "") + f"events from the {len(wanted_ids)} shard(s)",
-                           "the filter decides which events come back" if wanted_type and len(events) > len(pool) else
+            missing_users = sorted({r.key for r in stored if encode_event(r.event()) in (want - got)})
+            raise Feedback(called, f"read {sum(got.values())} of the {len(stored)} events" + (f"; none of {show(missing_users)}" if missing_users else ""),
+                           f"all {len(stored)} events from the {len(wanted_ids)} shard(s), each once",
                            "reading only shards[0] misses every key that hashes to another shard")
     else:
         wanted_count = min(max_events, len(stored))
         if len(events) != wanted_count or got - want:
-            raise Feedback(called, f"returned {len(events)} event(s)", f"exactly {wanted_count}: max_events counts the records read over all shards",
+            raise Feedback(called, f"read {len(events)} record(s)", f"exactly {wanted_count}: max_events counts the records read over all shards",
                            "max_events is a promise to the caller, whatever the number of shards")
-    for key in {r.key for r in pool}:
-        mine = [encode_event(r.event()) for r in pool if r.key == key]
+    for key in {r.key for r in stored}:
+        mine = [encode_event(r.event()) for r in stored if r.key == key]
         order = [encode_event(e) for e in events if isinstance(e, dict) and encode_event(e) in set(mine)]
         if order != mine[: len(order)]:
-            raise Feedback(called, f"returned the events of key {key!r} out of order", "each key's events in the order they were written",
+            raise Feedback(called, f"read the events of key {key!r} out of order", "each key's events in the order they were written",
                            "a key lives on one shard (a closed parent first, then its children), and a shard is read oldest first")
+    if given and all(isinstance(r, list) for r in returned):
+        joined = [e for r in returned for e in r]
+        if result != joined:
+            raise Feedback(called, f"returned {len(result)} event(s): {show(result)}",
+                           f"the {len(joined)} event(s) its shards' consume calls returned, shard after shard: {show(joined)}",
+                           "consume_stream hands on what every shard's consumer matched, not only the last one's")
 
 
 # --- consumer.stopping -----------------------------------------------------------------------
@@ -319,13 +342,16 @@ def _read_counts(outcome: Any, seen: list[Ref], counters: list[Ref]) -> list[int
     return [after - before for before, after in zip([0, *observed], observed)]
 
 
-def check_max_events(learner: Any, streams: StreamView, available: int, limits: list[int], reads: UnevenReads | None = None) -> None:
+def check_max_events(learner: Any, streams: StreamView, available: int, limits: list[int], reads: UnevenReads | None = None,
+                     filtered: bool = False) -> None:
     """consume(max_events=n) reads exactly min(n, available) records and then returns, call
-    after call on one consumer; with ``reads``, reads come back empty while behind or short."""
+    after call on one consumer; with ``reads``, reads come back empty while behind or short;
+    ``filtered``: half the events match the consumer's filter (max_events counts records read)."""
     name = streams.create(1)
-    stored = streams.put(name, [(f"user-{i % 3}", {"userId": f"user-{i % 3}", "type": "view_page", "n": i}) for i in range(available)])
+    types = ["view_page", "search"]
+    stored = streams.put(name, [(f"user-{i % 3}", {"userId": f"user-{i % 3}", "type": types[i % 2], "n": i}) for i in range(available)])
     script = Script()
-    consumer = _new_consumer(script, name, SHARD0)
+    consumer = _new_consumer(script, name, SHARD0, **({"event_filter": field_equals("type", "search")} if filtered else {}))
     calls, seen, counters = [], [], []
     for limit in limits:
         expected = min(limit, available)
@@ -368,7 +394,10 @@ def check_max_seconds(learner: Any, streams: StreamView, seconds: float, availab
         call = script.call(consumer, "consume", expect="it to return once the time is up", **kwargs)
         steps.append((kwargs, expected, before, call, script.clock(), script.observed(consumer), script.attrs(consumer, "events_processed")))
     counter = ReadCounter()
-    outcome = run_with(learner, script, counter, seconds_budget=3 * seconds + 60, http_budget=3000)
+    most = sum(int(k.get("max_seconds", 0) / poll_interval) + 3 + available for k, *_ in plan)
+    # Budgets far above what polling every poll_interval needs, low enough that polling
+    # without a pause ends within the run's real-time limit (as "never finished").
+    outcome = run_with(learner, script, counter, seconds_budget=4 * seconds + 5, http_budget=3 * most + 30)
     counts = _read_counts(outcome, [s[5] for s in steps], [s[6] for s in steps])
     for number, ((kwargs, expected, before, call, after, _, _), count) in enumerate(zip(steps, counts), 1):
         elapsed = outcome[after] - outcome[before]
@@ -390,7 +419,6 @@ def check_max_seconds(learner: Any, streams: StreamView, seconds: float, availab
                            ("every record there is, then keep polling" if expected else "none, since no time is left for a read"),
                            "max_seconds bounds the time, it does not replace reading" if expected else
                            "max_seconds=0 is a limit, not 'no limit': test 'is not None', not truthiness")
-    most = sum(int(k.get("max_seconds", 0) / poll_interval) + 3 + available for k, *_ in plan)
     if counter.calls > most:
         raise Feedback(f"consume(max_seconds=...) on a consumer made with poll_interval={poll_interval:g}",
                        f"called get_records {counter.calls} times", f"at most about {most}: one read, then one per poll_interval while nothing is new",
@@ -503,8 +531,8 @@ def check_independent_consumers(learner: Any, streams: StreamView, consumers: in
     steps = []
     for consumer in made:
         read = script.call(consumer, "consume", dry=DRY_CLOSE)
-        steps.append((read, script.observed(consumer), script.attrs(consumer, "events_processed", "bytes_processed")))
-    final = [(script.show(read), script.attrs(consumer, "events_processed", "bytes_processed")) for consumer, (read, _, _) in zip(made, steps)]
+        steps.append((read, script.observed(consumer), script.attrs(consumer, *COUNTERS)))
+    final = [(script.show(read), script.attrs(consumer, *COUNTERS)) for consumer, (read, _, _) in zip(made, steps)]
     outcome = learner.run(script)
     called = f"{consumers} consumers of the same shard in one program, one consume() after the other"
     first_seen = outcome[steps[0][1]]

@@ -76,6 +76,11 @@ def _call_text(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
     return f"{name}({', '.join(parts)})"
 
 
+def noted_field_equals(field: str, value: Any) -> Stand:
+    """Like ``field_equals``, and every event it is asked about is noted (read with ``Script.noted``)."""
+    return Stand({"$noted_field_equals": [field, value]}, f"lambda e: e.get({field!r}) == {value!r}")
+
+
 class Script:
     """Steps to run, in order, in one fresh worker child."""
 
@@ -128,19 +133,35 @@ class Script:
             step["dry"] = list(dry)
         return self._add(step, label, expect or "it to return normally")
 
-    def function(self, function_path: str, *args: Any, expect: str = "", dry: tuple[int, bool] | None = None, **kwargs: Any) -> Ref:
-        """Call a module-level function of the learner's file (``dry`` as for ``call``)."""
+    def function(self, function_path: str, *args: Any, expect: str = "", dry: tuple[int, bool] | None = None,
+                 note_class: str = "", **kwargs: Any) -> Ref:
+        """Call a module-level function of the learner's file (``dry`` as for ``call``).
+
+        ``note_class`` (e.g. 'enhanced_consumer.EventConsumer'): while the call runs, note the
+        events every object of that class passes to ``process_event`` and what its
+        ``consume`` returns (read them with ``class_noted``).
+        """
         module, _, function_name = function_path.partition(".")
         self._import(module)
         label = _call_text(function_name, args, kwargs)
         step = {"op": "call", "function": function_path, "args": _encode(list(args)), "kwargs": _encode(kwargs), "key": function_name}
         if dry is not None:
             step["dry"] = list(dry)
+        if note_class:
+            step["note_class"] = note_class
         return self._add(step, label, expect or "it to return normally")
+
+    def class_noted(self) -> Ref:
+        """[events given to the noted class's process_event, values its consume returned]."""
+        return self._add({"op": "class_noted"}, "what the consumers inside it did", "")
 
     def observed(self, target: Ref) -> Ref:
         """The events an observed object's ``process_event`` was given so far, in order."""
         return self._add({"op": "observed", "var": f"v{target.index}"}, f"the events passed to {target.name}.process_event", "")
+
+    def noted(self) -> Ref:
+        """The events the run's noting filters were asked about so far, in order."""
+        return self._add({"op": "noted"}, "the events the filter was asked about", "")
 
     def show(self, target: Ref) -> Ref:
         """An earlier step's value, described again now (it may have changed since)."""

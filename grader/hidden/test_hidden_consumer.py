@@ -32,7 +32,7 @@ def test_long_shard_read_in_order(learner, streams, events):
 
 @pytest.mark.task("consumer.all_shards")
 @example(shard_count=2, events=FEW, reshard=True, max_events=None, wanted_type=None)
-@example(shard_count=3, events=FEW, reshard=False, max_events=4, wanted_type=None)
+@example(shard_count=3, events=FEW, reshard=False, max_events=5, wanted_type=None)
 @example(shard_count=2, events=FEW, reshard=False, max_events=None, wanted_type="login")
 @given(shard_count=shard_counts, events=user_events(min_size=2, max_size=24), reshard=st.booleans(),
        max_events=st.none() | st.integers(0, 30), wanted_type=st.none() | st.sampled_from(ACTIONS))
@@ -50,14 +50,14 @@ def test_consume_stream_with_eight_shards(learner, streams, events):
 
 
 @pytest.mark.task("consumer.stopping")
-@example(available=12, limits=[0, 1, 5], empty_calls=frozenset(), cap=None)
-@example(available=10, limits=[20, 10], empty_calls=frozenset({1, 3}), cap=4)
+@example(available=12, limits=[0, 1, 5], empty_calls=frozenset(), cap=None, filtered=True)
+@example(available=10, limits=[20, 10], empty_calls=frozenset({1, 3}), cap=4, filtered=False)
 @settings(max_examples=4)
 @given(available=st.integers(1, 30), limits=st.lists(st.integers(0, 35), min_size=1, max_size=3),
-       empty_calls=st.frozensets(st.integers(1, 5), max_size=2), cap=st.none() | st.integers(1, 9))
-def test_exactly_max_events(learner, streams, available, limits, empty_calls, cap):
+       empty_calls=st.frozensets(st.integers(1, 5), max_size=2), cap=st.none() | st.integers(1, 9), filtered=st.booleans())
+def test_exactly_max_events(learner, streams, available, limits, empty_calls, cap, filtered):
     reads = checks.UnevenReads(empty_calls, cap) if empty_calls or cap else None
-    checks.check_max_events(learner, streams, available, limits, reads)
+    checks.check_max_events(learner, streams, available, limits, reads, filtered)
 
 
 @pytest.mark.task("consumer.stopping")

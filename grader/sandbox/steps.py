@@ -91,7 +91,7 @@ class DryReads:
         self.limit = limit
         self.close = close
         self.dry: dict[str, int] = {}
-        self.ended = False
+        self.ended: set[str] = set()  # shards made to look closed
         self.reads = 0
 
     def watch(self, operation: str, params: dict[str, Any], answer: Any) -> Any:
@@ -107,11 +107,11 @@ class DryReads:
             return answer
         if not self.close:
             raise _Halted()
-        self.ended = True
+        self.ended.add(shard)
         return {**answer, "NextShardIterator": None}
 
-    def before(self, operation: str) -> None:
-        if operation == "GetRecords" and self.ended:
+    def before(self, operation: str, params: dict[str, Any]) -> None:
+        if operation == "GetRecords" and _shard_of(params.get("ShardIterator")) in self.ended:
             raise _Halted()
 
 
@@ -132,7 +132,7 @@ def _watching(dry: DryReads) -> Callable[[], None]:
     original = BaseClient._make_api_call
 
     def make_api_call(client: Any, operation: str, params: dict[str, Any]) -> Any:
-        dry.before(operation)
+        dry.before(operation, params)
         return dry.watch(operation, params, original(client, operation, params))
 
     BaseClient._make_api_call = make_api_call
@@ -154,6 +154,9 @@ class Executor:
         self.vars: dict[str, Any] = {}
         self.modules: dict[str, Any] = {}
         self.observed: dict[int, list[dict[str, Any]]] = {}  # id of an observed object -> its events
+        self.noted: list[dict[str, Any]] = []  # events a noting filter was asked about
+        self.class_events: list[dict[str, Any]] = []  # events the noted class's process_event got
+        self.class_returns: list[dict[str, Any]] = []  # what the noted class's consume returned
         self._observing: dict[Any, Any] = {}  # learner class -> the grader's subclass of it
 
     def run(self, steps: list[dict[str, Any]], clock_read: Callable[[], float]) -> list[dict[str, Any]]:
@@ -182,6 +185,11 @@ class Executor:
             if op == "observed":
                 events = self.observed.get(id(self.vars[step["var"]]), [])
                 return {"status": "ok", "value": {"t": "list", "items": events[:MAX_ITEMS], "len": _len(events)}}
+            if op == "class_noted":
+                lists = [self.class_events, self.class_returns]
+                return {"status": "ok", "value": {"t": "list", "items": [{"t": "list", "items": v[:MAX_ITEMS]} for v in lists]}}
+            if op == "noted":
+                return {"status": "ok", "value": {"t": "list", "items": self.noted[:MAX_ITEMS], "len": _len(self.noted)}}
             if op == "show":
                 return {"status": "ok", "value": describe(self.vars[step["var"]])}
             if op == "sleep":
@@ -199,6 +207,7 @@ class Executor:
                 kwargs = {k: self._materialize(v) for k, v in step.get("kwargs", {}).items()}
                 dry = DryReads(*step["dry"]) if step.get("dry") else None
                 restore = _watching(dry) if dry is not None else None
+                unnote = self._note_class(step["note_class"]) if step.get("note_class") else None
                 try:
                     result = func(*args, **kwargs)
                 except _Halted:
@@ -206,6 +215,8 @@ class Executor:
                 finally:
                     if restore is not None:
                         restore()
+                    if unnote is not None:
+                        unnote()
                 if step.get("save"):
                     self.vars[step["save"]] = result
                 return {"status": "ok", "value": describe(result)}
@@ -243,6 +254,40 @@ class Executor:
             self._observing[cls] = _type(cls.__name__, (cls,), {"process_event": process_event, "__module__": cls.__module__,
                                                                 "__qualname__": cls.__qualname__})
         return self._observing[cls]
+
+    def _note_class(self, path: str) -> Callable[[], None] | None:
+        """While a step runs, note what every object of a learner class is given by
+        ``process_event`` and what its ``consume`` returns (e.g. inside ``consume_stream``)."""
+        module_name, _, class_name = path.partition(".")
+        cls = getattr(self._import(module_name), class_name, None)
+        if not _isinstance(cls, type):
+            return None
+        saved = {name: vars(cls)[name] for name in ("process_event", "consume") if callable(vars(cls).get(name))}
+        events, returns = self.class_events, self.class_returns
+        process_event, consume = saved.get("process_event"), saved.get("consume")
+
+        def noting_process_event(obj: Any, event: Any, *args: Any, **kwargs: Any) -> Any:
+            events.append(describe(event))
+            return process_event(obj, event, *args, **kwargs)
+
+        def noting_consume(obj: Any, *args: Any, **kwargs: Any) -> Any:
+            result = consume(obj, *args, **kwargs)
+            returns.append(describe(result))
+            return result
+
+        try:
+            if process_event is not None:
+                cls.process_event = noting_process_event
+            if consume is not None:
+                cls.consume = noting_consume
+        except (TypeError, AttributeError):
+            return None
+
+        def restore() -> None:
+            for name, value in saved.items():
+                setattr(cls, name, value)
+
+        return restore
 
     def _import(self, name: str) -> Any:
         if name not in self.modules:
@@ -305,6 +350,15 @@ class Executor:
         if "$field_equals" in value:
             field, wanted = value["$field_equals"]
             return lambda event: _isinstance(event, dict) and event.get(field) == wanted
+        if "$noted_field_equals" in value:
+            field, wanted = value["$noted_field_equals"]
+            noted = self.noted
+
+            def noting_filter(event: Any) -> bool:
+                noted.append(describe(event))
+                return _isinstance(event, dict) and event.get(field) == wanted
+
+            return noting_filter
         if "$tuple" in value:
             return tuple(self._materialize(v) for v in value["$tuple"])
         return {k: self._materialize(v) for k, v in value.items()}
