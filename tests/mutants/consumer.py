@@ -22,6 +22,10 @@ RETRY = "                time.sleep(min(0.05 * 2**failures, 2.0))  # same iterat
 MODULE_TOP = "EventFilter = Callable[[dict[str, Any]], bool]\n"
 FILTER = "        if self.event_filter is not None and not self.event_filter(event):\n            return False\n"
 
+# consume_stream stops inside a shard through that shard's consume(max_events=what is left),
+# so a consume that reads past max_events makes consume_stream read past it too.
+STOP_INSIDE_A_SHARD = {"consumer.all_shards"}
+
 CONSUMER_MUTANTS: list[Mutant] = [
     # --- consumer.read_shard: get_shard_iterator ---------------------------------------------
     m("iterator_latest", "consumer.read_shard",
@@ -52,14 +56,17 @@ CONSUMER_MUTANTS: list[Mutant] = [
     m("counters_reset_each_call", "consumer.read_shard",
       (C, STARTED, STARTED + "        self.events_processed = 0\n        self.bytes_processed = 0\n")),
     # --- consumer.stopping: max_events -------------------------------------------------------
-    m("max_events_per_batch", "consumer.stopping", (C, LIMIT, "            limit = 1000\n")),
-    m("fixed_limit_of_100", "consumer.stopping", (C, LIMIT, "            limit = 100\n")),
+    m("max_events_per_batch", "consumer.stopping", (C, LIMIT, "            limit = 1000\n"),
+      also=STOP_INSIDE_A_SHARD),
+    m("fixed_limit_of_100", "consumer.stopping", (C, LIMIT, "            limit = 100\n"),
+      also=STOP_INSIDE_A_SHARD),
     m("max_events_zero_means_no_limit", "consumer.stopping",
       (C, EVENTS_CHECK, "            if max_events and read >= max_events:\n"),
       (C, LIMIT, "            limit = 1000 if not max_events else max(1, min(1000, max_events - read))\n")),
     m("max_events_off_by_one", "consumer.stopping",
       (C, EVENTS_CHECK, "            if max_events is not None and read > max_events:\n"),
-      (C, LIMIT, "            limit = 1000 if max_events is None else max(1, min(1000, max_events + 1 - read))\n")),
+      (C, LIMIT, "            limit = 1000 if max_events is None else max(1, min(1000, max_events + 1 - read))\n"),
+      also=STOP_INSIDE_A_SHARD),
     m("max_events_counts_matches", "consumer.stopping",
       (C, EVENTS_CHECK, "            if max_events is not None and len(matched) >= max_events:\n"),
       (C, LIMIT, "            limit = 1000 if max_events is None else max(1, min(1000, max_events - len(matched)))\n")),
