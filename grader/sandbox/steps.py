@@ -1,7 +1,11 @@
 """Runs a script of steps against the learner's code, inside the worker process.
 
 A script is plain JSON made by the trusted side (``grader.harness.script``): import a
-module, make an object, call a method, read attributes, read the clock. Each step's outcome
+module, make an object, call a method, read attributes, read the clock, let simulated time
+pass. To see what a consumer reads, an object can be made of a subclass whose
+``process_event`` notes each event first (``observe``), a call can note what the objects of
+a class do inside it (``note_class``), and a call that polls a dry shard forever can be
+ended (``dry``, see ``DryReads``). Each step's outcome
 is described as typed JSON (``describe``), so the trusted side can tell a real ``int`` from
 an object that only claims to equal everything. Nothing here decides a score.
 """
