@@ -18,6 +18,7 @@ FEW = [{"userId": u, "type": t, "n": n, "note": "é"} for n, (u, t) in enumerate
 
 @pytest.mark.task("consumer.read_shard")
 @example(shard_count=2, events=FEW, again=True)
+@settings(max_examples=2)
 @given(shard_count=st.integers(1, 3), events=user_events(), again=st.booleans())
 def test_each_shard_read_in_order(learner, streams, shard_count, events, again):
     checks.check_read_shard(learner, streams, shard_count, keyed(events), again=again)
@@ -34,6 +35,7 @@ def test_long_shard_read_in_order(learner, streams, events):
 @example(shard_count=2, events=FEW, reshard=True, max_events=None, wanted_type=None)
 @example(shard_count=3, events=FEW, reshard=False, max_events=5, wanted_type=None)
 @example(shard_count=2, events=FEW, reshard=False, max_events=None, wanted_type="login")
+@settings(max_examples=2)
 @given(shard_count=shard_counts, events=user_events(min_size=2, max_size=24), reshard=st.booleans(),
        max_events=st.none() | st.integers(0, 30), wanted_type=st.none() | st.sampled_from(ACTIONS))
 def test_consume_stream_reads_everything(learner, streams, shard_count, events, reshard, max_events, wanted_type):
@@ -52,7 +54,7 @@ def test_consume_stream_with_eight_shards(learner, streams, events):
 @pytest.mark.task("consumer.stopping")
 @example(available=12, limits=[0, 1, 5], empty_calls=frozenset(), cap=None, filtered=True)
 @example(available=10, limits=[20, 10], empty_calls=frozenset({1, 3}), cap=4, filtered=False)
-@settings(max_examples=4)
+@settings(max_examples=3)
 @given(available=st.integers(1, 30), limits=st.lists(st.integers(0, 35), min_size=1, max_size=3),
        empty_calls=st.frozensets(st.integers(1, 5), max_size=2), cap=st.none() | st.integers(1, 9), filtered=st.booleans())
 def test_exactly_max_events(learner, streams, available, limits, empty_calls, cap, filtered):
