@@ -36,7 +36,12 @@ def make_kinesis_client() -> Any:
 
 
 class EventConsumer:
-    """Reads the records of one shard, hands each event to ``process_event`` and counts them."""
+    """Reads the records of one shard, hands each event to ``process_event`` and counts them.
+
+    Every consumer keeps its own state on the instance (set in ``__init__``): two consumers
+    in one program never share counters, positions or results (no class attributes or
+    module-level variables for them).
+    """
 
     def __init__(
         self,
@@ -69,6 +74,10 @@ class EventConsumer:
     def get_shard_iterator(self, iterator_type: str = "TRIM_HORIZON") -> str:
         """Ask Kinesis where to start reading this consumer's shard.
 
+        Contract:
+        - it asks for an iterator of this consumer's own stream and shard;
+        - of the type given: ``'TRIM_HORIZON'`` by default, ``'LATEST'`` when asked.
+
         Args:
             iterator_type: ``'TRIM_HORIZON'`` (oldest record) or ``'LATEST'`` (only new ones).
 
@@ -81,9 +90,11 @@ class EventConsumer:
     def process_event(self, event: dict[str, Any]) -> bool:
         """Handle one event read from the shard.
 
-        Filtering: when the consumer has an ``event_filter``, an event matches only if
-        ``event_filter(event)`` is true; without a filter every event matches. A matching
-        event is handled (printed); a non-matching one is skipped.
+        Contract:
+        - with an ``event_filter``, an event matches only if ``event_filter(event)`` is true;
+        - without a filter every event matches;
+        - a matching event is handled (printed), a non-matching one is skipped; either way
+          the answer is a real bool.
 
         Args:
             event: the decoded JSON event.
@@ -97,17 +108,34 @@ class EventConsumer:
     def consume(self, max_events: int | None = None, max_seconds: float | None = None) -> list[dict[str, Any]]:
         """Read the shard from its oldest record, in order, and process each event.
 
-        Every record read is decoded from JSON and passed to ``process_event``; it adds 1 to
-        ``events_processed`` and its data's length in bytes to ``bytes_processed``. An event
-        for which ``process_event`` returns True also adds 1 to ``events_matched``.
+        Reading (task consumer.read_shard):
+        - every call starts again at the shard's oldest record (a TRIM_HORIZON iterator) and
+          follows NextShardIterator from read to read;
+        - every record read is decoded from JSON and passed to ``process_event``, in the
+          shard's order, each exactly once;
+        - each record adds 1 to ``events_processed`` and the length of its data in bytes to
+          ``bytes_processed``; the counters keep adding up over several calls;
+        - a get_records call that fails with a throttling or internal error is tried again
+          with the same iterator after a pause, a little longer after each failure.
 
-        Stops at the first of these:
-        - ``max_events`` records have been read by this call: exactly that many, never more;
-        - ``max_seconds`` seconds have passed since this call started;
-        - the shard has no more records for now (a read returned no records and
-          ``MillisBehindLatest`` is 0), unless ``max_seconds`` was given: then it waits
-          ``poll_interval`` seconds and polls again until the time is up.
+        Stopping (task consumer.stopping): it stops at the first of these:
+        - ``max_events`` records have been read by this call: exactly that many, never more
+          (``max_events=0`` reads none);
+        - ``max_seconds`` seconds have passed since this call started (not since the consumer
+          was made); the time is checked before every read, so ``max_seconds=0`` reads none;
+        - the shard has no more records for now: a read returned no records and
+          ``MillisBehindLatest`` is 0. A read with fewer records than asked for, or with none
+          while ``MillisBehindLatest`` is above 0, is not the end: keep reading. When
+          ``max_seconds`` was given it does not stop here: it waits ``poll_interval`` seconds
+          after each read that found nothing and polls again, until the time is up;
+        - the shard is closed: a read returned no NextShardIterator.
         An open shard always returns a next iterator, so waiting for it to be missing never ends.
+
+        Result (task consumer.filtering):
+        - an event for which ``process_event`` returns True adds 1 to ``events_matched``;
+          ``events_processed`` and ``bytes_processed`` count every record, matched or not;
+        - it returns a new list of the events that matched in this call, in the order read
+          (not those of earlier calls).
 
         Args:
             max_events: most records to read, or None for no limit.
@@ -122,10 +150,17 @@ class EventConsumer:
     def get_stats(self) -> dict[str, Any]:
         """Summarise what this consumer has done since it was created.
 
+        Contract:
+        - ``events_processed``, ``bytes_processed`` and ``events_matched`` are the counters'
+          values at the time of the call;
+        - ``duration_seconds`` is a float: the seconds from the consumer's creation to this
+          call, fractions included (not whole seconds, not frozen when a read ended);
+        - ``events_per_second`` is ``events_processed / duration_seconds``: every record read,
+          matched or not, over the same duration.
+
         Returns:
             ``{'events_processed', 'bytes_processed', 'events_matched', 'duration_seconds',
-            'events_per_second'}``. The duration is a float with fractions of a second, so
-            the throughput (events processed / duration) is right even under one second.
+            'events_per_second'}``.
         """
         # TODO(consumer.throughput): your code here
         raise NotImplementedError("TODO(consumer.throughput): implement EventConsumer.get_stats")
@@ -154,6 +189,10 @@ def _decode(data: bytes) -> dict[str, Any] | None:
 def list_shard_ids(stream_name: str, *, client: Any = None) -> list[str]:
     """Return the ids of every shard of the stream, in the order Kinesis lists them.
 
+    Contract: every shard, each once: open shards and also closed ones (a parent shard
+    closed by resharding still holds its records until they expire), over every page of
+    the listing.
+
     Args:
         stream_name: the stream to describe.
         client: a boto3 Kinesis client; by default one is made from the environment.
@@ -174,6 +213,12 @@ def consume_stream(
 ) -> list[dict[str, Any]]:
     """Read every shard of the stream, one after the other, until each is caught up.
 
+    Contract:
+    - it reads every shard that ``list_shard_ids`` names (closed ones too) with an
+      ``EventConsumer`` of that shard, one shard after the other;
+    - ``max_events`` bounds the records read over all shards together: exactly
+      ``min(max_events, records in the stream)``, never more;
+    - ``event_filter`` is given to each shard's consumer: only matching events come back.
     Events with the same partition key are all in one shard, so their order is kept.
 
     Args:

@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from grader.harness.feedback import Feedback, decode, show
+from grader.harness.feedback import Feedback, Opaque, decode, show
 from grader.sandbox.runner import RunResult, Sandbox
+from grader.sandbox.steps import HALTED
 
 PRODUCER = "enhanced_producer"
 CONSUMER = "enhanced_consumer"
@@ -75,6 +76,11 @@ def _call_text(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
     return f"{name}({', '.join(parts)})"
 
 
+def noted_field_equals(field: str, value: Any) -> Stand:
+    """Like ``field_equals``, and every event it is asked about is noted (read with ``Script.noted``)."""
+    return Stand({"$noted_field_equals": [field, value]}, f"lambda e: e.get({field!r}) == {value!r}")
+
+
 class Script:
     """Steps to run, in order, in one fresh worker child."""
 
@@ -96,31 +102,74 @@ class Script:
         self.expectations.append(expect)
         return Ref(index, label, name)
 
-    def new(self, class_path: str, *args: Any, name: str = "", expect: str = "", **kwargs: Any) -> Ref:
-        """Make an object of the learner's class, e.g. ``new('enhanced_producer.EventProducer', 's')``."""
+    def new(self, class_path: str, *args: Any, name: str = "", expect: str = "", observe: bool = False, **kwargs: Any) -> Ref:
+        """Make an object of the learner's class, e.g. ``new('enhanced_producer.EventProducer', 's')``.
+
+        With ``observe``, the object is of a subclass whose ``process_event`` notes every
+        event it is given before calling the learner's (read them with ``observed``).
+        """
         module, _, class_name = class_path.partition(".")
         self._import(module)
         label = _call_text(class_name, args, kwargs)
         step = {"op": "new", "cls": class_path, "args": _encode(list(args)), "kwargs": _encode(kwargs), "key": f"{class_name}.__init__"}
+        if observe:
+            step["observe"] = True
         return self._add(step, label, expect or "it to create the object without an error", name or label)
 
-    def call(self, target: Ref, method: str, *args: Any, expect: str = "", **kwargs: Any) -> Ref:
-        """Call a method of an object made earlier in the script."""
+    def call(self, target: Ref, method: str, *args: Any, expect: str = "", dry: tuple[int, bool] | None = None, **kwargs: Any) -> Ref:
+        """Call a method of an object made earlier in the script.
+
+        ``dry=(limit, close)`` ends endless polling: after ``limit`` reads in a row of a shard
+        with nothing new, the shard looks closed (``close``) or the call is stopped; a stopped
+        call's value is ``HALTED`` (see ``halted``).
+        """
         owner = target.label.partition("(")[0]
         label = _call_text(f"{target.name or owner}.{method}", args, kwargs)
         step = {
             "op": "call", "var": f"v{target.index}", "method": method,
             "args": _encode(list(args)), "kwargs": _encode(kwargs), "key": f"{owner}.{method}",
         }
+        if dry is not None:
+            step["dry"] = list(dry)
         return self._add(step, label, expect or "it to return normally")
 
-    def function(self, function_path: str, *args: Any, expect: str = "", **kwargs: Any) -> Ref:
-        """Call a module-level function of the learner's file."""
+    def function(self, function_path: str, *args: Any, expect: str = "", dry: tuple[int, bool] | None = None,
+                 note_class: str = "", **kwargs: Any) -> Ref:
+        """Call a module-level function of the learner's file (``dry`` as for ``call``).
+
+        ``note_class`` (e.g. 'enhanced_consumer.EventConsumer'): while the call runs, note the
+        events every object of that class passes to ``process_event`` and what its
+        ``consume`` returns (read them with ``class_noted``).
+        """
         module, _, function_name = function_path.partition(".")
         self._import(module)
         label = _call_text(function_name, args, kwargs)
         step = {"op": "call", "function": function_path, "args": _encode(list(args)), "kwargs": _encode(kwargs), "key": function_name}
+        if dry is not None:
+            step["dry"] = list(dry)
+        if note_class:
+            step["note_class"] = note_class
         return self._add(step, label, expect or "it to return normally")
+
+    def class_noted(self) -> Ref:
+        """[events given to the noted class's process_event, values its consume returned]."""
+        return self._add({"op": "class_noted"}, "what the consumers inside it did", "")
+
+    def observed(self, target: Ref) -> Ref:
+        """The events an observed object's ``process_event`` was given so far, in order."""
+        return self._add({"op": "observed", "var": f"v{target.index}"}, f"the events passed to {target.name}.process_event", "")
+
+    def noted(self) -> Ref:
+        """The events the run's noting filters were asked about so far, in order."""
+        return self._add({"op": "noted"}, "the events the filter was asked about", "")
+
+    def show(self, target: Ref) -> Ref:
+        """An earlier step's value, described again now (it may have changed since)."""
+        return self._add({"op": "show", "var": f"v{target.index}"}, target.label, "")
+
+    def sleep(self, seconds: float) -> Ref:
+        """Let ``seconds`` pass on the worker's simulated clock."""
+        return self._add({"op": "sleep", "seconds": seconds}, f"time.sleep({seconds:g})", "")
 
     def attrs(self, target: Ref, *names: str) -> Ref:
         """Read attributes (counters) of an object."""
@@ -129,6 +178,11 @@ class Script:
     def clock(self) -> Ref:
         """Read the worker's simulated clock (seconds)."""
         return self._add({"op": "clock"}, "the clock", "")
+
+
+def halted(value: Any) -> bool:
+    """Whether a call's value says the grader stopped it (see ``Script.call``'s ``dry``)."""
+    return isinstance(value, Opaque) and value.type_name == HALTED
 
 
 class Outcome:

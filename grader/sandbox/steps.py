@@ -1,7 +1,11 @@
 """Runs a script of steps against the learner's code, inside the worker process.
 
 A script is plain JSON made by the trusted side (``grader.harness.script``): import a
-module, make an object, call a method, read attributes, read the clock. Each step's outcome
+module, make an object, call a method, read attributes, read the clock, let simulated time
+pass. To see what a consumer reads, an object can be made of a subclass whose
+``process_event`` notes each event first (``observe``), a call can note what the objects of
+a class do inside it (``note_class``), and a call that polls a dry shard forever can be
+ended (``dry``, see ``DryReads``). Each step's outcome
 is described as typed JSON (``describe``), so the trusted side can tell a real ``int`` from
 an object that only claims to equal everything. Nothing here decides a score.
 """
@@ -70,6 +74,79 @@ def _refuse(key: str) -> Callable[..., Any]:
     return refused
 
 
+HALTED = "grader:halted"  # the type named in a call's value when the grader stopped it (no class has this name)
+
+
+class _Halted(BaseException):
+    """Raised into learner code to end a read that would otherwise poll a dry shard forever."""
+
+
+class DryReads:
+    """Watches the GetRecords calls of one step and ends endless polling of a dry shard.
+
+    A read is dry when it returns no records and MillisBehindLatest is 0. After ``limit`` dry
+    reads in a row of one shard, either the shard is made to look closed (no
+    NextShardIterator, as Kinesis answers at the end of a closed shard), so a loop that
+    follows the iterator ends by itself, or (``close`` false) the call is stopped at once.
+    Any GetRecords call after that stops the call too.
+    """
+
+    def __init__(self, limit: int, close: bool) -> None:
+        self.limit = limit
+        self.close = close
+        self.dry: dict[str, int] = {}
+        self.ended: set[str] = set()  # shards made to look closed
+        self.reads = 0
+
+    def watch(self, operation: str, params: dict[str, Any], answer: Any) -> Any:
+        if operation != "GetRecords" or not _isinstance(answer, dict):
+            return answer
+        self.reads += 1
+        shard = _shard_of(params.get("ShardIterator"))
+        if answer.get("Records") or answer.get("MillisBehindLatest", 0):
+            self.dry[shard] = 0
+            return answer
+        self.dry[shard] = self.dry.get(shard, 0) + 1
+        if self.dry[shard] < self.limit:
+            return answer
+        if not self.close:
+            raise _Halted()
+        self.ended.add(shard)
+        return {**answer, "NextShardIterator": None}
+
+    def before(self, operation: str, params: dict[str, Any]) -> None:
+        if operation == "GetRecords" and _shard_of(params.get("ShardIterator")) in self.ended:
+            raise _Halted()
+
+
+def _shard_of(iterator: Any) -> str:
+    """The shard an embedded-Kinesis iterator points into (its text is 'stream:shard:position')."""
+    try:
+        import base64
+
+        return base64.b64decode(_str(iterator)).decode("utf-8").rsplit(":", 1)[0]
+    except (ValueError, UnicodeDecodeError):
+        return _str(iterator)
+
+
+def _watching(dry: DryReads) -> Callable[[], None]:
+    """Route every boto3 call through ``dry`` until the returned function is called."""
+    from botocore.client import BaseClient
+
+    original = BaseClient._make_api_call
+
+    def make_api_call(client: Any, operation: str, params: dict[str, Any]) -> Any:
+        dry.before(operation, params)
+        return dry.watch(operation, params, original(client, operation, params))
+
+    BaseClient._make_api_call = make_api_call
+
+    def restore() -> None:
+        BaseClient._make_api_call = original
+
+    return restore
+
+
 class Executor:
     """Holds the objects made by a script and runs its steps one by one."""
 
@@ -80,6 +157,11 @@ class Executor:
         self.hung = hung
         self.vars: dict[str, Any] = {}
         self.modules: dict[str, Any] = {}
+        self.observed: dict[int, list[dict[str, Any]]] = {}  # id of an observed object -> its events
+        self.noted: list[dict[str, Any]] = []  # events a noting filter was asked about
+        self.class_events: list[dict[str, Any]] = []  # events the noted class's process_event got
+        self.class_returns: list[dict[str, Any]] = []  # what the noted class's consume returned
+        self._observing: dict[Any, Any] = {}  # learner class -> the grader's subclass of it
 
     def run(self, steps: list[dict[str, Any]], clock_read: Callable[[], float]) -> list[dict[str, Any]]:
         """Run ``steps`` in order; stop at the first that fails. Returns one outcome per step run."""
@@ -106,13 +188,41 @@ class Executor:
                 target = self.vars[step["var"]]
                 values = {name: self._attr(target, name) for name in step["names"]}
                 return {"status": "ok", "value": {"t": "attrs", "items": values}}
+            if op == "observed":
+                events = self.observed.get(id(self.vars[step["var"]]), [])
+                return {"status": "ok", "value": {"t": "list", "items": events[:MAX_ITEMS], "len": _len(events)}}
+            if op == "class_noted":
+                lists = [self.class_events, self.class_returns]
+                return {"status": "ok", "value": {"t": "list", "items": [{"t": "list", "items": v[:MAX_ITEMS]} for v in lists]}}
+            if op == "noted":
+                return {"status": "ok", "value": {"t": "list", "items": self.noted[:MAX_ITEMS], "len": _len(self.noted)}}
+            if op == "show":
+                return {"status": "ok", "value": describe(self.vars[step["var"]])}
+            if op == "sleep":
+                import time
+
+                time.sleep(step["seconds"])
+                return {"status": "ok", "value": {"t": "none"}}
             if op in ("new", "call"):
                 if step.get("key") in self.hung:
                     return {"status": "skipped", "reason": step["key"]}
                 func = self._resolve(step)
+                if op == "new" and step.get("observe"):
+                    func = self._observing_class(func)
                 args = [self._materialize(a) for a in step.get("args", [])]
                 kwargs = {k: self._materialize(v) for k, v in step.get("kwargs", {}).items()}
-                result = func(*args, **kwargs)
+                dry = DryReads(*step["dry"]) if step.get("dry") else None
+                restore = _watching(dry) if dry is not None else None
+                unnote = self._note_class(step["note_class"]) if step.get("note_class") else None
+                try:
+                    result = func(*args, **kwargs)
+                except _Halted:
+                    return {"status": "ok", "value": {"t": "other", "type": HALTED, "repr": f"{dry.reads if dry else 0} reads"}}
+                finally:
+                    if restore is not None:
+                        restore()
+                    if unnote is not None:
+                        unnote()
                 if step.get("save"):
                     self.vars[step["save"]] = result
                 return {"status": "ok", "value": describe(result)}
@@ -128,6 +238,62 @@ class Executor:
             return {"status": "raised", **self._exception(error), "message": f"it used too much memory{limit}"}
         except BaseException as error:  # learner code may raise anything, even KeyboardInterrupt
             return {"status": "raised", **self._exception(error)}
+
+    def _observing_class(self, cls: Any) -> Any:
+        """The learner's class with a ``process_event`` that first notes the event it is given.
+
+        One subclass per learner class, so class attributes stay shared as the learner wrote
+        them; each object's events are kept apart (by object), described when they arrive.
+        """
+        if not _isinstance(cls, type):
+            return cls
+        if cls not in self._observing:
+            log = self.observed
+            original = getattr(cls, "process_event", None)
+
+            def process_event(obj: Any, event: Any, *args: Any, **kwargs: Any) -> Any:
+                log.setdefault(id(obj), []).append(describe(event))
+                if original is None:
+                    raise AttributeError(f"{cls.__name__} has no method named process_event")
+                return original(obj, event, *args, **kwargs)
+
+            self._observing[cls] = _type(cls.__name__, (cls,), {"process_event": process_event, "__module__": cls.__module__,
+                                                                "__qualname__": cls.__qualname__})
+        return self._observing[cls]
+
+    def _note_class(self, path: str) -> Callable[[], None] | None:
+        """While a step runs, note what every object of a learner class is given by
+        ``process_event`` and what its ``consume`` returns (e.g. inside ``consume_stream``)."""
+        module_name, _, class_name = path.partition(".")
+        cls = getattr(self._import(module_name), class_name, None)
+        if not _isinstance(cls, type):
+            return None
+        saved = {name: vars(cls)[name] for name in ("process_event", "consume") if callable(vars(cls).get(name))}
+        events, returns = self.class_events, self.class_returns
+        process_event, consume = saved.get("process_event"), saved.get("consume")
+
+        def noting_process_event(obj: Any, event: Any, *args: Any, **kwargs: Any) -> Any:
+            events.append(describe(event))
+            return process_event(obj, event, *args, **kwargs)
+
+        def noting_consume(obj: Any, *args: Any, **kwargs: Any) -> Any:
+            result = consume(obj, *args, **kwargs)
+            returns.append(describe(result))
+            return result
+
+        try:
+            if process_event is not None:
+                cls.process_event = noting_process_event
+            if consume is not None:
+                cls.consume = noting_consume
+        except (TypeError, AttributeError):
+            return None
+
+        def restore() -> None:
+            for name, value in saved.items():
+                setattr(cls, name, value)
+
+        return restore
 
     def _import(self, name: str) -> Any:
         if name not in self.modules:
@@ -190,6 +356,15 @@ class Executor:
         if "$field_equals" in value:
             field, wanted = value["$field_equals"]
             return lambda event: _isinstance(event, dict) and event.get(field) == wanted
+        if "$noted_field_equals" in value:
+            field, wanted = value["$noted_field_equals"]
+            noted = self.noted
+
+            def noting_filter(event: Any) -> bool:
+                noted.append(describe(event))
+                return _isinstance(event, dict) and event.get(field) == wanted
+
+            return noting_filter
         if "$tuple" in value:
             return tuple(self._materialize(v) for v in value["$tuple"])
         return {k: self._materialize(v) for k, v in value.items()}

@@ -39,14 +39,14 @@ MISTAKES = {
         "limit = 1000 if max_events is None else max(1, min(1000, max_events - read))",
         "limit = 100",
         "test_consume_stops_at_exactly_max_events",
-        ["max_events=5", "read 12 event(s)", "exactly 5"],
+        ["max_events=5", "read 12 record(s)", "exactly 5"],
     ),
     "never_stops": (
         "enhanced_consumer.py",
         "if max_seconds is None:\n                    break",
         "if max_seconds is None and iterator is None:\n                    break",
         "test_consume_returns_when_the_shard_runs_dry",
-        ["consume(max_events=20)", "never finished", "simulated seconds"],
+        ["consume(max_events=20)", "kept reading", "found nothing new"],
     ),
     "filter_counts_everything": (
         "enhanced_consumer.py",
