@@ -165,10 +165,12 @@ class Learner:
 
     def run(self, script: Script, **budgets: Any) -> Outcome:
         """Run one script; a failure becomes a Feedback exception."""
+        self.kinesis.new_run()  # its clock starts at 0: rate budgets restart with it
         return run_script(self.sandbox, script, **{**RUN_BUDGETS, **budgets})
 
     def run_together(self, scripts: list[Script], **budgets: Any) -> list[Outcome]:
-        """Run scripts at the same time in separate processes."""
+        """Run scripts at the same time in separate processes (one timeline for them all)."""
+        self.kinesis.new_run()
         return run_scripts(self.sandbox, scripts, **{**RUN_BUDGETS, **budgets})
 
 
