@@ -5,9 +5,10 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+KINESALITE := .kinesalite/node_modules/.bin/kinesalite
 
 .DEFAULT_GOAL := help
-.PHONY: help check test grade demo stubs hint lint clean
+.PHONY: help check test grade demo stubs hint lint clean kinesalite
 
 help: ## list every target, one line each
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -22,8 +23,16 @@ venv: $(STAMP) ## create .venv with the pinned dependencies
 check: $(STAMP) ## grade your exercises/ and explain every failure
 	@$(PY) -m grader check
 
-test: $(STAMP) ## run the project's self-tests
+test: $(STAMP) $(KINESALITE) ## run the project's self-tests
 	@$(PY) -m pytest tests/selftest -q -p no:cacheprovider
+
+# kinesalite (npm), a second Kinesis emulator the reference is also run against; optional:
+# without npm its self-test is skipped and says why.
+$(KINESALITE):
+	@command -v npm >/dev/null 2>&1 && npm install --silent --no-audit --no-fund --prefix .kinesalite kinesalite@3.3.3 >/dev/null 2>&1 \
+		|| echo "kinesalite not installed (needs npm): tests/selftest/test_limits.py will skip its kinesalite test"
+
+kinesalite: $(KINESALITE) ## (instructor) install kinesalite into .kinesalite/ for the self-test that runs make run against it
 
 grade: $(STAMP) ## grade a submission: make grade SUBMISSION=<dir> OUT=<dir>
 	@test -n "$(SUBMISSION)" -a -n "$(OUT)" || { echo "usage: make grade SUBMISSION=<dir> OUT=<dir>"; exit 2; }

@@ -128,7 +128,7 @@ class Rules:
         status = self._stream_status(name, now)
         if status == "CREATING" and operation in REFUSED_WHILE_CREATING:
             return limits.not_found(name or "")
-        if status is not None and (operation in RESHARDING or operation == "ListShards"):
+        if (status is not None and operation in RESHARDING) or (status == "CREATING" and operation == "ListShards"):
             return limits.in_use(name or "", status)
         if operation == "GetRecords":
             issued = self.iterators.get(request["ShardIterator"]) if position else None
