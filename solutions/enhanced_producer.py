@@ -171,15 +171,14 @@ class EventProducer:
         """
         ### BEGIN SOLUTION [producer.stats]
         description = self.kinesis.describe_stream(StreamName=self.stream_name)["StreamDescription"]
-        shards = len(description["Shards"])
         page = description
         while page.get("HasMoreShards") and page["Shards"]:  # at most 100 shards per answer
             last = page["Shards"][-1]["ShardId"]
             page = self.kinesis.describe_stream(StreamName=self.stream_name, ExclusiveStartShardId=last)["StreamDescription"]
-            shards += len(page["Shards"])
+            description["Shards"].extend(page["Shards"])
         return {
             "status": description["StreamStatus"],
-            "shards": shards,
+            "shards": len(description["Shards"]),
             "retention_hours": description["RetentionPeriodHours"],
         }
         ### END SOLUTION

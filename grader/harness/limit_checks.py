@@ -9,6 +9,7 @@ belongs to the task whose contract it checks.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from grader import kinesis_limits as limits
@@ -94,7 +95,13 @@ def check_shared_shard(learner: Any, streams: StreamView, consumers: int, count:
         consumer = script.new(CONSUMER_CLASS, name, SHARD, name="consumer")
         reads.append(script.call(consumer, "consume"))
         scripts.append(script)
-    outcomes = learner.run_together(scripts, **PATIENT)
+    try:
+        outcomes = learner.run_together(scripts, **PATIENT)
+    except Feedback as failure:
+        # Readers racing for one shard meet refusals in the order their calls arrive, so how
+        # many calls a reader that never stops made differs between gradings; the verdict does not.
+        raise Feedback(failure.called, re.sub(r" \(\d+ calls to Kinesis so far\)", "", failure.got),
+                       failure.expected, failure.why) from None
     wanted = [r.event() for r in stored]
     throttled = learner.kinesis.rules.refused["ProvisionedThroughputExceededException"]
     for number, (outcome, ref) in enumerate(zip(outcomes, reads), 1):
