@@ -207,24 +207,25 @@ class Rules:
             status, headers, out = call(None)
         if status != 200:
             return status, headers, out
-        answer = json.loads(out or b"{}")
-        if operation == "DescribeStream":
-            answer = self._describe_page(answer, request, now)
-        elif operation == "DescribeStreamSummary":
-            self._overlay_status(answer.get("StreamDescriptionSummary"), name, now)
-        elif operation == "GetShardIterator":
-            self.iterators[str(answer.get("ShardIterator"))] = now
+        if operation in STATUS_OPERATIONS:
+            answer = json.loads(out or b"{}")
+            if operation == "DescribeStream":
+                answer = self._describe_page(answer, request, now)
+            else:
+                self._overlay_status(answer.get("StreamDescriptionSummary"), name, now)
+            return status, headers, json.dumps(answer)
+        # Otherwise only bookkeeping: moto's answer goes out as it is.
+        if operation == "GetShardIterator":
+            self.iterators[str(json.loads(out or b"{}").get("ShardIterator"))] = now
         elif operation == "GetRecords":
-            self._after_read(request, answer, now)
+            self._after_read(request, json.loads(out or b"{}"), now)
         elif operation == "CreateStream" and name:
             self.status[name] = ("CREATING", now + limits.CREATING_SECONDS)
         elif operation in RESHARDING and name:
             self.status[name] = ("UPDATING", now + limits.UPDATING_SECONDS)
         elif operation == "DeleteStream" and name:
             self.status.pop(name, None)
-        else:
-            return status, headers, out
-        return status, headers, json.dumps(answer)
+        return status, headers, out
 
     def _overlay_status(self, description: Any, name: str | None, now: float) -> None:
         status = self._stream_status(name, now)

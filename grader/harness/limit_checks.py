@@ -58,9 +58,9 @@ def check_write_burst(learner: Any, streams: StreamView, count: int, note_bytes:
 
 
 def check_backlog_read(learner: Any, streams: StreamView, count: int, note_bytes: int) -> None:
-    """consumer.read_shard: a backlog of several MiB takes several reads, more than a shard
-    serves at once (5 reads and 2 MiB a second); consume paces itself or retries throttled
-    reads with the same iterator, so every record comes back once, in order."""
+    """consumer.read_shard: a backlog of several hundred records takes a reader with a small
+    Limit more reads than a shard serves at once (5 a second); consume paces itself or
+    retries throttled reads with the same iterator, so every record comes back once, in order."""
     name = streams.create(1)
     stored = streams.put(name, [(e["userId"], e) for e in payload_events(count, 2, note_bytes)])
     script = Script()
@@ -71,7 +71,7 @@ def check_backlog_read(learner: Any, streams: StreamView, count: int, note_bytes
     wanted = [r.event() for r in stored]
     size = sum(len(r.data) for r in stored)
     throttled = learner.kinesis.rules.refused["ProvisionedThroughputExceededException"]
-    called = (f"{read.label} on a shard holding {count} records ({size / limits.MiB:.1f} MiB; Kinesis refused "
+    called = (f"{read.label} on a shard holding {count} records ({size / 1024:.0f} KiB; Kinesis refused "
               f"{throttled} read(s) as over the shard's 5 reads or 2 MiB per second)")
     events = outcome[read]
     require_type(events, list, called, "the returned value", "consume returns the events it matched")
@@ -84,16 +84,16 @@ def check_backlog_read(learner: Any, streams: StreamView, count: int, note_bytes
         raise Feedback(called, f"left events_processed at {processed}", f"{count}, the records on the shard")
 
 
-def check_shared_shard(learner: Any, streams: StreamView, consumers: int, count: int, note_bytes: int) -> None:
-    """consumer.independence: readers of one shard share its 5 reads a second; each still reads
-    every record once, in order."""
+def check_shared_shard(learner: Any, streams: StreamView, consumers: int, count: int, poll_interval: float, seconds: float) -> None:
+    """consumer.independence: readers of one shard share its 5 reads a second; polling together
+    they ask for more, are refused now and then, and each still reads every record once, in order."""
     name = streams.create(1)
-    stored = streams.put(name, [(e["userId"], e) for e in payload_events(count, 2, note_bytes)])
+    stored = streams.put(name, [(e["userId"], e) for e in payload_events(count, 2, 40)])
     scripts, reads = [], []
     for _ in range(consumers):
         script = Script()
-        consumer = script.new(CONSUMER_CLASS, name, SHARD, name="consumer")
-        reads.append(script.call(consumer, "consume"))
+        consumer = script.new(CONSUMER_CLASS, name, SHARD, name="consumer", poll_interval=poll_interval)
+        reads.append(script.call(consumer, "consume", max_seconds=seconds))
         scripts.append(script)
     try:
         outcomes = learner.run_together(scripts, **PATIENT)
@@ -103,12 +103,11 @@ def check_shared_shard(learner: Any, streams: StreamView, consumers: int, count:
         raise Feedback(failure.called, re.sub(r" \(\d+ calls to Kinesis so far\)", "", failure.got),
                        failure.expected, failure.why) from None
     wanted = [r.event() for r in stored]
-    throttled = learner.kinesis.rules.refused["ProvisionedThroughputExceededException"]
     for number, (outcome, ref) in enumerate(zip(outcomes, reads), 1):
         if not _same_events(outcome[ref], wanted):
             got = outcome[ref]
-            raise Feedback(f"{consumers} consumers of one shard, each calling consumer.consume() at the same time "
-                           f"(Kinesis refused {throttled} read(s): the shard's 5 reads a second are shared)",
+            raise Feedback(f"{consumers} consumers of one shard, each calling {ref.label} at the same time with "
+                           f"poll_interval={poll_interval:g} (together more than the shard's 5 reads a second)",
                            f"gave consumer {number} {len(got) if isinstance(got, list) else show(got)} event(s)",
                            f"every consumer to read all {count} events, in order, each once",
                            "the read limit is per shard, not per reader: another reader's reads use it up too, so "
