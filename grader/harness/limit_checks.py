@@ -84,16 +84,16 @@ def check_backlog_read(learner: Any, streams: StreamView, count: int, note_bytes
         raise Feedback(called, f"left events_processed at {processed}", f"{count}, the records on the shard")
 
 
-def check_shared_shard(learner: Any, streams: StreamView, consumers: int, count: int, poll_interval: float, seconds: float) -> None:
-    """consumer.independence: readers of one shard share its 5 reads a second; polling together
-    they ask for more, are refused now and then, and each still reads every record once, in order."""
+def check_shared_shard(learner: Any, streams: StreamView, consumers: int, count: int) -> None:
+    """consumer.independence: readers of one shard share its 5 reads a second; starting together
+    they ask for more, some reads are refused, and each still reads every record once, in order."""
     name = streams.create(1)
     stored = streams.put(name, [(e["userId"], e) for e in payload_events(count, 2, 40)])
     scripts, reads = [], []
     for _ in range(consumers):
         script = Script()
-        consumer = script.new(CONSUMER_CLASS, name, SHARD, name="consumer", poll_interval=poll_interval)
-        reads.append(script.call(consumer, "consume", max_seconds=seconds))
+        consumer = script.new(CONSUMER_CLASS, name, SHARD, name="consumer")
+        reads.append(script.call(consumer, "consume"))
         scripts.append(script)
     try:
         outcomes = learner.run_together(scripts, **PATIENT)
@@ -106,8 +106,8 @@ def check_shared_shard(learner: Any, streams: StreamView, consumers: int, count:
     for number, (outcome, ref) in enumerate(zip(outcomes, reads), 1):
         if not _same_events(outcome[ref], wanted):
             got = outcome[ref]
-            raise Feedback(f"{consumers} consumers of one shard, each calling {ref.label} at the same time with "
-                           f"poll_interval={poll_interval:g} (together more than the shard's 5 reads a second)",
+            raise Feedback(f"{consumers} consumers of one shard, each calling {ref.label} at the same time "
+                           "(together more than the shard's 5 reads a second, so Kinesis refused some reads)",
                            f"gave consumer {number} {len(got) if isinstance(got, list) else show(got)} event(s)",
                            f"every consumer to read all {count} events, in order, each once",
                            "the read limit is per shard, not per reader: another reader's reads use it up too, so "
