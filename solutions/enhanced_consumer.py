@@ -142,8 +142,9 @@ class EventConsumer:
             if max_seconds is not None and time.monotonic() - started >= max_seconds:
                 break
             limit = 1000 if max_events is None else max(1, min(1000, max_events - read))
-            if next_read > time.monotonic():
-                time.sleep(next_read - time.monotonic())
+            wait = next_read - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
             next_read = time.monotonic() + 1 / READS_PER_SECOND_PER_SHARD
             try:
                 response = self.kinesis.get_records(ShardIterator=iterator, Limit=limit)
