@@ -5,9 +5,10 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+KINESALITE := .kinesalite/node_modules/.bin/kinesalite
 
 .DEFAULT_GOAL := help
-.PHONY: help check test test-fast grade demo stubs hint lint clean
+.PHONY: help check test test-fast grade demo stubs hint lint clean kinesalite
 
 help: ## list every target, one line each
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | awk -F'\t' '{printf "  make %-20s %s\n", $$1, $$2}'
@@ -35,12 +36,20 @@ tools: $(TOOLS_STAMP) ## (instructor) install the linters the self-tests use (sh
 check: $(STAMP) ## grade your exercises/ and explain every failure
 	@$(PY) -m grader check
 
-test: $(STAMP) venv-system $(TOOLS_STAMP) ## run the project's self-tests: lint, the fast unit tests, then every end-to-end self-test
+test: $(STAMP) venv-system $(TOOLS_STAMP) $(KINESALITE) ## run the project's self-tests: lint, the fast unit tests, then every end-to-end self-test
 	@$(VENV)/bin/ruff check grader solutions tests
 	@$(PY) -m pytest tests/unit tests/selftest -q -p no:cacheprovider
 
 test-fast: $(STAMP) ## run the unit tests of the grader's pure parts (seconds; no Kinesis, no sandbox)
 	@$(PY) -m pytest tests/unit -q -p no:cacheprovider
+
+# kinesalite (npm), a second Kinesis emulator the reference is also run against; optional:
+# without npm its self-test is skipped and says why.
+$(KINESALITE):
+	@command -v npm >/dev/null 2>&1 && npm install --silent --no-audit --no-fund --prefix .kinesalite kinesalite@3.3.3 >/dev/null 2>&1 \
+		|| echo "kinesalite not installed (needs npm): tests/selftest/test_limits.py will skip its kinesalite test"
+
+kinesalite: $(KINESALITE) ## (instructor) install kinesalite into .kinesalite/ for the self-test that runs make run against it
 
 grade: $(STAMP) ## (instructor) grade a submission: make grade SUBMISSION=<dir> OUT=<dir>
 	@test -n "$(SUBMISSION)" -a -n "$(OUT)" || { echo "usage: make grade SUBMISSION=<dir> OUT=<dir>"; exit 2; }

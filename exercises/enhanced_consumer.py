@@ -27,6 +27,10 @@ RETRYABLE_ERROR_CODES = frozenset(
     }
 )
 
+# Kinesis serves at most 5 GetRecords calls per second per shard, shared by every reader of
+# that shard; one more is refused with ProvisionedThroughputExceededException.
+READS_PER_SECOND_PER_SHARD = 5
+
 EventFilter = Callable[[dict[str, Any]], bool]
 
 

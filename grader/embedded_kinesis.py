@@ -6,6 +6,11 @@ instead of about 10, which matters when hypothesis sends hundreds of calls per g
 Only Kinesis is served, only on 127.0.0.1, and moto's control API (reset, state) is not
 exposed, so learner code cannot wipe or rewrite what the grader later inspects.
 
+It enforces what AWS enforces and moto does not (``grader.kinesis_rules``: per-shard
+rates, request limits, iterator lifetimes, CREATING/UPDATING, pages), counted on the
+simulated clock of the learner's run. The grader's own access (``StreamView``, which works
+on moto's storage, and ``client()``, which carries a secret header) is never limited.
+
 Faults are injected here, at the HTTP layer, the way AWS produces them (see ``FaultPlan``).
 """
 
@@ -14,11 +19,14 @@ from __future__ import annotations
 import functools
 import json
 import os
+import secrets
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from grader.kinesis_rules import CLOCK_HEADER, Rules
 
 REGION = "us-east-1"
 FAKE_CREDENTIALS = {
@@ -27,6 +35,7 @@ FAKE_CREDENTIALS = {
     "AWS_SESSION_TOKEN": "testing",
 }
 MAX_BODY_BYTES = 16 * 1024 * 1024  # far above Kinesis's 5 MiB PutRecords limit
+TRUSTED_HEADER = "X-Grader-Trusted"
 
 
 @dataclass(frozen=True)
@@ -55,6 +64,9 @@ class EmbeddedKinesis:
         self.fault_plan: FaultPlan | None = None
         self.rewriter: ResponseRewriter | None = None
         self.calls = 0
+        self.rules = Rules(self.backend)
+        self.enforce_limits = True
+        self._trusted_token = secrets.token_hex(16)  # never in the learner's environment
 
     @property
     def endpoint_url(self) -> str:
@@ -94,6 +106,12 @@ class EmbeddedKinesis:
 
         with self.lock:
             kinesis_backends.reset()
+            self.rules.new_run()
+
+    def new_run(self) -> None:
+        """A learner run begins: its clock starts at 0, with every rate budget full."""
+        with self.lock:
+            self.rules.new_run()
 
     def backend(self) -> Any:
         """moto's Kinesis storage behind this endpoint (callers hold ``lock`` while using it)."""
@@ -121,7 +139,7 @@ class EmbeddedKinesis:
         import boto3
         from botocore.config import Config
 
-        return boto3.client(
+        client = boto3.client(
             "kinesis",
             endpoint_url=self.endpoint_url,
             region_name=REGION,
@@ -129,6 +147,12 @@ class EmbeddedKinesis:
             aws_secret_access_key=FAKE_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
             config=Config(retries={"max_attempts": 1, "mode": "standard"}),
         )
+
+        def mark_trusted(request: Any, **_: Any) -> None:
+            request.headers[TRUSTED_HEADER] = self._trusted_token
+
+        client.meta.events.register("before-send.kinesis", mark_trusted)
+        return client
 
     def __enter__(self) -> EmbeddedKinesis:
         return self.start()
@@ -164,34 +188,57 @@ def _make_handler(kinesis: EmbeddedKinesis, response_class: Any) -> type[BaseHTT
                 request_json = json.loads(body or b"{}")
             except ValueError:
                 request_json = {}
+            if not isinstance(request_json, dict):
+                request_json = {}
+            trusted = self.headers.get(TRUSTED_HEADER) == kinesis._trusted_token
             with kinesis.lock:
                 kinesis.calls += 1
+                rules = kinesis.rules if kinesis.enforce_limits and not trusted else None
+                now = rules.clock(self.headers.get(CLOCK_HEADER)) if rules is not None else 0.0
+                clock = {CLOCK_HEADER: f"{now:.6f}"} if rules is not None else {}
+                refusal = rules.admit(operation, request_json, now) if rules is not None else None
+                if refusal is not None:
+                    self._reply(refusal.status, {"__type": refusal.code, "message": refusal.message}, clock)
+                    return
                 fault = kinesis.fault_plan(operation, request_json) if kinesis.fault_plan else None
                 if fault is not None:
-                    self._reply(fault.status, {"__type": fault.code, "message": fault.message})
+                    self._reply(fault.status, {"__type": fault.code, "message": fault.message}, clock)
                     return
-                headers = HTTPHeaders()
-                for key, value in self.headers.items():
-                    headers[key] = value
-                request = normalize_request(
-                    AWSPreparedRequest(method="POST", url=aws_url, headers=headers, body=body, stream_output=False)
-                )
-                status, response_headers, out = response_class.dispatch(request, aws_url, headers)
+
+                def call_moto(changed: dict[str, Any] | None) -> tuple[int, dict[str, str], Any]:
+                    sent = body if changed is None else json.dumps(changed).encode()
+                    headers = HTTPHeaders()
+                    for key, value in self.headers.items():
+                        if key.lower() != "content-length":
+                            headers[key] = value
+                    headers["Content-Length"] = str(len(sent))
+                    request = normalize_request(
+                        AWSPreparedRequest(method="POST", url=aws_url, headers=headers, body=sent, stream_output=False)
+                    )
+                    return response_class.dispatch(request, aws_url, headers)
+
+                if rules is not None:
+                    status, response_headers, out = rules.serve(operation, request_json, now, call_moto)
+                else:
+                    status, response_headers, out = call_moto(None)
                 if kinesis.rewriter is not None and status == 200:
                     out = json.dumps(kinesis.rewriter(operation, request_json, json.loads(out or b"{}")))
-            self._send(status, response_headers.get("Content-Type", "application/x-amz-json-1.1"), out)
+            content_type = response_headers.get("Content-Type", "application/x-amz-json-1.1")
+            self._send(status, content_type, out, clock)
 
         def do_GET(self) -> None:  # noqa: N802 - stdlib name
             """Refuse everything but Kinesis calls (moto's control API included)."""
             self._reply(404, {"message": "not served here"})
 
-        def _reply(self, status: int, payload: dict[str, Any]) -> None:
-            self._send(status, "application/x-amz-json-1.1", json.dumps(payload))
+        def _reply(self, status: int, payload: dict[str, Any], extra: dict[str, str] | None = None) -> None:
+            self._send(status, "application/x-amz-json-1.1", json.dumps(payload), extra)
 
-        def _send(self, status: int, content_type: str, out: str | bytes) -> None:
+        def _send(self, status: int, content_type: str, out: str | bytes, extra: dict[str, str] | None = None) -> None:
             data = out.encode() if isinstance(out, str) else out
             self.send_response(status)
             self.send_header("Content-Type", content_type)
+            for name, value in (extra or {}).items():
+                self.send_header(name, value)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
             self.wfile.write(data)

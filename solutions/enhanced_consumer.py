@@ -27,6 +27,10 @@ RETRYABLE_ERROR_CODES = frozenset(
     }
 )
 
+# Kinesis serves at most 5 GetRecords calls per second per shard, shared by every reader of
+# that shard; one more is refused with ProvisionedThroughputExceededException.
+READS_PER_SECOND_PER_SHARD = 5
+
 EventFilter = Callable[[dict[str, Any]], bool]
 
 
@@ -159,12 +163,17 @@ class EventConsumer:
         matched: list[dict[str, Any]] = []
         read = 0
         failures = 0
+        next_read = time.monotonic()  # no sooner than this: stay within the shard's read rate
         while iterator:
             if max_events is not None and read >= max_events:
                 break
             if max_seconds is not None and time.monotonic() - started >= max_seconds:
                 break
             limit = 1000 if max_events is None else max(1, min(1000, max_events - read))
+            wait = next_read - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            next_read = time.monotonic() + 1 / READS_PER_SECOND_PER_SHARD
             try:
                 response = self.kinesis.get_records(ShardIterator=iterator, Limit=limit)
             except ClientError as error:

@@ -225,6 +225,11 @@ class EventProducer:
         """
         ### BEGIN SOLUTION [producer.stats]
         description = self.kinesis.describe_stream(StreamName=self.stream_name)["StreamDescription"]
+        page = description
+        while page.get("HasMoreShards") and page["Shards"]:  # at most 100 shards per answer
+            last = page["Shards"][-1]["ShardId"]
+            page = self.kinesis.describe_stream(StreamName=self.stream_name, ExclusiveStartShardId=last)["StreamDescription"]
+            description["Shards"].extend(page["Shards"])
         return {
             "status": description["StreamStatus"],
             "shards": len(description["Shards"]),

@@ -178,6 +178,11 @@ def _unstore(request: dict[str, Any], shard_id: str, sequence: int) -> None:
 class SlowCreation(Plan):
     """A new stream stays CREATING for its first ``calls`` calls, like AWS and kinesalite.
 
+    The embedded Kinesis already keeps every new stream CREATING for a few simulated seconds
+    (``kinesis_limits.CREATING_SECONDS``), which a waiter or a pause between checks sits out.
+    This plan adds a count of calls on top, so a check can also catch code that looks once,
+    or that sleeps a fixed time instead of looking again.
+
     Counted calls are those naming the stream after CreateStream succeeded: DescribeStream
     and DescribeStreamSummary answer CREATING, while writes and reads fail with
     ResourceNotFoundException. The call after them finds the stream ACTIVE.

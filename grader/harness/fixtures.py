@@ -149,8 +149,10 @@ def sandbox(kinesis: EmbeddedKinesis, request: pytest.FixtureRequest) -> Iterato
 
 # What one run may use, in simulated seconds and Kinesis calls, before it counts as never
 # finishing. A correct run of any check needs far less: about 3 s to send 30 events the
-# module's way (a 0.1 s sleep each), a poll or two to find a shard dry. Checks that wait on
-# purpose (max_seconds, injected faults and the retries they call for) pass larger budgets.
+# module's way (a 0.1 s sleep each), a poll or two to find a shard dry, 0.2 s per read of a
+# shard paced to Kinesis's 5 reads a second (botocore's retries of a refused call are simulated
+# sleeps too). Checks that wait on purpose (max_seconds, injected faults and the retries
+# they call for) pass larger budgets.
 # A consumer that never stops is cut off here, and each simulated second it runs costs real
 # time too, so these budgets bound how long a grading of a typical beginner's code takes.
 RUN_BUDGETS: dict[str, Any] = {"seconds_budget": 30.0, "http_budget": 600}
@@ -165,10 +167,12 @@ class Learner:
 
     def run(self, script: Script, **budgets: Any) -> Outcome:
         """Run one script; a failure becomes a Feedback exception."""
+        self.kinesis.new_run()  # its clock starts at 0: rate budgets restart with it
         return run_script(self.sandbox, script, **{**RUN_BUDGETS, **budgets})
 
     def run_together(self, scripts: list[Script], **budgets: Any) -> list[Outcome]:
-        """Run scripts at the same time in separate processes."""
+        """Run scripts at the same time in separate processes (one timeline for them all)."""
+        self.kinesis.new_run()
         return run_scripts(self.sandbox, scripts, **{**RUN_BUDGETS, **budgets})
 
 

@@ -9,18 +9,27 @@ The clock is deterministic: it moves only by sleeps, by ``HTTP_CALL_SECONDS`` pe
 call (a stand-in for network latency) and by one microsecond per reading, so a loop that
 only watches the clock still sees time pass. The same code therefore sees the same times
 on every run, and scores do not depend on the machine's speed.
+
+The embedded Kinesis counts its per-shard rate limits on this clock: every request carries
+``X-Grader-Clock: <pid> <seconds>`` and every answer the server's time for this process,
+which the clock adopts if it is later (see ``grader.kinesis_rules``). ``random`` is seeded
+once per run, so botocore's retry jitter, and with it which calls a busy shard refuses, is
+the same on every run.
 """
 
 from __future__ import annotations
 
 import datetime as _datetime
 import math
+import os
+import random
 import threading
 import time as _time
 from collections.abc import Callable
 
 HTTP_CALL_SECONDS = 0.005
 TICK_SECONDS = 1e-6
+CLOCK_HEADER = "X-Grader-Clock"
 
 
 class VirtualClock:
@@ -49,11 +58,20 @@ class VirtualClock:
             self.elapsed += seconds
         self._check()
 
-    def count_http_call(self) -> None:
-        """Account for one HTTP call to Kinesis."""
+    def count_http_call(self) -> float:
+        """Account for one HTTP call to Kinesis; return the time it is sent at."""
         with self._lock:
             self.http_calls += 1
             self.elapsed += HTTP_CALL_SECONDS
+            now = self.elapsed
+        self._check()
+        return now
+
+    def catch_up(self, seconds: float) -> None:
+        """Move forward to ``seconds`` if that is later (the server's time for this process)."""
+        with self._lock:
+            if math.isfinite(seconds) and seconds > self.elapsed:
+                self.elapsed = seconds
         self._check()
 
     def _check(self) -> None:
@@ -115,13 +133,22 @@ def install(clock: VirtualClock) -> None:
 
 
 def count_http_calls(clock: VirtualClock) -> None:
-    """Advance the clock on every HTTP request botocore sends."""
+    """Advance the clock on every HTTP request botocore sends, and tell Kinesis the time."""
     from botocore.httpsession import URLLib3Session
 
     original_send = URLLib3Session.send
+    random.seed(0)
 
     def send(self: URLLib3Session, request: object) -> object:
-        clock.count_http_call()
-        return original_send(self, request)
+        now = clock.count_http_call()
+        headers = getattr(request, "headers", None)
+        if headers is not None:
+            headers[CLOCK_HEADER] = f"{os.getpid()} {now:.6f}"
+        response = original_send(self, request)
+        try:
+            clock.catch_up(float(response.headers.get(CLOCK_HEADER, "nan")))
+        except (AttributeError, TypeError, ValueError):
+            pass
+        return response
 
     URLLib3Session.send = send

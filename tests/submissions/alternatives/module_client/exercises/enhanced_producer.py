@@ -49,8 +49,9 @@ class EventProducer:
         return results
 
     def get_stats(self):
-        stream = kinesis_client.describe_stream(StreamName=self.stream_name)["StreamDescription"]
-        return {"status": stream["StreamStatus"], "shards": len(stream["Shards"]), "retention_hours": stream["RetentionPeriodHours"]}
+        # The summary counts every open shard; describe_stream would list only 100 per answer.
+        stream = kinesis_client.describe_stream_summary(StreamName=self.stream_name)["StreamDescriptionSummary"]
+        return {"status": stream["StreamStatus"], "shards": stream["OpenShardCount"], "retention_hours": stream["RetentionPeriodHours"]}
 
 
 def generate_sample_events(count=10, seed=None):
