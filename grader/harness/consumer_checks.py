@@ -408,7 +408,8 @@ def check_max_seconds(learner: Any, streams: StreamView, seconds: float, availab
                 raise Feedback(called, f"read {count} record(s) in {elapsed:.2f} simulated seconds",
                                "1 record, returning at once: max_events and max_seconds each stop it, whichever comes first")
             continue
-        low, high = limit - 0.001, limit + poll_interval + 0.1
+        # Within a poll interval after the deadline, plus one read's pause (Kinesis allows 5 reads a second per shard).
+        low, high = limit - 0.001, limit + poll_interval + 0.21
         if not low <= elapsed <= high:
             raise Feedback(called, f"returned after {elapsed:.2f} simulated seconds",
                            f"it to keep polling until {limit:g} seconds after this call started, and to return within one poll_interval after that",
