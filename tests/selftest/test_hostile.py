@@ -375,11 +375,12 @@ def test_each_environment_gets_its_isolation(elsewhere):
     sandbox = next(iter(elsewhere["results"].values()))[0]["sandbox"]
     expected = {
         "root_without_cap_sys_admin": ("uid nobody", "user+"),
+        "root_in_a_default_container": ("uid nobody",),
         "user_with_userns": ("(the grader's own)", "user+pid namespaces"),
         "user_without_userns": ("(the grader's own)", ""),
     }[elsewhere["name"]]
     assert all(part in sandbox["isolation"] for part in expected), sandbox
-    if elsewhere["name"] == "user_without_userns":
+    if elsewhere["name"] in ("user_without_userns", "root_in_a_default_container"):
         assert "namespaces" not in sandbox["isolation"]
 
 
