@@ -204,16 +204,14 @@ def grade_once(reference: Path, isolated: bool | str) -> float:
 def isolation_overhead(reference: Path, runs: int) -> dict[str, float]:
     """Median seconds of a one-process reference grading as plain pytest (learner code in the
     grading process) and with the sandbox, each run in a fresh process."""
-    figures = {}
-    for mode in ("plain", "bare", "isolated"):
-        command = [sys.executable, "-m", "grader.bench", "--once", mode, str(reference)]
-        times = []
-        for _ in range(runs):
+    times: dict[str, list[float]] = {}
+    for _ in range(runs):  # the modes in turn, so that a change of the machine's load meets them all
+        for mode in ("plain", "bare", "isolated"):
+            command = [sys.executable, "-m", "grader.bench", "--once", mode, str(reference)]
             started = time.monotonic()
             subprocess.run(command, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-            times.append(time.monotonic() - started)
-        figures[f"{mode}_seconds"] = statistics.median(times)
-    return figures
+            times.setdefault(f"{mode}_seconds", []).append(time.monotonic() - started)
+    return {key: statistics.median(values) for key, values in times.items()}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -375,9 +375,28 @@ def test_each_environment_gets_its_isolation(elsewhere):
     sandbox = next(iter(elsewhere["results"].values()))[0]["sandbox"]
     expected = {
         "root_without_cap_sys_admin": ("uid nobody", "user+"),
+        "root_in_a_default_container": ("uid nobody",),
         "user_with_userns": ("(the grader's own)", "user+pid namespaces"),
         "user_without_userns": ("(the grader's own)", ""),
     }[elsewhere["name"]]
     assert all(part in sandbox["isolation"] for part in expected), sandbox
-    if elsewhere["name"] == "user_without_userns":
+    if elsewhere["name"] in ("user_without_userns", "root_in_a_default_container"):
         assert "namespaces" not in sandbox["isolation"]
+
+
+def test_learner_code_is_not_run_where_only_root_could_run_it(monkeypatch):
+    """As root, with an interpreter other users cannot enter and no namespace to show it to
+    them, learner code would have to run as root: it is not run, and the report says why."""
+    from grader import grade
+    from grader.sandbox import runner
+
+    if os.geteuid() != 0 or all(runner._open_to_others(Path(p)) for p in runner._interpreter_paths()):
+        pytest.skip("only as root with an interpreter other users cannot enter (e.g. Python under /root)")
+    monkeypatch.setattr(runner, "_ISOLATION", {})
+    monkeypatch.setenv("GRADER_SANDBOX_NO_NAMESPACES", "1")
+    report = grade.grade(REFERENCE, include_hidden=True, extra_args=["-k", "producer and stats"], processes=1)
+    assert report["status"] == "error" and report["score"] == 0
+    assert report["problems"][0].startswith("learner code was not run: learner code never runs as root")
+    assert "refused" in report["sandbox"]["isolation"] and report["hidden_tests"] == "absent"
+    code_tests = [t for t in report["tests"] if t["task"].startswith("producer.")]
+    assert code_tests and all("the sandbox refused to run this code" in t["message"] for t in code_tests)

@@ -7,6 +7,9 @@ line that runs it in one of ``ENVIRONMENTS``:
 
 - ``root_without_cap_sys_admin``: root, every capability but CAP_SYS_ADMIN (``capsh --drop``), as in
   a default container: no mount or pid namespace without a user namespace;
+- ``root_in_a_default_container``: root without CAP_SYS_ADMIN where no user namespace can be
+  made either (as Docker's default seccomp profile has it), with a Python everyone can read,
+  as in most container images;
 - ``user_with_userns``: an ordinary user (``nobody``), unprivileged user namespaces allowed;
 - ``user_without_userns``: the same user in a user namespace where the kernel allows no further
   user namespace (``user.max_user_namespaces`` 0 there; the machine's own setting is untouched).
@@ -27,7 +30,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[3]
 SYSTEM_VENV = ROOT / ".venv-system"
-ENVIRONMENTS = ("root_without_cap_sys_admin", "user_with_userns", "user_without_userns")
+ENVIRONMENTS = ("root_without_cap_sys_admin", "root_in_a_default_container", "user_with_userns", "user_without_userns")
 NOBODY = 65534
 CLONE_NEWUSER = 0x10000000
 
@@ -36,8 +39,10 @@ def unavailable(environment: str) -> str:
     """Why ``environment`` cannot be made on this machine, or ""."""
     if os.geteuid() != 0:
         return "making the other environments needs root"
+    if environment.startswith("root") and not shutil.which("capsh"):
+        return "capsh (Debian's libcap2-bin) is not installed"
     if environment == "root_without_cap_sys_admin":
-        return "" if shutil.which("capsh") else "capsh (Debian's libcap2-bin) is not installed"
+        return ""
     if not (SYSTEM_VENV / "bin" / "python").exists():
         return f"{SYSTEM_VENV.name} is missing: `make venv-system` makes it from the system's python3.11"
     return ""
@@ -57,12 +62,20 @@ def command(environment: str, config: Path, bench: bool = False) -> tuple[list[s
     system = [str(SYSTEM_VENV / "bin" / "python"), "-m", "tests.submissions.hostile.environment", *arguments]
     if environment == "user_with_userns":
         return system, {"env": env, "cwd": ROOT, "user": NOBODY, "group": NOBODY, "extra_groups": []}
+    if environment == "root_in_a_default_container":
+        import shlex
+
+        capless = [shutil.which("capsh") or "capsh", "--drop=cap_sys_admin", "--", "-c", "exec " + shlex.join(system)]
+        return [sys.executable, "-m", "tests.submissions.hostile.environment", "--without-userns", "--as-root", *capless], \
+            {"env": env, "cwd": ROOT}
     return [sys.executable, "-m", "tests.submissions.hostile.environment", "--without-userns", *system], {"env": env, "cwd": ROOT}
 
 
 def _without_userns(argv: list[str]) -> None:
     """As root: enter a user namespace that maps root and nobody, allow no user namespace in it,
-    become nobody, and run ``argv``."""
+    become nobody (unless ``--as-root`` comes first), and run ``argv``."""
+    as_root = argv[:1] == ["--as-root"]
+    argv = argv[1:] if as_root else argv
     libc = ctypes.CDLL(None, use_errno=True)
     ready_r, ready_w = os.pipe()
     helper = os.fork()
@@ -76,6 +89,10 @@ def _without_userns(argv: list[str]) -> None:
     os.write(ready_w, b"x")
     os.waitpid(helper, 0)
     Path("/proc/sys/user/max_user_namespaces").write_text("0")
+    if as_root:
+        os.setresgid(0, 0, 0)
+        os.setresuid(0, 0, 0)
+        os.execve(argv[0], argv, dict(os.environ))
     os.setgroups([])
     os.setresgid(NOBODY, NOBODY, NOBODY)
     os.setresuid(NOBODY, NOBODY, NOBODY)
