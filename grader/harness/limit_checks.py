@@ -14,6 +14,7 @@ from typing import Any
 
 from grader import kinesis_limits as limits
 from grader.harness.checking import CONSUMER_CLASS, PRODUCER_CLASS, require_int, require_type
+from grader.harness.consumer_checks import DRY_CLOSE
 from grader.harness.feedback import Feedback, show
 from grader.harness.script import CONSUMER, Script, key_of
 from grader.harness.stream_view import StreamView, encode_event
@@ -65,8 +66,11 @@ def check_backlog_read(learner: Any, streams: StreamView, count: int, note_bytes
     name = streams.create(1)
     stored = streams.put(name, [(e["userId"], e) for e in payload_events(count, 2, note_bytes)])
     script = Script()
-    consumer = script.new(CONSUMER_CLASS, name, SHARD, name="consumer")
-    read = script.call(consumer, "consume", expect="every record once, in order")
+    # Reading is judged on what reaches process_event (the returned list is filtering's), and a
+    # shard found dry 3 times in a row looks closed, so a consume that never stops keeps these points.
+    consumer = script.new(CONSUMER_CLASS, name, SHARD, name="consumer", observe=True)
+    read = script.call(consumer, "consume", expect="every record once, in order", dry=DRY_CLOSE)
+    seen = script.observed(consumer)
     counters = script.attrs(consumer, "events_processed")
     outcome = learner.run(script)
     wanted = [r.event() for r in stored]
@@ -74,10 +78,9 @@ def check_backlog_read(learner: Any, streams: StreamView, count: int, note_bytes
     throttled = learner.kinesis.rules.refused["ProvisionedThroughputExceededException"]
     called = (f"{read.label} on a shard holding {count} records ({size / 1024:.0f} KiB; Kinesis refused "
               f"{throttled} read(s) as over the shard's 5 reads or 2 MiB per second)")
-    events = outcome[read]
-    require_type(events, list, called, "the returned value", "consume returns the events it matched")
+    events = outcome[seen]
     if not _same_events(events, wanted):
-        raise Feedback(called, f"returned {len(events)} event(s)", f"the {count} events of the shard, in order, each once",
+        raise Feedback(called, f"passed {len(events)} event(s) to process_event", f"the {count} events of the shard, in order, each once",
                        "a shard serves 5 reads and 2 MiB a second to all its readers together: pause between reads, "
                        "and after a ProvisionedThroughputExceededException try again with the same iterator")
     processed = require_int(outcome[counters]["events_processed"], called, "events_processed")
@@ -93,8 +96,9 @@ def check_shared_shard(learner: Any, streams: StreamView, consumers: int, count:
     scripts, reads = [], []
     for _ in range(consumers):
         script = Script()
-        consumer = script.new(CONSUMER_CLASS, name, SHARD, name="consumer")
-        reads.append(script.call(consumer, "consume"))
+        consumer = script.new(CONSUMER_CLASS, name, SHARD, name="consumer", observe=True)
+        read = script.call(consumer, "consume", dry=DRY_CLOSE)
+        reads.append((read, script.observed(consumer)))
         scripts.append(script)
     try:
         outcomes = learner.run_together(scripts)
@@ -104,12 +108,12 @@ def check_shared_shard(learner: Any, streams: StreamView, consumers: int, count:
         raise Feedback(failure.called, re.sub(r" \(\d+ calls to Kinesis so far\)", "", failure.got),
                        failure.expected, failure.why) from None
     wanted = [r.event() for r in stored]
-    for number, (outcome, ref) in enumerate(zip(outcomes, reads), 1):
-        if not _same_events(outcome[ref], wanted):
-            got = outcome[ref]
+    for number, (outcome, (ref, seen)) in enumerate(zip(outcomes, reads), 1):
+        if not _same_events(outcome[seen], wanted):
+            got = outcome[seen]
             raise Feedback(f"{consumers} consumers of one shard, each calling {ref.label} at the same time "
                            "(together more than the shard's 5 reads a second, so Kinesis refused some reads)",
-                           f"gave consumer {number} {len(got) if isinstance(got, list) else show(got)} event(s)",
+                           f"passed {len(got) if isinstance(got, list) else show(got)} event(s) to consumer {number}'s process_event",
                            f"every consumer to read all {count} events, in order, each once",
                            "the read limit is per shard, not per reader: another reader's reads use it up too, so "
                            "a throttled read is normal; wait and retry it with the same iterator")
@@ -125,6 +129,11 @@ def check_idle_polling(learner: Any, streams: StreamView, poll_interval: float, 
     learner.run(script, seconds_budget=seconds + 60, http_budget=2000)
     reads = learner.kinesis.rules.calls["GetRecords"]
     allowed = int(seconds / poll_interval) + 2
+    if reads < 2:
+        raise Feedback(f"{read.label} on an empty shard, with poll_interval={poll_interval:g}",
+                       f"called get_records {reads} time(s) in {seconds:g} simulated seconds",
+                       f"a read, then another after each {poll_interval:g} s wait until the time is up",
+                       "with max_seconds the consumer keeps polling: an event that arrives later must still be read")
     if reads > allowed:
         raise Feedback(f"{read.label} on an empty shard, with poll_interval={poll_interval:g}",
                        f"called get_records {reads} times in {seconds:g} simulated seconds",
