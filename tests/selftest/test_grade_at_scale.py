@@ -9,6 +9,8 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -122,7 +124,20 @@ def _run_steps(steps: list[dict[str, Any]], cwd: Path, context: dict[str, str], 
             assert done.returncode == 0, f"{step['name']}: {done.stdout[-2000:]}{done.stderr[-2000:]}"
 
 
-def test_two_shards_give_the_same_gradebook_as_one_grade_all(tmp_path: Path) -> None:
+@pytest.fixture
+def open_tmp() -> Iterator[Path]:
+    """A temporary folder that other users may traverse, as a runner's workspace is: the grader runs
+    learner code as another user where it can, and pytest's own temporary folders are private."""
+    folder = Path(tempfile.mkdtemp(prefix="grade-at-scale-"))
+    folder.chmod(0o755)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_two_shards_give_the_same_gradebook_as_one_grade_all(open_tmp: Path) -> None:
+    tmp_path = open_tmp
     # The learners' repositories, as the organisation holds them.
     learners = {"kinesis-ann": ROOT / "solutions", "kinesis-ben": ROOT / "exercises",
                 "kinesis-cat": ROOT / "tests" / "submissions" / "module_style" / "exercises", "kinesis-dan": None}
