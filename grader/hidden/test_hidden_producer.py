@@ -91,7 +91,7 @@ def test_send_batch_with_few_hot_keys_twice(learner, streams, shard_count, event
 @example(shard_count=1, events=ONE)
 @given(shard_count=shard_counts, events=user_events(max_size=8))
 def test_counters_are_exact_utf8(learner, streams, shard_count, events):
-    # Clauses 5 and 6, against what the test sent.
+    # Counters clauses 1 and 2, against what the test sent.
     checks.check_counters(learner, streams, shard_count, keyed(events))
 
 
@@ -99,7 +99,7 @@ def test_counters_are_exact_utf8(learner, streams, shard_count, events):
 @settings(max_examples=2)
 @given(events=user_events(min_size=2, max_size=6), failing=st.integers(1, 2))
 def test_counters_ignore_failures(learner, streams, events, failing):
-    # Clause 7.
+    # Counters clause 3.
     checks.check_counters(learner, streams, 2, keyed(events), failing=failing)
 
 
@@ -108,7 +108,7 @@ def test_counters_ignore_failures(learner, streams, events, failing):
 @example(events=TWO_USERS, batches=[ONE, ONE])
 @given(events=user_events(max_size=3), batches=st.lists(user_events(max_size=4), min_size=2, max_size=3))
 def test_counters_add_up_over_calls(learner, streams, events, batches):
-    # Clause 8: totals over send_event and several send_batch calls on one producer.
+    # Counters clause 4: totals over send_event and several send_batch calls on one producer.
     numbered, offset = [], len(events)
     for batch in batches:
         numbered.append([dict(e, n=e["n"] + offset) for e in batch])
