@@ -203,7 +203,7 @@ def check_send_event(learner: Any, streams: StreamView, shard_count: int, keyed_
 
 
 def check_send_to_missing_stream(learner: Any, streams: StreamView, events: list[Any]) -> None:
-    """Clause 4 (and clause 3's "a healthy stream succeeds", so that never sending scores nothing):
+    """send_event's clause 4 (and clause 3's "a healthy stream succeeds", so that never sending scores nothing):
     send_event to a stream that does not exist returns the error instead of raising."""
     healthy = streams.create(1)
     name = streams.new_name() + "-missing"
@@ -258,7 +258,7 @@ def _require_counts(called: str, got: tuple[int, int], events: list[Any], stored
 
 
 def check_counters(learner: Any, streams: StreamView, shard_count: int, keyed_events: list[tuple[str, Any]], failing: int = 0) -> None:
-    """Clauses 5-7: counters start at 0, count each successful send_event in UTF-8 bytes, and
+    """Counters clauses 1-3: counters start at 0, count each successful send_event in UTF-8 bytes, and
     not a failed one. The failing producer comes first, alone, so that counters kept in class
     attributes or globals (the concurrency task) are not what this check sees."""
     name = streams.create(shard_count)
@@ -292,7 +292,7 @@ def check_counters(learner: Any, streams: StreamView, shard_count: int, keyed_ev
 
 def check_counters_add_up(learner: Any, streams: StreamView, shard_count: int, keyed_events: list[tuple[str, Any]],
                           batches: list[list[dict[str, Any]]]) -> None:
-    """Clause 8: the counters of one producer are totals over several send_event and send_batch calls."""
+    """Counters clause 4: the counters of one producer are totals over several send_event and send_batch calls."""
     name = streams.create(shard_count)
     script = Script()
     producer = script.new(PRODUCER_CLASS, name, name="producer")

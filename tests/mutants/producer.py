@@ -114,6 +114,10 @@ PRODUCER_MUTANTS: list[Mutant] = [
        "        for number, event in enumerate(sorted(events, key=partition_key_fn), 1):\n")),
     m("batch_drops_throttled", "producer.ordering",
       (P, "            for attempt in range(max_attempts):\n", "            for attempt in range(1):\n")),
+    m("batch_no_break_on_success", "producer.ordering",  # every event sent max_attempts times
+      (P, 'if result["success"] or result.get("error_code") not in RETRYABLE_ERROR_CODES:',
+       'if not result["success"] and result.get("error_code") not in RETRYABLE_ERROR_CODES:'),
+      also={"producer.counters", "producer.concurrency"}),  # each event really is sent and counted max_attempts times
     m("batch_one_try_too_few", "producer.ordering",
       (P, "            for attempt in range(max_attempts):\n", "            for attempt in range(max_attempts - 1):\n")),
     m("batch_ignores_max_attempts", "producer.ordering",  # a record failing until the retries run out
@@ -176,6 +180,8 @@ PRODUCER_MUTANTS: list[Mutant] = [
     same("compact_json_unescaped", "producer.send_event",
          (P, 'payload = json.dumps(event_data).encode("utf-8")',
           'payload = json.dumps(event_data, ensure_ascii=False, separators=(",", ":")).encode("utf-8")')),
+    same("counters_length_of_ascii_json", "producer.counters",  # json.dumps escapes non-ASCII: characters == bytes
+         (P, "self.bytes_sent += len(payload)", "self.bytes_sent += len(json.dumps(event_data))")),
     same("stream_wait_loop", "producer.stream_setup",
          (P, _WAITER, '''        while True:
             status = self.kinesis.describe_stream(StreamName=self.stream_name)["StreamDescription"]["StreamStatus"]

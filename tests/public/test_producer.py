@@ -26,10 +26,6 @@ def test_ensure_stream_exists_twice_is_harmless(learner, streams):
     checks.check_stream_setup(learner, streams, shard_count=2, calls=2, flags=True)
 
 
-@pytest.mark.task("producer.stream_setup")
-def test_ensure_stream_exists_without_shard_count(learner, streams):
-    checks.check_stream_setup(learner, streams, shard_count=None, calls=1)
-
 
 @pytest.mark.task("producer.send_event")
 def test_send_event_reports_shard_and_sequence_number(learner, streams):

@@ -107,13 +107,13 @@ class EventProducer:
            throttled), it raises nothing and returns ``{'success': False, 'error': <the
            error's message, a str>}``; it may add ``'error_code'`` (the AWS code).
 
-        The counters (task producer.counters):
+        The counters ``events_sent`` and ``bytes_sent`` (task producer.counters):
 
-        5. ``events_sent`` and ``bytes_sent`` are 0 for a new producer.
-        6. Each successful send adds 1 to ``events_sent`` and the number of bytes of the
+        1. Both are 0 for a new producer.
+        2. Each successful send adds 1 to ``events_sent`` and the number of bytes of the
            record's data (UTF-8 bytes, not characters) to ``bytes_sent``.
-        7. A failed send changes neither counter.
-        8. The counters add up over every call on the same producer, whether through
+        3. A failed send changes neither counter.
+        4. They add up over every call on the same producer, whether through
            ``send_event`` or ``send_batch``: they are totals, never reset.
 
         Args:
