@@ -56,7 +56,7 @@ grade: $(STAMP) ## (instructor) grade a submission: make grade SUBMISSION=<dir> 
 	@$(PY) -m grader grade "$(SUBMISSION)" "$(OUT)"
 
 demo: $(STAMP) ## run the reference producer, then consumer, on the embedded Kinesis
-	@$(PY) -m grader.embedded_run --code solutions
+	@$(PY) -m grader.commands.run --code solutions
 
 # `make run` and the experiments run your code; in the instructor's copy CODE=solutions runs the reference instead.
 CODE ?= exercises
@@ -65,29 +65,29 @@ CODE ?= exercises
 RUN_TARGET = $(if $(ENDPOINT),--endpoint "$(ENDPOINT)") $(if $(and $(filter command line,$(origin AWS_REGION)),$(AWS_REGION)),--aws --region "$(AWS_REGION)")
 .PHONY: run
 run: $(STAMP) ## run your producer, then consumer, on the embedded Kinesis (ENDPOINT=<url> other emulator, AWS_REGION=<r> real AWS)
-	@$(PY) -m grader.embedded_run --code $(CODE) $(RUN_TARGET)
+	@$(PY) -m grader.commands.run --code $(CODE) $(RUN_TARGET)
 
 # The experiments use the embedded Kinesis too, unless ENDPOINT=<url> names another emulator (announced first).
 EXPERIMENT_TARGET = $(if $(ENDPOINT),--endpoint "$(ENDPOINT)")
 .PHONY: experiment-producers experiment-consumers experiment-filter experiment-lag
 experiment-producers: $(STAMP) ## experiment: 3 producers at once; does every event land in the stream?
-	@$(PY) -m grader.experiments producers --code $(CODE) $(EXPERIMENT_TARGET)
+	@$(PY) -m grader.commands.experiments producers --code $(CODE) $(EXPERIMENT_TARGET)
 
 experiment-consumers: $(STAMP) ## experiment: 3 consumers at once; does each one read every event?
-	@$(PY) -m grader.experiments consumers --code $(CODE) $(EXPERIMENT_TARGET)
+	@$(PY) -m grader.commands.experiments consumers --code $(CODE) $(EXPERIMENT_TARGET)
 
 experiment-filter: $(STAMP) ## experiment: a consumer keeping only add_to_cart: events read vs matched
-	@$(PY) -m grader.experiments filter --code $(CODE) $(EXPERIMENT_TARGET)
+	@$(PY) -m grader.commands.experiments filter --code $(CODE) $(EXPERIMENT_TARGET)
 
 experiment-lag: $(STAMP) ## experiment: producer at 150 events/s, consumer at 100/s: the lag over time, charted (out/experiment-lag.svg)
-	@$(PY) -m grader.experiments lag --code $(CODE) $(EXPERIMENT_TARGET)
+	@$(PY) -m grader.commands.experiments lag --code $(CODE) $(EXPERIMENT_TARGET)
 
 .PHONY: watch
 watch: $(STAMP) ## re-check exercises/ each time you save a file: progress and the next failing task (Ctrl-C stops)
-	@$(PY) -m grader.watch
+	@$(PY) -m grader.commands.watch
 
 stubs: $(STAMP) ## regenerate exercises/ from solutions/
-	@$(PY) -m grader.stubs generate
+	@$(PY) -m instructor.stubs generate
 
 hint: $(STAMP) ## print a task's hint: make hint TASK=<id or number>
 	@test -n "$(TASK)" || { echo "usage: make hint TASK=<id or number>, e.g. make hint TASK=producer.send_event or TASK=2"; exit 2; }
@@ -103,26 +103,26 @@ clean: ## remove the virtual environment and caches
 .PHONY: release
 release: $(STAMP) ## (instructor) write the learner repository (Classroom template): make release OUT=<dir>
 	@test -n "$(OUT)" || { echo "usage: make release OUT=<dir>"; exit 2; }
-	@$(PY) -m grader.release student "$(OUT)"
+	@$(PY) -m instructor.release student "$(OUT)"
 
 .PHONY: release-solutions
 release-solutions: $(STAMP) ## (instructor) write the solutions to publish after the deadline: make release-solutions OUT=<dir>
 	@test -n "$(OUT)" || { echo "usage: make release-solutions OUT=<dir>"; exit 2; }
-	@$(PY) -m grader.release solutions "$(OUT)"
+	@$(PY) -m instructor.release solutions "$(OUT)"
 
 .PHONY: gradescope
 gradescope: $(STAMP) ## (instructor) build the Gradescope autograder, hidden tests included: make gradescope OUT=<dir>
 	@test -n "$(OUT)" || { echo "usage: make gradescope OUT=<dir>"; exit 2; }
-	@$(PY) -m grader.platform.gradescope build "$(OUT)"
+	@$(PY) -m instructor.gradescope_build "$(OUT)"
 
 .PHONY: grade-all import-manual
 grade-all: $(STAMP) ## (instructor) grade every folder of SUBMISSIONS in parallel: make grade-all SUBMISSIONS=<dir> OUT=<dir> [JOBS=n] [FORCE=1]
 	@test -n "$(SUBMISSIONS)" -a -n "$(OUT)" || { echo "usage: make grade-all SUBMISSIONS=<dir> OUT=<dir> [JOBS=n] [FORCE=1]"; exit 2; }
-	@$(PY) -m grader.batch grade-all "$(SUBMISSIONS)" "$(OUT)" $(if $(JOBS),--jobs $(JOBS)) $(if $(FORCE),--force)
+	@$(PY) -m instructor.batch grade-all "$(SUBMISSIONS)" "$(OUT)" $(if $(JOBS),--jobs $(JOBS)) $(if $(FORCE),--force)
 
 import-manual: $(STAMP) ## (instructor) add hand-given points to OUT/gradebook.csv: make import-manual MANUAL=<csv> OUT=<dir>
 	@test -n "$(MANUAL)" -a -n "$(OUT)" || { echo "usage: make import-manual MANUAL=<csv: submission,task,points> OUT=<dir>"; exit 2; }
-	@$(PY) -m grader.batch import-manual "$(MANUAL)" "$(OUT)"
+	@$(PY) -m instructor.batch import-manual "$(MANUAL)" "$(OUT)"
 
 # The hostile self-tests also grade as an ordinary user, who cannot run a Python kept under
 # /root: a venv from the system's python3.11 (readable by everyone), installed if missing.
@@ -155,7 +155,7 @@ $(INSTRUCTOR_STAMP): requirements-instructor.lock
 .PHONY: nbgrader test-nbgrader
 nbgrader: $(INSTRUCTOR_STAMP) ## (instructor) write an nbgrader course folder with the exercise as a notebook: make nbgrader OUT=<dir>
 	@test -n "$(OUT)" || { echo "usage: make nbgrader OUT=<dir>"; exit 2; }
-	@$(INSTRUCTOR_VENV)/bin/python -m grader.platform.nbgrader_export "$(OUT)"
+	@$(INSTRUCTOR_VENV)/bin/python -m instructor.nbgrader_export "$(OUT)"
 
 test-nbgrader: $(INSTRUCTOR_STAMP) ## (instructor) self-test the notebook with nbgrader itself (generate_assignment, autograde)
 	@$(INSTRUCTOR_VENV)/bin/python -m pytest tests/selftest/test_nbgrader.py tests/selftest/test_nbgrader_export.py -q -p no:cacheprovider
@@ -165,4 +165,4 @@ mutants: $(STAMP) ## (instructor) grade small mistakes of the reference and prin
 	@$(PY) -m tests.mutants --reference solutions
 
 bench: $(STAMP) ## (instructor) time grading (median of 5 runs) against the floor of importing boto3 and moto
-	@$(PY) -m grader.bench --reference solutions
+	@$(PY) -m instructor.bench --reference solutions

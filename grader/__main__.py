@@ -7,13 +7,13 @@ import sys
 from pathlib import Path
 
 from grader import manifest
+from grader.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 PROCESSES_HELP = "grading processes working at once (default: 2 on a machine with 2 cores or more)"
 
 
 def _check(args: argparse.Namespace) -> int:
-    from grader import grade, report
+    from grader.pipeline import grade, report
 
     result = grade.grade(Path(args.exercises), include_hidden=not args.public_only, out_dir=Path(args.out) if args.out else None,
                          processes=args.processes)
@@ -27,7 +27,7 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _grade(args: argparse.Namespace) -> int:
-    from grader import grade
+    from grader.pipeline import grade
 
     submission = Path(args.submission)
     out = Path(args.out)
@@ -45,7 +45,7 @@ def _sandbox(args: argparse.Namespace) -> int:
     """Print the isolation learner code would get here; exit 3 where hidden tests must not be given."""
     import json
 
-    from grader.grade import sandbox_summary
+    from grader.pipeline.grade import sandbox_summary
 
     summary = sandbox_summary()
     print(json.dumps(summary, indent=2) if args.json else f"sandbox: {summary['isolation']}"

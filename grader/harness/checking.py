@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from grader.harness.faults import Plan, installed
 from grader.harness.feedback import Feedback, Missing, Opaque, show, type_name
 from grader.harness.script import CONSUMER, PRODUCER, Outcome, Script
-from grader.harness.stream_view import Record
+from grader.kinesis.faults import Plan, installed
+from grader.kinesis.stream_view import Record
 
 PRODUCER_CLASS = f"{PRODUCER}.EventProducer"
 CONSUMER_CLASS = f"{CONSUMER}.EventConsumer"

@@ -24,10 +24,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from grader.harness.checking import CONSUMER_CLASS, require_int, require_type, run_with, sent_bytes, under
-from grader.harness.faults import Plan
 from grader.harness.feedback import Feedback, Missing, show
 from grader.harness.script import CONSUMER, Ref, Script, field_equals, halted, noted_field_equals
-from grader.harness.stream_view import Record, StreamView, encode_event, hash_key
+from grader.kinesis.faults import Plan
+from grader.kinesis.stream_view import Record, StreamView, encode_event, hash_key
 
 SHARD0 = "shardId-000000000000"
 COUNTERS = ("events_processed", "bytes_processed", "events_matched")

@@ -15,10 +15,10 @@ from hypothesis import HealthCheck, Phase, settings
 from hypothesis.configuration import set_hypothesis_home_dir
 from hypothesis.internal.conjecture import providers
 
-from grader.embedded_kinesis import EmbeddedKinesis
 from grader.harness.feedback import Feedback
 from grader.harness.script import Outcome, Script, run_script, run_scripts
-from grader.harness.stream_view import StreamView
+from grader.kinesis.server import EmbeddedKinesis
+from grader.kinesis.stream_view import StreamView
 from grader.sandbox.runner import Sandbox
 
 # Derandomized, no example database, no deadline and no shrinking: the same submission gets
@@ -62,7 +62,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _grading_plugin(config: pytest.Config) -> Any:
-    """The grader's own plugin object (``grader.collect.Collector``), if pytest runs under it."""
+    """The grader's own plugin object (``grader.pipeline.collect.Collector``), if pytest runs under it."""
     for plugin in config.pluginmanager.get_plugins():
         if type(plugin).__name__ == "Collector":
             return plugin

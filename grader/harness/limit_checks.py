@@ -1,7 +1,7 @@
 """Checks that code keeps within Kinesis's limits, or copes with them, as it must on AWS.
 
 The embedded Kinesis enforces AWS's limits on the run's simulated clock (see
-``grader.kinesis_rules``), so these checks need no injected faults: a burst above a
+``grader.kinesis.rules``), so these checks need no injected faults: a burst above a
 shard's write rate, a backlog read faster than a shard serves, several readers of one
 shard and streams of more than 100 shards all behave here as they do on AWS. Each check
 belongs to the task whose contract it checks.
@@ -12,12 +12,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from grader import kinesis_limits as limits
 from grader.harness.checking import CONSUMER_CLASS, PRODUCER_CLASS, require_int, require_type
 from grader.harness.consumer_checks import DRY_CLOSE
 from grader.harness.feedback import Feedback, show
 from grader.harness.script import CONSUMER, Script, key_of
-from grader.harness.stream_view import StreamView, encode_event
+from grader.kinesis import limits as limits
+from grader.kinesis.stream_view import StreamView, encode_event
 
 SHARD = "shardId-000000000000"
 # A throttled producer waits on purpose (backing off until the shard has room again). The

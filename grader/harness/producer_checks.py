@@ -16,7 +16,6 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from grader.embedded_kinesis import Fault
 from grader.harness.checking import (
     PRODUCER_CLASS,
     RESULT_SHAPE,
@@ -27,10 +26,11 @@ from grader.harness.checking import (
     sent_bytes,
     under,
 )
-from grader.harness.faults import PUT_OPERATIONS, Plan, SlowCreation, error_message, stream_of
 from grader.harness.feedback import Feedback, show
 from grader.harness.script import Ref, Script, key_of
-from grader.harness.stream_view import Record, StreamView, encode_event
+from grader.kinesis.faults import PUT_OPERATIONS, Plan, SlowCreation, error_message, stream_of
+from grader.kinesis.server import Fault
+from grader.kinesis.stream_view import Record, StreamView, encode_event
 
 # A code of RETRYABLE_ERROR_CODES that botocore does not retry by itself (HTTP 400, not a
 # throttling code it knows): every injected failure reaches the learner's code, so tries and
@@ -519,7 +519,7 @@ class EventAlwaysFails(Plan):
         """Take the doomed event's PutRecords entry back out and report it failed."""
         if operation != "PutRecords" or not isinstance(response.get("Records"), list):
             return response
-        from grader.harness.faults import _unstore
+        from grader.kinesis.faults import _unstore
 
         answers = []
         for entry, answer in zip(request.get("Records") or [], response["Records"]):

@@ -1,15 +1,15 @@
 """Hidden check of the multiple-choice answers against the answer key."""
 
-import tomllib
 from pathlib import Path
 
 import pytest
 
-from grader.answers import read_answer_sheet, read_choice
+from grader import manifest
 from grader.harness.feedback import Feedback
+from grader.pipeline.answers import read_answer_key, read_answer_sheet, read_choice
 
-KEY = tomllib.loads(Path(__file__).with_name("answer_key.toml").read_text(encoding="utf-8"))
-QUESTIONS = ["checkpoint.q1", "checkpoint.q2", "checkpoint.q3", "discussion.q1", "discussion.q2", "discussion.q3"]
+KEY = read_answer_key(Path(__file__).with_name("answer_key.toml"))
+QUESTIONS = [t.id for t in manifest.load() if t.kind in (manifest.Kind.CHOICE, manifest.Kind.WRITTEN)]
 
 
 @pytest.mark.parametrize("question", [pytest.param(q, marks=pytest.mark.task(q), id=q) for q in KEY])
@@ -17,7 +17,8 @@ def test_choice_answer(question, answers_path):
     sheet = read_answer_sheet(answers_path, QUESTIONS, label="exercises/checkpoint.md")
     letter, problem = read_choice(sheet, question)
     if problem is not None:
-        raise Feedback(f"the grader reading {question}", f"found a problem: {problem.message}", "one letter, A to D")
+        raise Feedback(f"the grader reading {question}", f"found a problem: {problem.message}",
+                       "one of the question's option letters")
     if letter != KEY[question]["answer"]:
         raise Feedback(f"the grader reading {question}", f"found the answer {letter}", "a different choice",
                        "re-read the question and the module's section on it")

@@ -14,8 +14,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from grader.harness import consumer_checks, producer_checks
-from grader.harness.faults import ERRORS, LEGACY_BOTOCORE_TRIES, PUT_OPERATIONS, PartialPutRecords, Plan, SlowCreation, Together, fail_runs
 from grader.hidden.strategies import keyed, shard_counts, user_events
+from grader.kinesis.faults import ERRORS, LEGACY_BOTOCORE_TRIES, PUT_OPERATIONS, PartialPutRecords, Plan, SlowCreation, Together, fail_runs
 
 # Hypothesis starts from the first code listed: the producer's list starts with throttling, the
 # fault met most, the consumer's with a 503, so that every code is met in the few examples run.

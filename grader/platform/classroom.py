@@ -27,8 +27,8 @@ from pathlib import Path
 from typing import Any
 
 from grader import manifest
+from grader.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent.parent
 PUBLIC_TESTS = ROOT / "tests" / "public"
 TIMEOUT_SECONDS = 15 * 60
 ONLY_PUBLIC = ("Only the public tests ran: the hidden tests are not available to this run, so the score "
@@ -253,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
 def _explain(report: dict[str, Any] | None, runners: dict[str, dict[str, Any]]) -> None:
     """The human-readable report in the job log, and a notice on what was graded."""
     if report is not None:
-        from grader import report as reporting
+        from grader.pipeline import report as reporting
 
         sys.stdout.write(reporting.render(report))  # it names the isolation learner code ran in
     for test in runners.get(PROBLEM_RUNNER, {}).get("tests", []):

@@ -1,7 +1,6 @@
-"""Gradescope: build ``autograder.zip`` and, inside Gradescope, grade one submission.
+"""Gradescope, inside its container: grade one submission into Gradescope's results format.
 
-``python -m grader.platform.gradescope build OUT`` writes ``OUT/autograder.zip`` (``setup.sh``
-and ``run_autograder`` at its root, the grader with its hidden tests inside).
+The instructor builds ``autograder.zip`` with ``instructor.gradescope_build``; its
 ``run_autograder`` calls ``python -m grader.platform.gradescope run``, which grades
 ``$ROOT/submission`` in a child process and writes ``$ROOT/results/results.json`` in a
 ``finally``, so a crash still gives the learner a result that says what happened.
@@ -16,86 +15,11 @@ import shutil
 import sys
 import tempfile
 import time
-import zipfile
 from pathlib import Path
 from typing import Any
 
+from grader.pipeline.report import number
 from grader.platform.classroom import run_grading
-
-ROOT = Path(__file__).resolve().parent.parent.parent
-PACKED = ("grader", "tests/public")
-PACKED_FILES = ("requirements.lock", "pyproject.toml")
-
-SETUP_SH = """#!/usr/bin/env bash
-# Gradescope runs this once, when it builds the autograder image. The image's python3 is used
-# when it is 3.11 or newer (Ubuntu 24.04 has 3.12 and no python3.11 package); older images
-# get python3.11 from apt (Ubuntu 22.04 has it).
-set -euo pipefail
-ROOT="${AUTOGRADER_ROOT:-/autograder}"
-recent() { "$1" -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1; }
-PY=""
-for candidate in python3 python3.13 python3.12 python3.11; do
-  if command -v "$candidate" >/dev/null 2>&1 && recent "$candidate"; then PY="$candidate"; break; fi
-done
-if [ -z "$PY" ]; then
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3.11 python3.11-venv
-  PY=python3.11
-fi
-echo "Python for the autograder: $PY ($("$PY" --version 2>&1))"
-if ! "$PY" -m venv "$ROOT/venv"; then
-  # Debian and Ubuntu ship venv's pip bootstrap in a package of its own.
-  rm -rf "$ROOT/venv"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$("$PY" -c 'import sys; print(f"python3.{sys.version_info[1]}-venv")')"
-  "$PY" -m venv "$ROOT/venv"
-fi
-"$ROOT/venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$ROOT/source/requirements.lock"
-"""
-
-RUN_AUTOGRADER = """#!/usr/bin/env bash
-# Gradescope runs this for every submission. AUTOGRADER_ROOT (default /autograder) and
-# AUTOGRADER_PYTHON let the same script run anywhere else, e.g. for a dry run.
-set -uo pipefail
-ROOT="${AUTOGRADER_ROOT:-/autograder}"
-PY="${AUTOGRADER_PYTHON:-}"
-case "$PY" in
-  /*|"") ;;
-  */*) PY="$PWD/$PY" ;;  # relative to where the script was started, before the cd below
-esac
-if [ -z "$PY" ]; then
-  if [ -x "$ROOT/venv/bin/python" ]; then PY="$ROOT/venv/bin/python"; else PY="$(command -v python3.11 || command -v python3)"; fi
-fi
-cd "$ROOT/source" && exec "$PY" -m grader.platform.gradescope run --root "$ROOT"
-"""
-
-
-def _packed_files() -> list[Path]:
-    """Files of the grader and public tests (hidden tests included), relative to ROOT."""
-    files = [Path(name) for name in PACKED_FILES]
-    for folder in PACKED:
-        for path in sorted((ROOT / folder).rglob("*")):
-            relative = path.relative_to(ROOT)
-            if path.is_file() and not any(p == "__pycache__" or p.startswith(".") for p in relative.parts) and path.suffix != ".pyc":
-                files.append(relative)
-    return files
-
-
-def build(out: Path) -> Path:
-    """Write ``out/autograder.zip`` and return its path."""
-    if not any((ROOT / "grader" / "hidden").glob("test_*.py")):
-        print("warning: grader/hidden has no tests: Gradescope will run the public tests only", file=sys.stderr)
-    out.mkdir(parents=True, exist_ok=True)
-    target = out / "autograder.zip"
-    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, text in (("setup.sh", SETUP_SH), ("run_autograder", RUN_AUTOGRADER)):
-            info = zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0))
-            info.external_attr = 0o100755 << 16  # executable once Gradescope unzips it
-            info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, text)
-        for relative in _packed_files():
-            archive.write(ROOT / relative, relative.as_posix())
-    return target
 
 
 def find_exercises(submission: Path) -> Path | None:
@@ -141,10 +65,10 @@ def to_gradescope(report: dict[str, Any] | None, error: str, seconds: float) -> 
     if report is not None:
         visible = [t for t in tests if t["visibility"] == "visible"]
         if len(visible) == len(tests):
-            summary.append(f"Automatic checks: **{_num(report['score'])} / {_num(report['max_score'])}** points.")
+            summary.append(f"Automatic checks: **{number(report['score'])} / {number(report['max_score'])}** points.")
         else:  # while hidden tests are hidden, so is anything that adds up their points
             got, out_of = sum(t["score"] for t in visible), sum(t["max_score"] for t in visible)
-            summary.append(f"Visible checks: **{_num(got)} / {_num(out_of)}** points. "
+            summary.append(f"Visible checks: **{number(got)} / {number(out_of)}** points. "
                            f"{len(tests) - len(visible)} more checks count towards your score; "
                            "their results, and your total, are shown once grades are published.")
         written = [m["id"] for m in report.get("manual", [])]
@@ -163,9 +87,6 @@ def to_gradescope(report: dict[str, Any] | None, error: str, seconds: float) -> 
         "tests": tests,
     }
 
-
-def _num(value: float) -> str:
-    return f"{value:g}" if value == int(value) else f"{value:.2f}"
 
 
 def run(root: Path) -> int:
@@ -193,17 +114,12 @@ def run(root: Path) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command line: ``build OUT`` or ``run [--root DIR]``."""
+    """Command line: ``run [--root DIR]``."""
     parser = argparse.ArgumentParser(prog="python -m grader.platform.gradescope", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    build_command = commands.add_parser("build", help="write OUT/autograder.zip")
-    build_command.add_argument("out", type=Path)
     run_command = commands.add_parser("run", help="grade ROOT/submission into ROOT/results/results.json")
     run_command.add_argument("--root", type=Path, default=Path("/autograder"))
     args = parser.parse_args(argv)
-    if args.command == "build":
-        print(f"wrote {build(args.out)}")
-        return 0
     return run(args.root)
 
 

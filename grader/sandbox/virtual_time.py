@@ -12,7 +12,7 @@ on every run, and scores do not depend on the machine's speed.
 
 The embedded Kinesis counts its per-shard rate limits on this clock: every request carries
 ``X-Grader-Clock: <pid> <seconds>`` and every answer the server's time for this process,
-which the clock adopts if it is later (see ``grader.kinesis_rules``). ``random`` is seeded
+which the clock adopts if it is later (see ``grader.kinesis.rules``). ``random`` is seeded
 once per run, so botocore's retry jitter, and with it which calls a busy shard refuses, is
 the same on every run.
 """

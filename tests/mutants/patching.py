@@ -3,7 +3,7 @@
 Mutants, hostile submissions and alternative solutions are all "the reference with a few
 changes": keeping only the changes makes each one easy to read and keeps the repository free
 of near-identical copies. Grading runs in up to two separate processes (the machine has two
-cores); each process calls ``grader.grade.grade``, the code path of ``make grade``.
+cores); each process calls ``grader.pipeline.grade.grade``, the code path of ``make grade``.
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ class Job:
 
 
 def _grade_one(job: Job) -> tuple[str, dict[str, Any], float]:
-    from grader import grade
+    from grader.pipeline import grade
 
     started = time.monotonic()
     report = grade.grade(job.exercises, include_hidden=job.include_hidden, out_dir=job.out_dir, extra_args=job.extra_args or None)

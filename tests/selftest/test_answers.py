@@ -1,4 +1,4 @@
-"""Self-tests of grader.answers: reading checkpoint.md and parsing multiple-choice answers."""
+"""Self-tests of grader.pipeline.answers: reading checkpoint.md and parsing multiple-choice answers."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from grader.answers import (
+from grader.pipeline.answers import (
     Answer,
     AnswerProblem,
     parse_choice,

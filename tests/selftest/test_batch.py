@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import batch, gradebook
+from instructor import batch, gradebook
 
 ROOT = batch.ROOT
 WRITTEN = ["checkpoint.q3", "discussion.q1", "discussion.q2"]

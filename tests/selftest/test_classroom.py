@@ -17,8 +17,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from grader import release
 from grader.platform import classroom
+from instructor import release
 
 ROOT = release.ROOT
 TEST_KEYS = {"name", "status", "score", "message", "test_code", "filename", "line_no", "duration"}
@@ -370,7 +370,7 @@ def test_hidden_tests_are_fetched_only_where_the_grader_allows(learner_repo: Pat
 @pytest.fixture(scope="module")
 def module_style_reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
     """The module-style code graded with and without the hidden tests, as real reports."""
-    from grader import grade
+    from grader.pipeline import grade
 
     reports = {}
     for hidden in (False, True):
@@ -392,8 +392,9 @@ def test_reporter_figures_equal_the_own_table_on_a_real_report(module_style_repo
 
 def _synthetic_report(verdicts: list[list[tuple[bool, bool]]], hidden: bool) -> dict[str, Any]:
     """A report built by the project's own scoring from given verdicts (passed, scored) per task."""
-    from grader import manifest, report, scoring
-    from grader.collect import TestResult
+    from grader import manifest
+    from grader.pipeline import report, scoring
+    from grader.pipeline.collect import TestResult
 
     tasks = [t for t in manifest.load()]
     results = []

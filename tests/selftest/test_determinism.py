@@ -54,7 +54,7 @@ def test_three_gradings_agree(runs, name):
 def test_one_process_and_two_give_the_same_report():
     """Two grading processes (the default) and one (batch grading) agree on everything but
     timings: every test starts from an empty Kinesis, whichever tests ran before it."""
-    from grader import grade
+    from grader.pipeline import grade
 
     one = grade.grade(MODULE_STYLE, processes=1)
     two = grade.grade(MODULE_STYLE, processes=2)
@@ -67,7 +67,7 @@ def test_a_part_that_dies_costs_its_tasks_and_is_reported(monkeypatch):
     is in the report, the other part's points stand, and nothing is left running."""
     import os
 
-    from grader import grade
+    from grader.pipeline import grade
     from grader.sandbox.runner import TOKEN_VARIABLE
 
     monkeypatch.setattr(grade, "_forked_part", lambda *args: os._exit(3))

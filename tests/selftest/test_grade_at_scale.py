@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 import yaml
 
-from grader.gradebook import read_csv
-from grader.platform import shards
+from instructor import shards
+from instructor.gradebook import read_csv
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOW = ROOT / "grader" / "platform" / "grade_at_scale.yml"
@@ -171,7 +171,7 @@ def test_two_shards_give_the_same_gradebook_as_one_grade_all(open_tmp: Path) -> 
     _run_steps(flow["jobs"]["merge"]["steps"], merged, {}, env, artifacts)
     # The same submissions graded by one grade-all.
     single = tmp_path / "single"
-    done = subprocess.run([sys.executable, "-m", "grader.batch", "grade-all", str(collected), str(single), "--jobs", "2"],
+    done = subprocess.run([sys.executable, "-m", "instructor.batch", "grade-all", str(collected), str(single), "--jobs", "2"],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     gradebook = merged / "gradebook" / "gradebook.csv"

@@ -13,15 +13,16 @@ from pathlib import Path
 import pytest
 
 from grader.platform import gradescope
+from instructor import gradescope_build
 
-ROOT = gradescope.ROOT
+ROOT = gradescope_build.ROOT
 HIDDEN = sorted(p.name for p in (ROOT / "grader" / "hidden").glob("test_*.py"))
 
 
 @pytest.fixture(scope="module")
 def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One autograder.zip for the module."""
-    return gradescope.build(tmp_path_factory.mktemp("gradescope"))
+    return gradescope_build.build(tmp_path_factory.mktemp("gradescope"))
 
 
 def test_zip_has_the_scripts_at_its_root_and_the_grader_inside(archive: Path) -> None:
@@ -31,7 +32,7 @@ def test_zip_has_the_scripts_at_its_root_and_the_grader_inside(archive: Path) ->
             assert script in names
             assert (packed.getinfo(script).external_attr >> 16) & 0o111, f"{script} must be executable"
         assert "requirements.lock" in packed.read("setup.sh").decode()
-    assert {"grader/__main__.py", "grader/grade.py", "tests/public/test_producer.py", "requirements.lock"} <= names
+    assert {"grader/__main__.py", "grader/pipeline/grade.py", "tests/public/test_producer.py", "requirements.lock"} <= names
     assert {f"grader/hidden/{name}" for name in HIDDEN} <= names
     assert not any(n.startswith(("solutions/", "exercises/")) or "__pycache__" in n for n in names)
 
@@ -101,7 +102,7 @@ def test_crash_still_writes_results(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 def test_hidden_totals_stay_hidden_until_published(tmp_path: Path) -> None:
     """With hidden tests, the summary a learner sees at once adds up the visible tests only."""
-    from grader import grade
+    from grader.pipeline import grade
 
     report = grade.grade(ROOT / "tests" / "submissions" / "module_style" / "exercises", include_hidden=True, out_dir=tmp_path)
     assert report["hidden_tests"] == "included" and 0 < report["score"] < 100

@@ -17,7 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from grader import grade, manifest, stubs
+from grader import manifest
+from grader.pipeline import grade
+from instructor import stubs
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden"

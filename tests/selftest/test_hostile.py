@@ -1,7 +1,7 @@
 """Hostile and broken submissions are graded in bounded time, fairly, and leave nothing behind.
 
 Each case in tests/submissions/hostile/cases.py is the reference with one hostile change. It
-is graded through ``grader.grade.grade`` (what ``make grade`` runs), two at a time, and
+is graded through ``grader.pipeline.grade.grade`` (what ``make grade`` runs), two at a time, and
 compared with the reference graded the same way: the tasks the change breaks lose points,
 every other task keeps exactly the reference's points, and nothing the submission does
 reaches the grader's report, the repository or the processes left on the machine.
@@ -22,9 +22,10 @@ from typing import Any
 import psutil
 import pytest
 
-from grader import gradebook, manifest
-from grader import report as report_module
+from grader import manifest
+from grader.pipeline import report as report_module
 from grader.sandbox.runner import isolation
+from instructor import gradebook
 from tests.mutants.patching import REFERENCE, Job, grade_all, materialize, task_scores
 from tests.submissions.hostile import environment
 from tests.submissions.hostile.cases import CASES, CONSUMER_TASKS, MARKER, PRODUCER_TASKS, Case
@@ -275,7 +276,7 @@ def test_every_report_says_which_sandbox(graded):
 
 def test_hidden_tests_are_not_run_where_learner_code_could_read_them(monkeypatch):
     """Without Landlock, learner code could read grader/hidden: the grader then grades the public tests only."""
-    from grader import grade
+    from grader.pipeline import grade
     from grader.sandbox import runner
 
     monkeypatch.setattr(runner, "_ISOLATION", {})
@@ -387,7 +388,7 @@ def test_each_environment_gets_its_isolation(elsewhere):
 def test_learner_code_is_not_run_where_only_root_could_run_it(monkeypatch):
     """As root, with an interpreter other users cannot enter and no namespace to show it to
     them, learner code would have to run as root: it is not run, and the report says why."""
-    from grader import grade
+    from grader.pipeline import grade
     from grader.sandbox import runner
 
     if os.geteuid() != 0 or all(runner._open_to_others(Path(p)) for p in runner._interpreter_paths()):

@@ -11,7 +11,7 @@ from xml.etree import ElementTree
 
 import pytest
 
-from grader import watch
+from grader.commands import watch
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT = 90  # seconds per command; each takes a few
@@ -35,7 +35,7 @@ def _make(make_args: list[str], *args: str, env: dict[str, str] | None = None) -
 
 
 def test_demo_with_the_reference_shows_every_step() -> None:
-    done = _python("grader.embedded_run", "--code", "solutions")
+    done = _python("grader.commands.run", "--code", "solutions")
     assert done.returncode == 0, done.stderr
     out = done.stdout
     assert "Stream 'user-activity' is ACTIVE" in out
@@ -56,7 +56,7 @@ def test_make_run_on_the_stubs_names_the_todo_without_a_traceback(make_args: lis
 
 
 def test_real_aws_is_never_the_default(make_args: list[str]) -> None:
-    no_region = _python("grader.embedded_run", "--aws")
+    no_region = _python("grader.commands.run", "--aws")
     assert no_region.returncode == 2 and "--aws needs --region" in no_region.stderr
     shell_region = _make(make_args, "-n", "run", env={**os.environ, "AWS_REGION": "eu-west-1"})
     assert "--aws" not in shell_region.stdout  # a region in the shell's environment is ignored
@@ -76,14 +76,14 @@ def test_real_aws_is_never_the_default(make_args: list[str]) -> None:
     ],
 )
 def test_experiment_with_the_reference_shows_its_key_facts(experiment: str, facts: list[str]) -> None:
-    done = _python("grader.experiments", experiment, "--code", "solutions")
+    done = _python("grader.commands.experiments", experiment, "--code", "solutions")
     assert done.returncode == 0, done.stdout + done.stderr
     for fact in facts:
         assert fact in done.stdout, fact
 
 
 def test_watch_once_on_the_reference_says_all_done() -> None:
-    done = _python("grader.watch", "--once", "--exercises", "solutions")
+    done = _python("grader.commands.watch", "--once", "--exercises", "solutions")
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Progress: 12/12 tasks done" in done.stdout
     assert "All done" in done.stdout
@@ -149,7 +149,7 @@ def test_check_is_not_all_done_while_a_question_is_unanswered(tmp_path: Path) ->
     score = next(line for line in done.stdout.splitlines() if line.strip().startswith("Score:"))
     assert score.strip().startswith("Score: 94/94, out of 94 here: grading adds the 6 multiple-choice points (out of 100)")
     assert re.search(r"and \d+ hidden checks", score)
-    watched = _python("grader.watch", "--once", "--exercises", str(exercises))
+    watched = _python("grader.commands.watch", "--once", "--exercises", str(exercises))
     assert watched.returncode == 1 and "All done" not in watched.stdout
     assert "✗ Still to answer in exercises/checkpoint.md: checkpoint.q1, checkpoint.q2, discussion.q3" in watched.stdout
 
@@ -172,7 +172,7 @@ def test_lag_experiment_runs_on_the_simulated_clock_and_concludes_from_its_figur
     outputs = []
     for run in (1, 2):
         svg = tmp_path / f"lag-{run}.svg"
-        done = _python("grader.experiments", "lag", "--code", "solutions", "--svg", str(svg))
+        done = _python("grader.commands.experiments", "lag", "--code", "solutions", "--svg", str(svg))
         assert done.returncode == 0, done.stdout + done.stderr
         outputs.append(done.stdout.replace(str(svg), "SVG"))
     assert outputs[0] == outputs[1]
@@ -197,7 +197,7 @@ def test_lag_experiment_runs_on_the_simulated_clock_and_concludes_from_its_figur
 
 def test_lag_conclusion_follows_the_figures() -> None:
     """A consumer that keeps up is not told that the gap grows by 50 events a second."""
-    from grader import experiments
+    from grader.commands import experiments
 
     polls = [{"at": t / 10, "records": 15, "millis_behind": 0, "behind": 0} for t in range(1, 30, 3)]
     kept_up = experiments.lag_conclusion(experiments.lag_figures(
@@ -211,7 +211,7 @@ def test_lag_conclusion_follows_the_figures() -> None:
 def test_experiments_honour_endpoint_and_run_honours_code(make_args: list[str]) -> None:
     """ENDPOINT=<url> sends an experiment to another Kinesis (announced first; its stream deleted
     at the end); CODE=solutions runs the reference with `make run` too."""
-    from grader.embedded_kinesis import EmbeddedKinesis
+    from grader.kinesis.server import EmbeddedKinesis
 
     other = EmbeddedKinesis().start()  # stands in for LocalStack or kinesalite
     try:
@@ -230,7 +230,7 @@ def test_experiments_honour_endpoint_and_run_honours_code(make_args: list[str]) 
 def test_progress_bar_is_one_line_when_not_a_terminal() -> None:
     import io
 
-    from grader.learner_jobs import ProgressBar
+    from grader.commands.jobs import ProgressBar
 
     stream = io.StringIO()
     bar = ProgressBar(10, stream)

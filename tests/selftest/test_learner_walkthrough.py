@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import release
+from instructor import release
 
 ROOT = Path(__file__).resolve().parents[2]
 GIT = ["git", "-c", "user.name=Walkthrough", "-c", "user.email=walk@example.invalid", "-c", "init.defaultBranch=main"]

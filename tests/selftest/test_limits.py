@@ -20,9 +20,9 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from grader import kinesis_limits as limits
-from grader.embedded_kinesis import REGION, EmbeddedKinesis
-from grader.harness.stream_view import StreamView
+from grader.kinesis import limits as limits
+from grader.kinesis.server import REGION, EmbeddedKinesis
+from grader.kinesis.stream_view import StreamView
 from tests.mutants.model import READING, C, P, m
 from tests.mutants.table import grade_mutants, verdict
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import grade
+from grader.pipeline import grade
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden" / "messages"

@@ -18,7 +18,7 @@ pytest.importorskip("nbgrader")
 
 from nbgrader.api import Gradebook  # noqa: E402
 
-from grader.platform import nbgrader_export  # noqa: E402
+from instructor import nbgrader_export  # noqa: E402
 
 ASSIGNMENT = nbgrader_export.ASSIGNMENT
 NOTEBOOK = nbgrader_export.NOTEBOOK

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from grader import manifest
-from grader.platform import nbgrader_export
+from instructor import nbgrader_export
 
 
 @pytest.fixture(scope="module")

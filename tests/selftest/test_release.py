@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import release, stubs
+from instructor import release, stubs
 
 ROOT = Path(release.__file__).resolve().parent.parent
 GIT = ["git", "-c", "user.name=Release Test", "-c", "user.email=release@example.invalid", "-c", "init.defaultBranch=main"]
@@ -49,7 +49,7 @@ def _region_lines(text: str) -> list[str]:
 def test_release_holds_the_learner_files(student: Path) -> None:
     files = set(_text_files(student))
     for expected in ("exercises/enhanced_producer.py", "exercises/enhanced_consumer.py", "exercises/checkpoint.md",
-                     "tests/public/test_producer.py", "grader/__main__.py", "grader/grade.py", "grader/manifest.toml",
+                     "tests/public/test_producer.py", "grader/__main__.py", "grader/pipeline/grade.py", "grader/manifest.toml",
                      "Makefile", "requirements.lock", "pyproject.toml", "README.md", ".gitignore",
                      ".github/workflows/classroom.yml"):
         assert expected in files

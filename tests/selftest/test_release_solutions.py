@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from grader import release, release_solutions
-from grader.answers import read_answer_sheet, read_written
+from grader.pipeline.answers import read_answer_sheet, read_written
+from instructor import release, release_solutions
 
 ROOT = release.ROOT
 WRITTEN = ["checkpoint.q3", "discussion.q1", "discussion.q2"]

@@ -1,4 +1,4 @@
-"""Self-tests of grader.stubs: clearing solution regions into learner stubs."""
+"""Self-tests of instructor.stubs: clearing solution regions into learner stubs."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from grader import stubs
-from grader.stubs import MarkerError, generate, outdated, strip_solutions
+from instructor import stubs
+from instructor.stubs import MarkerError, generate, outdated, strip_solutions
 
 REPO_ROOT = Path(stubs.__file__).resolve().parent.parent
 
@@ -170,9 +170,9 @@ def test_outdated_detects_stale_and_missing_files(tmp_path: Path) -> None:
 
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """Run `python -m grader.stubs` the way make does."""
+    """Run `python -m instructor.stubs` the way make does."""
     return subprocess.run(
-        [sys.executable, "-m", "grader.stubs", *args],
+        [sys.executable, "-m", "instructor.stubs", *args],
         cwd=cwd,
         env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
         capture_output=True,

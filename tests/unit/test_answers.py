@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from grader.answers import parse_choice, read_answer_sheet, read_choice
+from grader.pipeline.answers import parse_choice, read_answer_sheet, read_choice
 
 
 @pytest.mark.parametrize("text", ["C", "c", "(c)", "C)", "**C**", "Answer: C", "option C", "C. Streams decouple"])
@@ -41,3 +41,20 @@ def test_unreadable_file_costs_only_the_questions(tmp_path: Path):
     sheet = read_answer_sheet(sheet_path, ["checkpoint.q1"])
     letter, problem = read_choice(sheet, "checkpoint.q1")
     assert letter is None and problem is not None and problem.question_id is None
+
+
+def test_answer_key_read_from_quoted_or_nested_tables(tmp_path: Path):
+    from grader.pipeline.answers import read_answer_key
+
+    key = tmp_path / "answer_key.toml"
+    key.write_text('["checkpoint.q1"]\nanswer = "C"\n\n[discussion.q3]\nanswer = "B"\n', encoding="utf-8")
+    assert {q: e["answer"] for q, e in read_answer_key(key).items()} == {"checkpoint.q1": "C", "discussion.q3": "B"}
+    assert read_answer_key(tmp_path / "absent.toml") == {}
+
+
+def test_questions_of_a_template():
+    from grader.pipeline.answers import read_questions
+
+    text = "# Sheet\n\n## checkpoint.q1: Streams\nWhich one?\nA) x\nB) y\n\nAnswer:\n\n## notes\nfree\n"
+    (question,) = read_questions(text)
+    assert (question.id, question.heading, question.text) == ("checkpoint.q1", "checkpoint.q1: Streams", "Which one?\nA) x\nB) y")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from grader.harness.faults import ERRORS, FailNth, Plan, Together, fail_runs, stream_of
+from grader.kinesis.faults import ERRORS, FailNth, Plan, Together, fail_runs, stream_of
 
 
 def codes(plan: Plan, operations: list[str]) -> list[str | None]:

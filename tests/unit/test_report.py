@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from grader import collect, report
 from grader.manifest import Task
-from grader.scoring import resolve
+from grader.pipeline import collect, report
+from grader.pipeline.scoring import resolve
 
 TASKS = [
     Task("producer.send_event", 1, "Send one event", "code", 8, "Use put_record.", hidden_checks=2),

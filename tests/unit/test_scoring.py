@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from grader import collect
 from grader.manifest import Task
-from grader.scoring import resolve
+from grader.pipeline import collect
+from grader.pipeline.scoring import resolve
 
 CODE = Task("producer.counters", 1, "Count", "code", 10, "hint", hidden_checks=2)
 CHOICE = Task("checkpoint.q1", 2, "Q1", "choice", 2, "hint", hidden_checks=1)

@@ -101,13 +101,13 @@ def _without_userns(argv: list[str]) -> None:
 
 def _bench(out: Path) -> None:
     """What the isolation costs here: a worker's start and one run with it and without it
-    (``grader.bench.run_cost``), and the median of 3 reference gradings, written to ``out``."""
+    (``instructor.bench.run_cost``), and the median of 3 reference gradings, written to ``out``."""
     import statistics
     import time
 
-    from grader import grade
-    from grader.bench import run_cost
+    from grader.pipeline import grade
     from grader.sandbox.runner import isolation
+    from instructor.bench import run_cost
 
     figures: dict[str, Any] = {"sandbox": isolation()["isolation"], **run_cost(ROOT / "solutions", runs=30)}
     times = []

@@ -9,8 +9,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from grader.collect import TestResult
-from grader.scoring import Scores
+from grader.pipeline.collect import TestResult
+from grader.pipeline.scoring import Scores
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
 MARK = {"passed": "✓", "partial": "◐", "failed": "✗", "pending": "…", "manual": "✎"}
@@ -88,12 +88,12 @@ def render(report: dict[str, Any], failures_per_task: int = 1) -> str:
         elif task["status"] == "manual":
             points = "by hand"
         else:
-            points = f"{_num(task['score'])}/{_num(task['max_score'])}"
+            points = f"{number(task['score'])}/{number(task['max_score'])}"
         lines.append(f" {task['number']:>2}  {task['id']:<24} {task['title'][:44]:<44} {points:>9} {mark}")
     lines.append(" " + "─" * 86)
     pending = [t for t in report["tasks"] if t["status"] == "pending"]
     hidden_count = sum(t["hidden_checks_pending"] for t in report["tasks"])
-    lines.append(f" Score: {_num(report['score'])}/{_num(report['max_score'])}{_why_maximum(report, pending, hidden_count)}")
+    lines.append(f" Score: {number(report['score'])}/{number(report['max_score'])}{_why_maximum(report, pending, hidden_count)}")
     if report["hidden_tests"] == "absent":
         lines.append(
             f" Hidden checks: {hidden_count} more checks run when your work is graded"
@@ -140,9 +140,9 @@ def _why_maximum(report: dict[str, Any], pending: list[dict[str, Any]], hidden_c
 
     points = {t.id: t.points for t in manifest.load()}
     added = sum(points.get(t["id"], 0) for t in pending)
-    total = _num(report["max_score"] + added)
+    total = number(report["max_score"] + added)
     what = "multiple-choice points" if {t["kind"] for t in pending} == {"choice"} else "points of the tasks only hidden checks score"
-    return f", out of {_num(report['max_score'])} here: grading adds the {_num(added)} {what} (out of {total}) and {hidden_count} hidden checks"
+    return f", out of {number(report['max_score'])} here: grading adds the {number(added)} {what} (out of {total}) and {hidden_count} hidden checks"
 
 
 def _failures(report: dict[str, Any], per_task: int) -> list[str]:
@@ -168,5 +168,6 @@ def _failures(report: dict[str, Any], per_task: int) -> list[str]:
     return lines
 
 
-def _num(value: float) -> str:
+def number(value: float) -> str:
+    """Points as people write them: 8, 9.6, 45.47."""
     return f"{value:g}" if value == int(value) else f"{value:.2f}"

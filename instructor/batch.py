@@ -1,11 +1,11 @@
 """Grade a folder of submissions in parallel into a gradebook, and import manual points.
 
-``python -m grader.batch grade-all SUBMISSIONS OUT [--jobs N] [--force]`` grades every
+``python -m instructor.batch grade-all SUBMISSIONS OUT [--jobs N] [--force]`` grades every
 subfolder of SUBMISSIONS, each in its own ``python -m grader grade`` process, and writes
 ``OUT/gradebook.csv`` plus ``OUT/<name>/results.json`` and ``OUT/<name>/feedback.md``. A
 submission whose exercises/ (and the grader) did not change since the last run is skipped.
 
-``python -m grader.batch import-manual MANUAL OUT`` adds hand-given points to the gradebook.
+``python -m instructor.batch import-manual MANUAL OUT`` adds hand-given points to the gradebook.
 """
 
 from __future__ import annotations
@@ -22,9 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from grader import gradebook, manifest
+from grader import manifest
+from grader.commands.jobs import bar
+from grader.paths import ROOT
+from instructor import gradebook
 
-ROOT = Path(__file__).resolve().parent.parent
 HASH_FILE = ".source.sha256"
 TIMEOUT_SECONDS = 15 * 60
 # What the verdict depends on besides the submission: a changed test or manifest re-grades everyone.
@@ -98,10 +100,9 @@ class Progress:
         elapsed = time.monotonic() - self.started
         remaining = self.total - self.done
         eta = elapsed / self.graded * remaining if self.graded else 0.0
-        filled = self.width * self.done // max(self.total, 1)
-        bar = "#" * filled + "." * (self.width - filled)
+        drawn = bar(self.done, self.total, self.width)
         state = "skipped (unchanged)" if outcome.skipped else (outcome.report or {}).get("status", "error")
-        text = f"[{bar}] {self.done}/{self.total} elapsed {_clock(elapsed)} ETA {_clock(eta)}  {outcome.name}: {state}"
+        text = f"[{drawn}] {self.done}/{self.total} elapsed {_clock(elapsed)} ETA {_clock(eta)}  {outcome.name}: {state}"
         if self.live:
             self.stream.write("\r\x1b[K" + text + ("\n" if self.done == self.total else ""))
         else:
@@ -186,7 +187,7 @@ def write_gradebook(out: Path, outcomes: list[Outcome]) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     """Command line: ``grade-all`` or ``import-manual``."""
-    parser = argparse.ArgumentParser(prog="python -m grader.batch", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m instructor.batch", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     grade = commands.add_parser("grade-all", help="grade every subfolder of SUBMISSIONS into OUT")
     grade.add_argument("submissions", type=Path)

@@ -2,7 +2,7 @@
 
 Every value here is AWS's (see the fidelity table in README.md for the page each comes
 from); the errors carry AWS's codes and the wording of its messages. What needs state
-(rates, iterators' ages, stream status, pages) is in ``grader.kinesis_rules``.
+(rates, iterators' ages, stream status, pages) is in ``grader.kinesis.rules``.
 """
 
 from __future__ import annotations

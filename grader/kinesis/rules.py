@@ -21,8 +21,8 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from grader import kinesis_limits as limits
-from grader.kinesis_limits import Bucket, Refusal
+from grader.kinesis import limits as limits
+from grader.kinesis.limits import Bucket, Refusal
 
 CLOCK_HEADER = "X-Grader-Clock"
 CALL_SECONDS = 0.005  # the sandbox's simulated cost of one call (virtual_time.HTTP_CALL_SECONDS)

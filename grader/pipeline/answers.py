@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 # A level-2 heading; any such heading ends the section before it.
 _H2_RE = re.compile(r"^\s{0,3}##(?!#)\s*(.*)$")
@@ -343,3 +345,53 @@ def read_written(sheet: AnswerSheet, question_id: str) -> tuple[str | None, Answ
             'Write your answer after "Answer:" (it may take several lines).',
         )
     return answer.text, None
+
+
+# --- the template's questions and the answer key ----------------------------------------
+
+
+@dataclass(frozen=True)
+class Question:
+    """One question as the template states it: its id, heading and the text above "Answer:"."""
+
+    id: str
+    heading: str
+    text: str
+
+
+def read_questions(text: str) -> list[Question]:
+    """The questions of a checkpoint file, in order, parsed as the learner's answers are."""
+    lines = text.splitlines()
+    sections, _ = _sections(lines)
+    found = []
+    for section in sections:
+        heading = _H2_RE.match(lines[section.line - 1])
+        body: list[str] = []
+        for _, line in section.body:
+            if _ANSWER_RE.match(line):
+                break
+            body.append(line)
+        found.append(Question(section.question_id, heading.group(1).strip() if heading else "", "\n".join(body).strip()))
+    return found
+
+
+def read_answer_key(path: Path) -> dict[str, dict[str, Any]]:
+    """The answer key by question id, {} when the file is absent.
+
+    Both ``["checkpoint.q1"]`` (one quoted name) and ``[checkpoint.q1]`` (TOML's nested tables)
+    name the same question.
+    """
+    if not path.is_file():
+        return {}
+    key: dict[str, dict[str, Any]] = {}
+
+    def walk(prefix: str, table: dict[str, Any]) -> None:
+        for name, entry in table.items():
+            if isinstance(entry, dict):
+                if "answer" in entry:
+                    key[prefix + name] = entry
+                else:
+                    walk(f"{prefix}{name}.", entry)
+
+    walk("", tomllib.loads(path.read_text(encoding="utf-8")))
+    return key

@@ -6,7 +6,7 @@ instead of about 10, which matters when hypothesis sends hundreds of calls per g
 Only Kinesis is served, only on 127.0.0.1, and moto's control API (reset, state) is not
 exposed, so learner code cannot wipe or rewrite what the grader later inspects.
 
-It enforces what AWS enforces and moto does not (``grader.kinesis_rules``: per-shard
+It enforces what AWS enforces and moto does not (``grader.kinesis.rules``: per-shard
 rates, request limits, iterator lifetimes, CREATING/UPDATING, pages), counted on the
 simulated clock of the learner's run. The grader's own access (``StreamView``, which works
 on moto's storage, and ``client()``, which carries a secret header) is never limited.
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from grader.kinesis_rules import CLOCK_HEADER, Rules
+from grader.kinesis.rules import CLOCK_HEADER, Rules
 
 REGION = "us-east-1"
 FAKE_CREDENTIALS = {
@@ -51,6 +51,21 @@ class Fault:
 FaultPlan = Callable[[str, dict[str, Any]], "Fault | None"]
 # Rewrites a successful response: (operation, request body, response body) -> response body.
 ResponseRewriter = Callable[[str, dict[str, Any], dict[str, Any]], dict[str, Any]]
+
+
+def endpoint_environment(url: str, region: str = REGION) -> dict[str, str]:
+    """Environment variables that point boto3 at the Kinesis endpoint ``url`` with fake
+    credentials, and never at the machine's real AWS configuration or credentials."""
+    return {
+        **FAKE_CREDENTIALS,
+        "AWS_DEFAULT_REGION": region,
+        "AWS_REGION": region,
+        "AWS_ENDPOINT_URL": url,
+        "AWS_ENDPOINT_URL_KINESIS": url,
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
 
 
 class EmbeddedKinesis:
@@ -122,17 +137,7 @@ class EmbeddedKinesis:
 
     def client_environment(self) -> dict[str, str]:
         """Environment variables that point boto3 (and only boto3's Kinesis) here."""
-        return {
-            **FAKE_CREDENTIALS,
-            "AWS_DEFAULT_REGION": REGION,
-            "AWS_REGION": REGION,
-            "AWS_ENDPOINT_URL": self.endpoint_url,
-            "AWS_ENDPOINT_URL_KINESIS": self.endpoint_url,
-            # Never read the machine's real AWS configuration or credentials.
-            "AWS_CONFIG_FILE": os.devnull,
-            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-            "AWS_EC2_METADATA_DISABLED": "true",
-        }
+        return endpoint_environment(self.endpoint_url)
 
     def client(self) -> Any:
         """A boto3 Kinesis client of the trusted side, with botocore's retries off."""

@@ -1,6 +1,6 @@
 """Time a batch: grade N copies of one submission with ``grade-all`` and print how long it took.
 
-``python -m grader.bench_batch [--copies 100] [--jobs N] [--source DIR]``. The default source
+``python -m instructor.bench_batch [--copies 100] [--jobs N] [--source DIR]``. The default source
 is a submission written the course module's way (tests/submissions/module_style), else the
 reference solution.
 """
@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from grader import batch
+from instructor import batch
 
 ROOT = batch.ROOT
 CANDIDATES = ("tests/submissions/module_style/exercises", "solutions")
@@ -28,7 +28,7 @@ def default_source() -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     """Make the copies, grade them all, print the timing."""
-    parser = argparse.ArgumentParser(prog="python -m grader.bench_batch", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m instructor.bench_batch", description=__doc__.splitlines()[0])
     parser.add_argument("--copies", type=int, default=100)
     parser.add_argument("--jobs", type=int, default=None, help="parallel gradings (default: number of CPUs)")
     parser.add_argument("--source", type=Path, default=None, help="an exercises/ folder to copy")

@@ -1,12 +1,12 @@
 """Releases: the learner's repository (``student``) and the published answers (``solutions``).
 
-``python -m grader.release student OUT`` writes the repository learners clone (a GitHub
+``python -m instructor.release student OUT`` writes the repository learners clone (a GitHub
 Classroom template): stubs, public tests, the grader without its hidden tests, and the
 workflow that grades each push. Before anything is moved into OUT, the release is scanned
 for leaks (solution markers, lines of the reference bodies, hidden tests, the answer key);
 one leak and the release is refused.
 
-``python -m grader.release solutions OUT`` writes what is published after the deadline.
+``python -m instructor.release solutions OUT`` writes what is published after the deadline.
 """
 
 from __future__ import annotations
@@ -19,31 +19,15 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from grader import manifest, stubs
+from grader import manifest, secrets
+from grader.paths import ROOT
+from instructor import stubs
 
-ROOT = Path(__file__).resolve().parent.parent
 WORKFLOW_TEMPLATE = ROOT / "grader" / "platform" / "classroom.yml"
 TOP_LEVEL_FILES = ("Makefile", "requirements.lock", "pyproject.toml", ".gitignore")
-# Instructor tools: they need solutions/ or grade many submissions, and some of them spell
-# out the solution markers, so learners get none of them.
-INSTRUCTOR_ONLY = {
-    "grader/stubs.py",
-    "grader/release.py",
-    "grader/release_solutions.py",
-    "grader/batch.py",
-    "grader/bench.py",
-    "grader/bench_batch.py",
-    "grader/gradebook.py",
-    "grader/platform/gradescope.py",
-    "grader/platform/nbgrader_export.py",
-    "grader/platform/nbgrader_cells.py",
-    "grader/platform/shards.py",
-    "grader/platform/grade_at_scale.yml",
-}
 # A Makefile rule whose recipe mentions one of these cannot work in the learner's copy.
-INSTRUCTOR_MAKE_WORDS = ("solutions", "tests/selftest", "tests/unit", "nbgrader", "grader.release", "grader.batch", "grader.bench_batch",
-                         "grader.stubs", "grader.platform.gradescope", "requirements-instructor", "requirements-dev",
-                         "TOOLS_STAMP")
+INSTRUCTOR_MAKE_WORDS = ("solutions", "tests/selftest", "tests/unit", "nbgrader", "instructor.", "requirements-instructor",
+                         "requirements-dev", "TOOLS_STAMP")
 INSTRUCTOR_LINE_WORDS = ("INSTRUCTOR_", "nbgrader", "TOOLS_STAMP", "Linters the self-tests use", "Without node and npm")
 # Words the learner's copy must not contain anywhere: commands it does not have.
 ABSENT_COMMANDS = ("make test", "make grade ", "make grade`")
@@ -70,11 +54,10 @@ def _files(folder: Path) -> Iterator[Path]:
 
 
 def _grader_runtime() -> Iterator[Path]:
-    """The grader files learners get: no hidden tests, no instructor tools."""
+    """The grader files learners get: all of grader/ but what is secret (its hidden tests)."""
     for relative in _files(ROOT / "grader"):
-        if relative.parts[:2] == ("grader", "hidden") or relative.as_posix() in INSTRUCTOR_ONLY:
-            continue
-        yield relative
+        if not secrets.is_secret(relative.as_posix()):
+            yield relative
 
 
 def learner_makefile(text: str) -> str:
@@ -178,7 +161,7 @@ def find_leaks(release: Path) -> list[str]:
     leaks = []
     for path in sorted(p for p in release.rglob("*") if p.is_file()):
         relative = path.relative_to(release).as_posix()
-        if relative.startswith(("solutions/", "grader/hidden/", "tests/selftest/", ".ci/")) or "answer_key" in relative:
+        if secrets.is_secret(relative):
             leaks.append(f"{relative}: instructor-only file")
             continue
         try:
@@ -246,7 +229,7 @@ def _move_into(staging: Path, out: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Command line: ``student OUT`` or ``solutions OUT``."""
-    parser = argparse.ArgumentParser(prog="python -m grader.release", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m instructor.release", description=__doc__.splitlines()[0])
     parser.add_argument("what", choices=["student", "solutions"])
     parser.add_argument("out", type=Path)
     args = parser.parse_args(argv)
@@ -254,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.what == "student":
             files = build_student(args.out)
         else:
-            from grader.release_solutions import build_solutions
+            from instructor.release_solutions import build_solutions
 
             files = build_solutions(args.out)
     except (ReleaseError, stubs.MarkerError) as error:

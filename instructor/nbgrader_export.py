@@ -1,6 +1,6 @@
 """nbgrader: write a course folder whose ``source/<assignment>/producers_consumers.ipynb`` is the exercise.
 
-``python -m grader.platform.nbgrader_export OUT [--assignment NAME]``. The notebook holds the
+``python -m instructor.nbgrader_export OUT [--assignment NAME]``. The notebook holds the
 reference code with nbgrader's solution markers, one autograded test cell per task (points
 from the manifest; hidden parts between nbgrader's hidden-test markers), the multiple-choice
 answers as code, and the written questions as manually graded Markdown cells. It needs
@@ -17,10 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from grader import manifest
-from grader.platform.nbgrader_cells import CHECKS, SETUP
-from grader.release_solutions import answer_key, questions
+from grader.paths import ROOT
+from grader.pipeline.answers import read_questions
+from instructor.nbgrader_cells import CHECKS, SETUP
+from instructor.release_solutions import answer_key
 
-ROOT = Path(__file__).resolve().parent.parent.parent
 ASSIGNMENT = "module02"
 NOTEBOOK = "producers_consumers.ipynb"
 SOLUTION_FILES = ("enhanced_producer.py", "enhanced_consumer.py")
@@ -119,7 +120,7 @@ def build_notebook() -> dict[str, Any]:
             book.tests(_test_source(visible, hidden), _id(task.id), task.points)
     book.markdown("## Part 3: questions", "part-3")
     key = answer_key()
-    for question in questions((ROOT / "solutions" / "checkpoint.md").read_text(encoding="utf-8")):
+    for question in read_questions((ROOT / "solutions" / "checkpoint.md").read_text(encoding="utf-8")):
         task = by_id[question.id]
         book.markdown(f"### {question.heading}\n\n{question.text}", f"question-{_id(task.id)}")
         if task.kind == "choice":
@@ -140,13 +141,13 @@ def build_notebook() -> dict[str, Any]:
 
 def _options(text: str) -> tuple[str, ...]:
     """The option letters a question lists ("A) ...", "B) ..."), A to D when it lists none."""
-    from grader.answers import _options_of
+    from grader.pipeline.answers import _options_of
 
     return tuple(_options_of(list(enumerate(text.splitlines()))) or "ABCD")
 
 
 def _model_answer(question_id: str) -> str:
-    from grader.answers import read_answer_sheet, read_written
+    from grader.pipeline.answers import read_answer_sheet, read_written
 
     sheet = read_answer_sheet(ROOT / "solutions" / "checkpoint.md", [question_id])
     text, _ = read_written(sheet, question_id)
@@ -213,7 +214,7 @@ def export(out: Path, assignment: str = ASSIGNMENT) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     """Command line: write OUT/source/<assignment>/producers_consumers.ipynb and its config."""
-    parser = argparse.ArgumentParser(prog="python -m grader.platform.nbgrader_export", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m instructor.nbgrader_export", description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path)
     parser.add_argument("--assignment", default=ASSIGNMENT)
     args = parser.parse_args(argv)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.manifest import Task
+from grader.pipeline.report import number
 
 GRADEBOOK = "gradebook.csv"
 MANUAL_PREFIX = "manual:"
@@ -19,9 +20,6 @@ ANSWER_PREFIX = "answer:"
 class GradebookError(ValueError):
     """A manual-points file that cannot be imported as it is."""
 
-
-def _num(value: float) -> str:
-    return f"{value:g}"
 
 
 def auto_tasks(tasks: list[Task]) -> list[Task]:
@@ -37,8 +35,8 @@ def row(name: str, report: dict[str, Any] | None, error: str, tasks: list[Task])
     line = {"submission": name, "total": "", "max_score": "", "status": "error", "error": error}
     if report is not None:
         scores = {t["id"]: t["score"] for t in report["tasks"]}
-        line.update(total=_num(report["score"]), max_score=_num(report["max_score"]), status=report["status"])
-        line.update({t.id: _num(scores.get(t.id, 0.0)) for t in auto_tasks(tasks)})
+        line.update(total=number(report["score"]), max_score=number(report["max_score"]), status=report["status"])
+        line.update({t.id: number(scores.get(t.id, 0.0)) for t in auto_tasks(tasks)})
         answers = {m["id"]: m["answer"] for m in report.get("manual", [])}
         line.update({ANSWER_PREFIX + t.id: answers.get(t.id, "") for t in written_tasks(tasks)})
         line["error"] = "; ".join([*report.get("problems", []), *([error] if error else [])])
@@ -84,10 +82,10 @@ def feedback(name: str, report: dict[str, Any] | None, error: str) -> str:
     """Markdown feedback for one learner: score, task table, each failure explained."""
     if report is None:
         return f"# Feedback: {name}\n\nYour submission could not be graded automatically: {error}\n\nYour instructor will look at it.\n"
-    lines = [f"# Feedback: {name}", "", f"**Automatic score: {_num(report['score'])} / {_num(report['max_score'])}**", "",
+    lines = [f"# Feedback: {name}", "", f"**Automatic score: {number(report['score'])} / {number(report['max_score'])}**", "",
              "| # | Task | Points | Checks passed |", "|---|------|--------|---------------|"]
     for task in report["tasks"]:
-        points = "graded by hand" if task["kind"] == "written" else f"{_num(task['score'])} / {_num(task['max_score'])}"
+        points = "graded by hand" if task["kind"] == "written" else f"{number(task['score'])} / {number(task['max_score'])}"
         checks = f"{task['checks_passed']} / {task['checks_run']}" if task["checks_run"] else "-"
         lines.append(f"| {task['number']} | {task['title']} | {points} | {checks} |")
     hints = {t["id"]: t["hint"] for t in report["tasks"]}
@@ -160,10 +158,10 @@ def apply_manual(header: list[str], rows: list[dict[str, str]], points: dict[tup
         if missing:
             warnings.append(f"{line['submission']}: no manual points yet for {', '.join(missing)}")
         for task_id, value in given.items():
-            line[MANUAL_PREFIX + task_id] = "" if value is None else _num(value)
+            line[MANUAL_PREFIX + task_id] = "" if value is None else number(value)
         manual_total = sum(v for v in given.values() if v is not None)
-        line["manual_total"] = _num(manual_total)
-        line["final_total"] = _num(round((_parse(line.get("total")) or 0.0) + manual_total, 2))
+        line["manual_total"] = number(manual_total)
+        line["final_total"] = number(round((_parse(line.get("total")) or 0.0) + manual_total, 2))
     return header, warnings
 
 

@@ -1,17 +1,17 @@
 """Authoritative grading at scale: the roster split into shards, each graded by its own job.
 
-Used by ``grader/platform/grade_at_scale.yml``, a workflow for the instructor's private
+Used by ``instructor/grade_at_scale.yml``, a workflow for the instructor's private
 repository (a full copy of this project, hidden tests included):
 
-``python -m grader.platform.shards split ROSTER --shard I --shards N`` prints shard I's
+``python -m instructor.shards split ROSTER --shard I --shards N`` prints shard I's
 repositories: every N-th name of the sorted roster, starting at the I-th.
 
-``python -m grader.platform.shards clone ROSTER DEST --shard I --shards N --org ORG`` clones
+``python -m instructor.shards clone ROSTER DEST --shard I --shards N --org ORG`` clones
 them into DEST/<name>. The token (``ASSIGNMENT_TOKEN``) goes in an HTTP header given on
 git's command line, so no clone's ``.git/config`` keeps it; a repository that cannot be
 cloned becomes an empty folder, so it still gets a gradebook row saying so.
 
-``python -m grader.platform.shards merge SHARDS OUT`` merges the shards' outputs
+``python -m instructor.shards merge SHARDS OUT`` merges the shards' outputs
 (SHARDS/<shard>/gradebook.csv and SHARDS/<shard>/<learner>/) into one OUT/gradebook.csv,
 rows in the order one ``make grade-all`` gives, with every learner's folder.
 """
@@ -26,7 +26,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from grader import gradebook
+from instructor import gradebook
 
 GIT_BASE = "https://github.com"
 CLONE_TIMEOUT = 300
@@ -91,7 +91,7 @@ def merge(shards: Path, out: Path) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     """Command line: ``split``, ``clone`` or ``merge``."""
-    parser = argparse.ArgumentParser(prog="python -m grader.platform.shards", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m instructor.shards", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     for name in ("split", "clone"):
         command = commands.add_parser(name)

@@ -23,7 +23,8 @@ from typing import Any
 
 import psutil
 
-ROOT = Path(__file__).resolve().parent.parent
+from grader.paths import ROOT
+
 TARGETS = {"reference": 10.0, "stubs": 4.0}  # most times the floor each may take
 ENDLESS_LOOP_SECONDS = 30.0
 PEAK_RSS_BYTES = 400 * 1024 * 1024
@@ -156,8 +157,8 @@ def _bare_sandbox() -> type:
 def run_cost(reference: Path, runs: int = 40, rounds: int = 3) -> dict[str, float]:
     """Median seconds a worker takes to start (namespaces, warm-up, first run) and of one run
     (import the producer, read the clock), with the isolation and without, in alternation."""
-    from grader.embedded_kinesis import EmbeddedKinesis
-    from grader.grade import copy_exercises
+    from grader.kinesis.server import EmbeddedKinesis
+    from grader.pipeline.grade import copy_exercises
     from grader.sandbox.runner import Sandbox
 
     times: dict[str, list[float]] = {}
@@ -187,7 +188,7 @@ def run_cost(reference: Path, runs: int = 40, rounds: int = 3) -> dict[str, floa
 def grade_once(reference: Path, isolated: bool | str) -> float:
     """Grade ``reference`` in one process, learner code in the sandbox or (``isolated`` False)
     in the grading process itself; return the seconds taken."""
-    from grader import grade
+    from grader.pipeline import grade
 
     started = time.monotonic()
     if isolated == "bare":
@@ -207,7 +208,7 @@ def isolation_overhead(reference: Path, runs: int) -> dict[str, float]:
     times: dict[str, list[float]] = {}
     for _ in range(runs):  # the modes in turn, so that a change of the machine's load meets them all
         for mode in ("plain", "bare", "isolated"):
-            command = [sys.executable, "-m", "grader.bench", "--once", mode, str(reference)]
+            command = [sys.executable, "-m", "instructor.bench", "--once", mode, str(reference)]
             started = time.monotonic()
             subprocess.run(command, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
             times.setdefault(f"{mode}_seconds", []).append(time.monotonic() - started)
@@ -216,7 +217,7 @@ def isolation_overhead(reference: Path, runs: int) -> dict[str, float]:
 
 def main(argv: list[str] | None = None) -> int:
     """Measure, print a table, and exit 1 if a target is missed."""
-    parser = argparse.ArgumentParser(prog="python -m grader.bench")
+    parser = argparse.ArgumentParser(prog="python -m instructor.bench")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--reference", default=str(ROOT / "solutions"))
     parser.add_argument("--json", default="", help="also write the figures to this file")

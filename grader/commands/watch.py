@@ -1,6 +1,6 @@
 """``make watch``: re-check exercises/ every time a file in it is saved.
 
-Each check runs the public tests through ``grader.grade.grade`` in a fresh process (so
+Each check runs the public tests through ``grader.pipeline.grade.grade`` in a fresh process (so
 nothing the learner's code loaded stays in memory) and prints progress, the first failing
 task's message, or a short "all done".
 """
@@ -16,14 +16,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-from grader import report as reporting
+from grader.paths import ROOT
+from grader.pipeline import report as reporting
 
-ROOT = Path(__file__).resolve().parent.parent
 CHECK_TIMEOUT = 600.0  # seconds; a public run takes well under a minute
 MESSAGE_LINES = 14  # lines of the failure message shown; `make check` shows everything
 SCORED_NOW = ("passed", "partial", "failed")
 _RUN_CHECK = (
-    "import sys; from pathlib import Path; from grader import grade; "
+    "import sys; from pathlib import Path; from grader.pipeline import grade; "
     "grade.grade(Path(sys.argv[1]), include_hidden=False, out_dir=Path(sys.argv[2]))"
 )
 
@@ -64,7 +64,7 @@ def summary(report: dict[str, Any]) -> str:
     done = [t for t in scored if t["status"] == "passed"]
     filled = 20 * len(done) // len(scored) if scored else 20
     bar = f"[{'#' * filled}{'.' * (20 - filled)}]"
-    lines = [f"Progress: {len(done)}/{len(scored)} tasks done  {bar}  score {_num(report['score'])}/{_num(report['max_score'])}"]
+    lines = [f"Progress: {len(done)}/{len(scored)} tasks done  {bar}  score {reporting.number(report['score'])}/{reporting.number(report['max_score'])}"]
     lines += [f"! {problem}" for problem in report["problems"]]
     failing = next((t for t in tasks if t["status"] in ("failed", "partial")), None)
     if failing is not None:
@@ -86,9 +86,6 @@ def summary(report: dict[str, Any]) -> str:
         lines.append("  Hidden checks and your written answers are graded when you hand in your work.")
     return "\n".join(lines)
 
-
-def _num(value: float) -> str:
-    return f"{value:g}" if value == int(value) else f"{value:.2f}"
 
 
 def check_and_show(folder: Path, clear: bool) -> dict[str, Any] | None:
@@ -136,7 +133,7 @@ def watch(folder: Path, interval: float) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments; with --once, check once and exit 0 only at full marks."""
-    parser = argparse.ArgumentParser(prog="python -m grader.watch", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m grader.commands.watch", description=__doc__.splitlines()[0])
     parser.add_argument("--exercises", default=str(ROOT / "exercises"), help="folder to watch (default: exercises/)")
     parser.add_argument("--interval", type=float, default=1.0, help="seconds between looks at the files (default: 1)")
     parser.add_argument("--once", action="store_true", help="check once, print, and exit")

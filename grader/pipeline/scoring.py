@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from grader.collect import TestResult
 from grader.manifest import Task
+from grader.pipeline.collect import TestResult
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """The module's experiments as commands, run on the embedded Kinesis in a few seconds.
 
-``python -m grader.experiments producers|consumers|filter|lag [--code exercises|solutions]``
+``python -m grader.commands.experiments producers|consumers|filter|lag [--code exercises|solutions]``
 runs the learner's code (or the reference) in child processes and then states what
 happened, checked with the grader's own reads of the stream.
 """
@@ -17,8 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from grader import charts
-from grader.embedded_run import (
+from grader.commands import charts
+from grader.commands.run import (
     CODE_FOLDERS,
     JobResult,
     check_folder,
@@ -28,9 +28,9 @@ from grader.embedded_run import (
     report_failure,
     run_job,
 )
-from grader.harness.stream_view import Record, StreamView, encode_event
+from grader.kinesis.stream_view import Record, StreamView, encode_event
+from grader.paths import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 STREAM = "user-activity"
 USERS = ["alice", "bob", "charlie", "diana"]
 TYPES = ["login", "view_page", "search", "click_button", "add_to_cart", "logout"]
@@ -94,7 +94,7 @@ class Lab:
                                        aws_secret_access_key="testing")
             self.view: Any = ClientView(self.client)
         else:
-            from grader.embedded_kinesis import EmbeddedKinesis
+            from grader.kinesis.server import EmbeddedKinesis
 
             self.stream = STREAM
             self.kinesis = EmbeddedKinesis().start()
@@ -314,7 +314,7 @@ EXPERIMENTS: dict[str, Callable[[Lab], int]] = {
 
 def main(argv: list[str] | None = None) -> int:
     """Run one experiment and return its exit code."""
-    parser = argparse.ArgumentParser(prog="python -m grader.experiments", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m grader.commands.experiments", description=__doc__.splitlines()[0])
     parser.add_argument("experiment", choices=sorted(EXPERIMENTS))
     parser.add_argument("--code", choices=CODE_FOLDERS, default="exercises", help="whose code to run (default: exercises)")
     parser.add_argument("--verbose", action="store_true", help="also show everything the children printed")

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from grader.embedded_kinesis import REGION, EmbeddedKinesis, Fault
+from grader.kinesis.server import REGION, EmbeddedKinesis, Fault
 
 # HTTP status of each error the tests inject, as AWS sends it (the most common first).
 ERRORS = {

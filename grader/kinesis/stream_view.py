@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from grader.embedded_kinesis import EmbeddedKinesis
+    from grader.kinesis.server import EmbeddedKinesis
 
 
 @dataclass(frozen=True)

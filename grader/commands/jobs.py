@@ -1,6 +1,6 @@
 """The child side of ``make run`` and the experiments: runs learner code in its own process.
 
-The parent (``grader.embedded_run``, ``grader.experiments``) starts
+The parent (``grader.commands.run``, ``grader.commands.experiments``) starts
 ``python -c LAUNCHER <folder> <job> <json args>`` with the code folder first on sys.path
 and the Kinesis environment set. A job ends with one ``RESULT {...}`` line on stdout that
 the parent reads. A stub that is still a TODO ends the process with ``TODO_EXIT_CODE`` and
@@ -18,7 +18,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from grader.paths import ROOT
+
 TODO_EXIT_CODE = 3
 RESULT_PREFIX = "RESULT "
 # What a generated stub raises: NotImplementedError("TODO(<task id>): implement <name>").
@@ -29,7 +30,7 @@ def launcher() -> str:
     """The ``python -c`` program that puts the code folder, then this project, on sys.path."""
     return (
         "import sys; sys.path[0:0] = [sys.argv[1], " + repr(str(ROOT)) + "]; "
-        "from grader.learner_jobs import launch; launch(sys.argv[2], sys.argv[3])"
+        "from grader.commands.jobs import launch; launch(sys.argv[2], sys.argv[3])"
     )
 
 
@@ -94,6 +95,12 @@ def _learner_file(error: BaseException) -> str:
         return str(filename)
 
 
+def bar(done: int, total: int, width: int) -> str:
+    """``#####.....``: ``done`` of ``total`` in ``width`` characters (full when total is 0)."""
+    filled = width * done // total if total else width
+    return "#" * filled + "." * (width - filled)
+
+
 class ProgressBar:
     """A text bar on stderr, e.g. ``[#####.....] 5/10``, that stays out of stdout's way."""
 
@@ -110,8 +117,7 @@ class ProgressBar:
 
     def text(self) -> str:
         """The bar for the current count."""
-        filled = self.WIDTH * self.done // self.total if self.total else self.WIDTH
-        return f"[{'#' * filled}{'.' * (self.WIDTH - filled)}] {self.done}/{self.total}"
+        return f"[{bar(self.done, self.total, self.WIDTH)}] {self.done}/{self.total}"
 
     def update(self, done: int) -> None:
         """Show ``done`` of ``total`` when it changed."""

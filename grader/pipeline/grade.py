@@ -20,12 +20,13 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from grader import manifest, report, scoring
-from grader.answers import read_answer_sheet, read_written
-from grader.collect import Collector, TestResult
+from grader import manifest
+from grader.paths import ROOT
+from grader.pipeline import report, scoring
+from grader.pipeline.answers import read_answer_sheet, read_written
+from grader.pipeline.collect import Collector, TestResult
 from grader.sandbox.runner import Sandbox, isolation, kill_marked
 
-ROOT = Path(__file__).resolve().parent.parent
 PUBLIC_TESTS = ROOT / "tests" / "public"
 HIDDEN_TESTS = ROOT / "grader" / "hidden"
 PYTEST_INI = ROOT / "grader" / "pytest.ini"

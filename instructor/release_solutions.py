@@ -3,28 +3,17 @@
 from __future__ import annotations
 
 import difflib
-import re
-import tomllib
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from grader import manifest, stubs
-from grader.answers import normalise_question_id, read_answer_sheet, read_choice, read_written
-from grader.release import ROOT, ReleaseError, _check_target
+from grader import manifest
+from grader.pipeline.answers import read_answer_key, read_answer_sheet, read_choice, read_questions, read_written
+from instructor import stubs
+from instructor.release import ROOT, ReleaseError, _check_target
 
 SOLUTIONS = ROOT / "solutions"
 ANSWER_KEY = ROOT / "grader" / "hidden" / "answer_key.toml"
 CHECKPOINT = "checkpoint.md"
-
-
-@dataclass
-class Question:
-    """One checkpoint question as the learner saw it."""
-
-    id: str
-    heading: str
-    text: str
 
 
 def without_markers(text: str) -> str:
@@ -33,47 +22,16 @@ def without_markers(text: str) -> str:
                    if not (stubs.BEGIN_RE.match(line.rstrip("\r\n")) or stubs.END_RE.match(line.rstrip("\r\n"))))
 
 
-def questions(checkpoint_text: str) -> list[Question]:
-    """The questions of checkpoint.md in order: heading and the text up to 'Answer:'."""
-    found: list[Question] = []
-    current: Question | None = None
-    for line in checkpoint_text.splitlines():
-        heading = re.match(r"^##(?!#)\s*(.*)$", line)
-        if heading:
-            qid = normalise_question_id(heading.group(1))
-            current = Question(qid, heading.group(1).strip(), "") if qid else None
-            if current:
-                found.append(current)
-        elif current is not None and not current.text.endswith("\x00"):
-            if re.match(r"^\s*answer\s*:", line, re.IGNORECASE):
-                current.text = current.text.strip() + "\x00"  # the question ends at its Answer: line
-            else:
-                current.text += line + "\n"
-    for question in found:
-        question.text = question.text.rstrip("\x00").strip()
-    return found
-
-
 def answer_key() -> dict[str, dict[str, Any]]:
     """The answer key by question id ({} when the hidden folder is absent)."""
-    if not ANSWER_KEY.is_file():
-        return {}
-    data = tomllib.loads(ANSWER_KEY.read_text(encoding="utf-8"))
-    key: dict[str, dict[str, Any]] = {}
-    # Both [checkpoint.q1] (nested tables) and ["checkpoint.q1"] (one quoted name) are accepted.
-    for name, entry in data.items():
-        if "answer" in entry:
-            key[name] = entry
-        else:
-            key.update({f"{name}.{q}": nested for q, nested in entry.items()})
-    return key
+    return read_answer_key(ANSWER_KEY)
 
 
 def answers_markdown() -> str:
     """ANSWERS.md: every question, its answer, and why."""
     tasks = manifest.by_id(manifest.load())
     text = (SOLUTIONS / CHECKPOINT).read_text(encoding="utf-8")
-    asked = questions(text)
+    asked = read_questions(text)
     sheet = read_answer_sheet(SOLUTIONS / CHECKPOINT, [q.id for q in asked], label=f"solutions/{CHECKPOINT}")
     key = answer_key()
     parts = ["# Checkpoint answers\n",

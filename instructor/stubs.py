@@ -7,13 +7,14 @@ import re
 import sys
 from pathlib import Path
 
+from grader.paths import ROOT as REPO_ROOT
+
 BEGIN_RE = re.compile(r"^(\s*)### BEGIN SOLUTION(?:\s+\[([\w.]+)\])?\s*$")
 END_RE = re.compile(r"^\s*### END SOLUTION\s*$")
 # `def name(` / `async def name(` / `class Name` lines, used to name the method a region belongs to.
 _DEF_RE = re.compile(r"^(\s*)(?:async\s+)?def\s+(\w+)\s*\(")
 _CLASS_RE = re.compile(r"^(\s*)class\s+(\w+)\b")
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 OUTDATED_MESSAGE = "exercises/ is outdated: run make stubs"
 IN_SYNC_MESSAGE = "exercises/ is in sync with solutions/"
 
@@ -181,7 +182,7 @@ def _display(path: Path) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Command line entry point: `generate` or `check`; returns the exit status."""
-    parser = argparse.ArgumentParser(prog="python -m grader.stubs", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m instructor.stubs", description=__doc__)
     parser.add_argument("command", choices=["generate", "check"])
     parser.add_argument("--solutions", type=Path, default=REPO_ROOT / "solutions")
     parser.add_argument("--exercises", type=Path, default=REPO_ROOT / "exercises")

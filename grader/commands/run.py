@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grader.learner_jobs import RESULT_PREFIX, ROOT, TODO_EXIT_CODE, launcher
+from grader.commands.jobs import RESULT_PREFIX, ROOT, TODO_EXIT_CODE, launcher
+from grader.kinesis import server
 
 CODE_FOLDERS = ("exercises", "solutions")
 FILES = ("enhanced_producer.py", "enhanced_consumer.py")
@@ -46,7 +47,7 @@ class JobResult:
 def run_job(
     folder: Path, job: str, args: dict[str, Any], env: dict[str, str], *, timeout: float, capture: bool = False, echo: bool = False
 ) -> JobResult:
-    """Run one ``grader.learner_jobs`` job in a child process; kill its group after ``timeout``.
+    """Run one ``grader.commands.jobs`` job in a child process; kill its group after ``timeout``.
 
     ``capture`` keeps the child's output (to read its RESULT line); with ``echo`` its stdout
     is also shown as it comes, RESULT line left out. Otherwise the child writes to ours.
@@ -115,13 +116,8 @@ def embedded_environment(client_env: dict[str, str]) -> dict[str, str]:
 def endpoint_environment(url: str, region: str) -> dict[str, str]:
     """Point boto3 at another emulator; fake credentials, since emulators accept any."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update({
-        "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-        "AWS_DEFAULT_REGION": region, "AWS_REGION": region,
-        "AWS_ENDPOINT_URL": url, "AWS_ENDPOINT_URL_KINESIS": url,
-        "AWS_CONFIG_FILE": os.devnull, "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-        "PYTHONUNBUFFERED": "1",
-    })
+    env.update(server.endpoint_environment(url, region))
+    env["PYTHONUNBUFFERED"] = "1"
     return env
 
 
@@ -160,7 +156,7 @@ def report_failure(name: str, result: JobResult, timeout: float) -> int:
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m grader.embedded_run", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m grader.commands.run", description=__doc__.splitlines()[0])
     parser.add_argument("--code", choices=CODE_FOLDERS, default="exercises", help="whose code to run (default: exercises)")
     target = parser.add_mutually_exclusive_group()
     target.add_argument("--endpoint", metavar="URL", help="another Kinesis emulator, e.g. http://localhost:4566 (LocalStack)")
@@ -205,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         env = endpoint_environment(args.endpoint, region)
     else:
-        from grader.embedded_kinesis import EmbeddedKinesis
+        from grader.kinesis.server import EmbeddedKinesis
 
         embedded = EmbeddedKinesis().start()
         print(f"Embedded Kinesis on {embedded.endpoint_url} (no AWS account needed, nothing leaves this machine)", flush=True)

@@ -1,0 +1,38 @@
+"""The layout keeps its promises: what ships never needs the instructor's tools, and one
+definition says what is secret."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from grader import secrets
+from grader.paths import ROOT
+
+
+def _imported_modules(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+    return found
+
+
+def test_nothing_shipped_imports_the_instructor_package():
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(m for m in _imported_modules(path) if m.split(".")[0] == "instructor")
+        for path in (ROOT / "grader").rglob("*.py")
+    }
+    assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_secret_paths():
+    for path in ("solutions/enhanced_producer.py", "grader/hidden/test_hidden_limits.py", "grader/hidden",
+                 "instructor/release.py", ".git/HEAD", "tests/mutants/producer.py", "copy/of/answer_key.toml"):
+        assert secrets.is_secret(path), path
+    for path in ("grader/pipeline/grade.py", "grader/hiddenness.py", "tests/public/test_producer.py",
+                 "exercises/enhanced_consumer.py", "solutions-notes.md"):
+        assert not secrets.is_secret(path), path
