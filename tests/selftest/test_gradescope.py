@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from grader.pipeline.report import number
 from grader.platform import gradescope
 from instructor import gradescope_build
 
@@ -111,7 +112,7 @@ def test_hidden_totals_stay_hidden_until_published(tmp_path: Path) -> None:
     assert len(visible) < len(results["tests"])
     assert f"{report['score']:g}" not in results["output"] and "/ 100" not in results["output"]
     got, out_of = sum(t["score"] for t in visible), sum(t["max_score"] for t in visible)
-    assert f"Visible checks: **{gradescope._num(got)} / {gradescope._num(out_of)}** points" in results["output"]
+    assert f"Visible checks: **{number(got)} / {number(out_of)}** points" in results["output"]
     public = gradescope.to_gradescope(grade.grade(ROOT / "tests" / "submissions" / "module_style" / "exercises",
                                                   include_hidden=False, out_dir=tmp_path / "public"), "", 1.0)
     assert "Automatic checks: **48 / 94** points." in public["output"]
