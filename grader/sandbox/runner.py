@@ -381,7 +381,8 @@ def _reveal_own_folders(plan: dict[str, Any], exercises: Path, workdir: Path) ->
     """
     if not _open_exercises(exercises):
         return "the copy of the exercises could not be opened to the sandbox's user"
-    blocked = [str(path.resolve()) for path in (exercises, workdir) if not _open_to_others(path)]
+    passable = [path.resolve() for path in (exercises, workdir)]  # workdir: entered, never listed (mode 0711)
+    blocked = [str(path) for path in passable if not all(_others_may(f, stat.S_IXOTH) for f in [path, *path.parents])]
     if not blocked:
         return ""
     if not plan.get("pid"):  # no namespace can be made here (pid is planned wherever one can)
