@@ -84,13 +84,14 @@ class Sandbox:
         for folder in (self.learner, self.learner / "tmp", self.learner / "pycache"):
             folder.mkdir(mode=0o700)
         self.plan = dict(self.isolation["plan"], learner=str(self.learner))
-        if self.plan.get("drop_uid"):
+        if self.plan.get("drop_uid") and not self.plan.get("refuse"):
             entry = pwd.getpwnam(self.plan["user"])
             self.workdir.chmod(0o711)  # others may pass through to learner/, and see nothing else here
             for folder in (self.learner, self.learner / "tmp", self.learner / "pycache"):
                 os.chown(folder, entry.pw_uid, entry.pw_gid)
-            if not _open_exercises(exercises):
-                self.plan["refuse"] = "the copy of the exercises could not be opened to the sandbox's user"
+            why = _reveal_own_folders(self.plan, exercises, self.workdir)
+            if why:
+                self.plan["refuse"] = why
         self._proc: subprocess.Popen[str] | None = None
         self._env_sent = False
         self._counter = 0
@@ -369,9 +370,34 @@ def _user_exists(name: str) -> bool:
         return False
 
 
+def _reveal_own_folders(plan: dict[str, Any], exercises: Path, workdir: Path) -> str:
+    """Make the exercises copy and the worker's folder reachable by the sandbox's user; return
+    "" or why learner code cannot run.
+
+    Both are opened to others (the grader made them). Where a folder above them that the
+    grader did not make is closed to others (a temporary folder beneath /tmp/pytest-of-root, a
+    checkout in a private folder), the worker's mount namespace binds them back below a tmpfs,
+    as it does for the interpreter; without a namespace, learner code is not run.
+    """
+    if not _open_exercises(exercises):
+        return "the copy of the exercises could not be opened to the sandbox's user"
+    passable = [path.resolve() for path in (exercises, workdir)]  # workdir: entered, never listed (mode 0711)
+    blocked = [str(path) for path in passable if not all(_others_may(f, stat.S_IXOTH) for f in [path, *path.parents])]
+    if not blocked:
+        return ""
+    if not plan.get("pid"):  # no namespace can be made here (pid is planned wherever one can)
+        return ("the copy of the exercises or the worker's folder lies beneath a folder other users cannot enter, "
+                "and no namespace can be made to show them")
+    plan.update(mount=True, reveal=sorted({*plan.get("reveal", []), *blocked}))
+    return ""
+
+
 def _open_exercises(exercises: Path) -> bool:
     """Let the sandbox's user read the exercises copy (it lives in a private temporary folder:
-    open it, and the folders above it that the grader made, never anything outside)."""
+    open it, and the folders above it that the grader made, never anything outside).
+
+    Whether the folders above the temporary folder let others through is for
+    ``_reveal_own_folders`` to settle."""
     try:
         temp_root = Path(tempfile.gettempdir()).resolve()
         target = exercises.resolve()
@@ -384,7 +410,7 @@ def _open_exercises(exercises: Path) -> bool:
             if folder == temp_root:
                 break
             folder.chmod(stat.S_IMODE(folder.stat().st_mode) | stat.S_IXOTH)
-        return all(_others_may(p, stat.S_IXOTH) for p in [target, *target.parents])
+        return _open_to_others(target, below=True)
     except OSError:
         return False
 
@@ -399,9 +425,16 @@ def _interpreter_paths() -> list[str]:
     return sorted(os.path.realpath(p) for p in paths if p and os.path.isdir(p) and os.path.realpath(p) != "/")
 
 
-def _open_to_others(path: Path) -> bool:
-    """Whether a user other than the owner can reach and list ``path``."""
-    folders = [path.resolve(), *path.resolve().parents]
+def _open_to_others(path: Path, below: bool = False) -> bool:
+    """Whether a user other than the owner can reach and list ``path``; with ``below``, whether
+    it can once the folders above it are made passable (``path`` itself and the folders inside
+    it, up to the temporary folder that holds it)."""
+    path = path.resolve()
+    if below:
+        temp_root = Path(tempfile.gettempdir()).resolve()
+        folders = [path, *(p for p in path.parents if temp_root in p.parents)]
+    else:
+        folders = [path, *path.parents]
     return all(_others_may(f, stat.S_IXOTH) for f in folders) and _others_may(path, stat.S_IROTH)
 
 

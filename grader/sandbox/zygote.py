@@ -48,8 +48,9 @@ if __package__ in (None, ""):  # started as a script with -I: find the grader pa
 import boto3  # noqa: E402,F401 - imported once here so every child has it warm
 import botocore.httpsession  # noqa: E402,F401
 
+# landlock too is imported now: a tmpfs may cover the grader's own folder once the namespaces are made
+from grader.sandbox import landlock, virtual_time  # noqa: E402
 from grader.sandbox import steps as steps_module  # noqa: E402
-from grader.sandbox import virtual_time  # noqa: E402
 
 # Kept before any learner code can replace them.
 _os_exit, _os_write, _json_dumps = os._exit, os.write, json.dumps
@@ -194,44 +195,51 @@ def _others_can_enter(path: str) -> bool:
     return bool(os.stat(path).st_mode & 0o001)
 
 
-def _reveal(paths: list[str], own: str) -> None:
-    """In this mount namespace, let other users reach ``paths`` below a folder they cannot enter.
+def _first_closed(path: str) -> str | None:
+    """The topmost folder above ``path`` that other users cannot enter, or None."""
+    parts = Path(path).parts
+    for depth in range(2, len(parts)):
+        folder = str(Path(*parts[:depth]))
+        if not _others_can_enter(folder):
+            return folder
+    return None
 
-    Example: Python under /root (mode 0700). A tmpfs (mode 0755) covers the topmost such
-    folder, and only ``paths`` are bound back in it, at the same place: nothing else of that
-    folder is visible, and every path stays what it was.
+
+def _reveal(paths: list[str], own: str) -> None:
+    """In this mount namespace, let other users reach ``paths`` below folders they cannot enter.
+
+    Examples: Python under /root (mode 0700); a checkout, its venv or a temporary folder
+    beneath a private folder. A tmpfs (mode 0755) covers the topmost such folder, and only
+    ``paths`` are bound back in it, at the same place: nothing else of that folder is visible,
+    and every path stays what it was. A path is held open before anything is covered, so it
+    can be bound back even from beneath a tmpfs; where a closed folder lies inside a path
+    bound back, it is covered in turn (shallowest first).
     """
+    del own  # nothing is staged in the worker's folder: it may lie beneath a covered folder too
     os.umask(0o022)
     if _libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) != 0:
         _fail("make mounts private")
-    covers: dict[str, list[str]] = {}
     wanted = sorted({os.path.realpath(p) for p in paths if os.path.isdir(p)})
-    for path in wanted:
-        if any(other != path and path.startswith(other.rstrip("/") + "/") for other in wanted):
-            continue  # inside a folder already revealed
-        parts = Path(path).parts
-        for depth in range(2, len(parts) + 1):
-            folder = str(Path(*parts[:depth]))
-            if not _others_can_enter(folder):
-                covers.setdefault(folder, []).append(path)
+    held = {path: os.open(path, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC) for path in wanted}
+    try:
+        for _ in range(len(wanted) * 8 + 1):
+            closed = {folder for folder in map(_first_closed, wanted) if folder}
+            if not closed:
                 break
-    staged = 0
-    for cover, inside in covers.items():
-        stages = []
-        for path in inside:
-            staged += 1
-            stage = os.path.join(own, f"reveal-{staged}")
-            os.mkdir(stage, 0o700)
-            if _libc.mount(path.encode(), stage.encode(), None, MS_BIND | MS_REC, None) != 0:
-                _fail(f"bind {path}")
-            stages.append((stage, path))
-        if _libc.mount(b"tmpfs", cover.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, b"mode=0755,size=64k") != 0:
-            _fail(f"cover {cover}")
-        for stage, path in stages:
-            os.makedirs(path, exist_ok=True)
-            if _libc.mount(stage.encode(), path.encode(), None, MS_MOVE, None) != 0:
-                _fail(f"move {path}")
-            os.rmdir(stage)
+            cover = min(closed, key=lambda folder: (len(Path(folder).parts), folder))
+            if _libc.mount(b"tmpfs", cover.encode(), b"tmpfs", MS_NOSUID | MS_NODEV, b"mode=0755,size=64k") != 0:
+                _fail(f"cover {cover}")
+            for path in wanted:  # outer paths first: an inner one is bound again over its outer's copy
+                if path.startswith(cover.rstrip("/") + "/"):
+                    os.makedirs(path, exist_ok=True)
+                    if _libc.mount(f"/proc/self/fd/{held[path]}".encode(), path.encode(), None, MS_BIND | MS_REC, None) != 0:
+                        _fail(f"bind {path}")
+    finally:
+        for handle in held.values():
+            os.close(handle)
+    for path in wanted:
+        if _first_closed(path) or not _others_can_enter(path):
+            raise OSError(f"{path} stays out of reach of the sandbox's user")
 
 
 def _pid_namespace_init() -> None:
@@ -264,8 +272,6 @@ def _enter(plan: dict[str, Any], own: str) -> str:
 def _ruleset(plan: dict[str, Any], exercises: Path, learner: str) -> Any:
     """The Landlock rules of every run: read the interpreter and the exercises, write one folder,
     connect only to the embedded Kinesis."""
-    from grader.sandbox import landlock
-
     port = urllib.parse.urlsplit(os.environ.get("AWS_ENDPOINT_URL", "")).port
     return landlock.Ruleset(read=[*plan.get("read", []), str(exercises)], write=[learner], files=[os.devnull],
                             connect_ports=[port] if port else [])

@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -401,3 +402,77 @@ def test_learner_code_is_not_run_where_only_root_could_run_it(monkeypatch):
     assert "refused" in report["sandbox"]["isolation"] and report["hidden_tests"] == "absent"
     code_tests = [t for t in report["tests"] if t["task"].startswith("producer.")]
     assert code_tests and all("the sandbox refused to run this code" in t["message"] for t in code_tests)
+
+
+# --- a checkout other users cannot enter -----------------------------------------------------------
+
+# Grades the jobs of a JSON config (``[name, exercises, include_hidden, extra_args, out]`` each) and
+# writes ``{name: [report, seconds]}`` to its ``result``; run by the copy's own interpreter, from the copy.
+PRIVATE_DRIVER = """
+import json, sys
+from pathlib import Path
+from tests.mutants.patching import Job, grade_all
+config = json.loads(Path(sys.argv[1]).read_text(encoding="utf-8"))
+jobs = [Job(name, Path(ex), hidden, list(extra), Path(out)) for name, ex, hidden, extra, out in config["jobs"]]
+Path(config["result"]).write_text(json.dumps(grade_all(jobs)), encoding="utf-8")
+"""
+
+
+def _copy_project(target: Path) -> None:
+    """The project as it is now (tracked and new files, its venv), and a history holding the reference."""
+    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT, capture_output=True, check=True)
+    for name in filter(None, listed.stdout.decode().split("\0")):
+        source = ROOT / name
+        if source.is_file() and not name.startswith(".venv"):
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target / name)
+    subprocess.run(["cp", "-a", str(Path(sys.prefix)), str(target / ".venv")], check=True)
+    git = ["git", "-C", str(target), "-c", "user.name=grader", "-c", "user.email=grader@localhost"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "solutions", "grader/hidden"], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "reference"], check=True)
+
+
+def test_a_checkout_in_a_private_folder_is_graded_fully_and_still_hides_its_secrets(tmp_path):
+    """The project, its venv and the temporary folder all beneath a folder only root may enter (a
+    CI runner's private workspace, pytest's own /tmp/pytest-of-root): learner code, as nobody,
+    still imports every package it needs and reads its exercises copy, so the reference gets
+    full marks; the rest of the checkout stays out of its reach."""
+    if os.geteuid() != 0:
+        pytest.skip("only as root: any other grader runs learner code as its own user, which reaches its own folders")
+    if Path(sys.prefix) == Path(sys.base_prefix):
+        pytest.skip("the grader's interpreter is no venv here: there is no venv to copy into the private folder")
+    if not isolation()["plan"]["pid"]:
+        pytest.skip("no namespace can be made here: the folders cannot be shown to the sandbox's user")
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    repo, temp, subs = private / "repo", private / "tmp", private / "submissions"
+    for folder in (repo, temp, subs):
+        folder.mkdir(mode=0o755)
+    _copy_project(repo)
+    case = BY_ID["steals_the_reference"]
+    materialize(subs / case.id, case.patches, case.overlay, case.generate)
+    jobs = [["reference", str(repo / "solutions"), True, [], str(private / "out" / "reference")],
+            [case.id, str(subs / case.id / "exercises"), case.include_hidden, case.extra_args, str(private / "out" / case.id)]]
+    config = private / "config.json"
+    config.write_text(json.dumps({"jobs": jobs, "result": str(private / "result.json")}), encoding="utf-8")
+    grader_files = {name: (repo / "grader" / name).read_bytes() for name in ("grade.py", "__init__.py")}
+    env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": str(private), "TMPDIR": str(temp), "PYTHONDONTWRITEBYTECODE": "1"}
+    assert not os.stat(private).st_mode & 0o007  # other users cannot enter it
+    done = subprocess.run([str(repo / ".venv" / "bin" / "python"), "-c", PRIVATE_DRIVER, str(config)], cwd=repo, env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    results = json.loads((private / "result.json").read_text(encoding="utf-8"))
+    reference, _ = results["reference"]
+    assert "mount" in reference["sandbox"]["isolation"], reference["sandbox"]  # the venv must be shown to nobody
+    assert reference["problems"] == [] and reference["hidden_tests"] != "absent", reference["problems"]
+    assert (reference["score"], reference["max_score"]) == (100, 100), [
+        (t["name"], t["message"][:300]) for t in reference["tests"] if t["score"] < t["max_score"]][:5]
+    stolen, _ = results[case.id]
+    assert stolen["problems"] == [] and _escaped(stolen) == []
+    scores, full = task_scores(stolen), {t.id: float(t.points) for t in manifest.load()}
+    assert all(scores[task] < full[task] for task in case.loses), scores  # the reference it sought never ran
+    assert all(scores[task] <= full[task] for task in scores)
+    assert {name: (repo / "grader" / name).read_bytes() for name in grader_files} == grader_files
+    assert not (repo / "grader" / "hostile_backdoor.py").exists()
+    assert sorted(p.name for p in temp.iterdir()) == []  # the gradings removed their temporary folders
