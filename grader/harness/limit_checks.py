@@ -16,7 +16,7 @@ from grader.harness.checking import CONSUMER_CLASS, PRODUCER_CLASS, require_int,
 from grader.harness.consumer_checks import DRY_CLOSE
 from grader.harness.feedback import Feedback, show
 from grader.harness.script import CONSUMER, Script, key_of
-from grader.kinesis import limits as limits
+from grader.kinesis import limits
 from grader.kinesis.stream_view import StreamView, encode_event
 
 SHARD = "shardId-000000000000"

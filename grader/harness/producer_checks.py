@@ -28,7 +28,8 @@ from grader.harness.checking import (
 )
 from grader.harness.feedback import Feedback, show
 from grader.harness.script import Ref, Script, key_of
-from grader.kinesis.faults import PUT_OPERATIONS, Plan, SlowCreation, error_message, stream_of
+from grader.kinesis.faults import PUT_OPERATIONS, Plan, SlowCreation, error_message
+from grader.kinesis.limits import stream_of
 from grader.kinesis.server import Fault
 from grader.kinesis.stream_view import Record, StreamView, encode_event
 

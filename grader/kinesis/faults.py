@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from grader.kinesis.limits import stream_of
 from grader.kinesis.server import REGION, EmbeddedKinesis, Fault
 
 # HTTP status of each error the tests inject, as AWS sends it (the most common first).
@@ -39,15 +40,6 @@ def error_message(code: str) -> str:
         "ResourceNotFoundException": "Stream not found (it is still CREATING)",
     }.get(code, code)
     return f"{text} (simulated by the grader)."
-
-
-def stream_of(request: dict[str, Any]) -> str | None:
-    """The stream a request names, by name or ARN."""
-    name = request.get("StreamName")
-    if isinstance(name, str):
-        return name
-    arn = request.get("StreamARN")
-    return arn.rpartition("/")[2] if isinstance(arn, str) else None
 
 
 class Plan:

@@ -195,3 +195,12 @@ class Bucket:
     def charge(self, amount: float, now: float) -> None:
         self._refill(now)
         self.tokens -= amount
+
+
+def stream_of(request: dict[str, Any]) -> str | None:
+    """The stream a request names, by name or ARN."""
+    name = request.get("StreamName")
+    if isinstance(name, str):
+        return name
+    arn = request.get("StreamARN")
+    return arn.rpartition("/")[2] if isinstance(arn, str) else None

@@ -21,8 +21,8 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-from grader.kinesis import limits as limits
-from grader.kinesis.limits import Bucket, Refusal
+from grader.kinesis import limits
+from grader.kinesis.limits import Bucket, Refusal, stream_of
 
 CLOCK_HEADER = "X-Grader-Clock"
 CALL_SECONDS = 0.005  # the sandbox's simulated cost of one call (virtual_time.HTTP_CALL_SECONDS)
@@ -30,15 +30,6 @@ STATUS_OPERATIONS = ("DescribeStream", "DescribeStreamSummary")
 REFUSED_WHILE_CREATING = ("PutRecord", "PutRecords", "GetShardIterator", "GetRecords")
 RESHARDING = ("UpdateShardCount", "SplitShard", "MergeShards")
 MotoCall = Callable[[dict[str, Any] | None], tuple[int, dict[str, str], Any]]
-
-
-def stream_of(request: dict[str, Any]) -> str | None:
-    """The stream a request names, by name or ARN."""
-    name = request.get("StreamName")
-    if isinstance(name, str):
-        return name
-    arn = request.get("StreamARN")
-    return arn.rpartition("/")[2] if isinstance(arn, str) else None
 
 
 def iterator_position(iterator: Any) -> tuple[str, str] | None:

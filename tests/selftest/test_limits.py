@@ -20,7 +20,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from grader.kinesis import limits as limits
+from grader.kinesis import limits
 from grader.kinesis.server import REGION, EmbeddedKinesis
 from grader.kinesis.stream_view import StreamView
 from tests.mutants.model import READING, C, P, m

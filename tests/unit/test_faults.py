@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from grader.kinesis.faults import ERRORS, FailNth, Plan, Together, fail_runs, stream_of
+from grader.kinesis.faults import ERRORS, FailNth, Plan, Together, fail_runs
+from grader.kinesis.limits import stream_of
 
 
 def codes(plan: Plan, operations: list[str]) -> list[str | None]:
