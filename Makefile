@@ -37,7 +37,7 @@ check: $(STAMP) ## grade your exercises/ and explain every failure
 	@$(PY) -m grader check
 
 test: $(STAMP) venv-system $(TOOLS_STAMP) $(KINESALITE) ## run the project's self-tests: lint, the fast unit tests, then every end-to-end self-test
-	@$(VENV)/bin/ruff check grader solutions tests
+	@$(VENV)/bin/ruff check grader instructor solutions tests
 	@$(PY) -m pytest tests/unit tests/selftest -q -p no:cacheprovider
 
 test-fast: $(STAMP) ## run the unit tests of the grader's pure parts (seconds; no Kinesis, no sandbox)
@@ -94,7 +94,7 @@ hint: $(STAMP) ## print a task's hint: make hint TASK=<id or number>
 	@$(PY) -m grader hint "$(TASK)"
 
 lint: $(STAMP) ## check the code style with ruff
-	@$(VENV)/bin/ruff check grader solutions tests
+	@$(VENV)/bin/ruff check grader instructor solutions tests
 
 clean: ## remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache .ruff_cache
