@@ -292,7 +292,9 @@ def isolation() -> dict[str, Any]:
       exercises copy, writes only in one folder, TCP only to the embedded Kinesis, no signal
       or ptrace reaching outside;
     - as root, a uid of its own (``nobody``); where that user cannot reach the interpreter
-      (Python under /root), a mount namespace shows it just that folder;
+      (Python under /root) or the venv (a checkout in a private folder), a mount namespace
+      shows it just those folders (``Sandbox`` adds the exercises copy and its own folder
+      where they lie beneath a private folder too);
     - a pid namespace whose pid 1 is the worker, so nothing outlives it;
     - a user namespace only where the other namespaces need one (no CAP_SYS_ADMIN).
     """

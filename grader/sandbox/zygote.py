@@ -6,9 +6,11 @@ a clean, already warm interpreter in a few milliseconds instead of the ~0.4 s a 
 with boto3 costs.
 
 Once, at start: the namespaces of the plan. A pid namespace whose pid 1 is this worker (when
-it ends, the kernel kills every process in it); as root where other users cannot reach the
-interpreter, a mount namespace in which a tmpfs covers the folder they cannot enter and only
-the interpreter's folders are bound back; a user namespace where the others need one.
+it ends, the kernel kills every process in it); as root where other users cannot reach a
+folder learner code needs (the interpreter, the venv and its packages, the exercises copy,
+the learner's folder), a mount namespace in which a tmpfs covers each folder above them that
+they cannot enter and only the needed folders are bound back; a user namespace where the
+others need one.
 
 Each child: puts itself in its own process group, opens its result and output files (in the
 worker's folder, which it can reach through these descriptors only), applies resource
