@@ -170,4 +170,4 @@ def _failures(report: dict[str, Any], per_task: int) -> list[str]:
 
 def number(value: float) -> str:
     """Points as people write them: 8, 9.6, 45.47."""
-    return f"{value:g}" if value == int(value) else f"{value:.2f}"
+    return f"{round(value, 2):g}"

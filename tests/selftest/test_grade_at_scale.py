@@ -21,7 +21,7 @@ from instructor import shards
 from instructor.gradebook import read_csv
 
 ROOT = Path(__file__).resolve().parents[2]
-WORKFLOW = ROOT / "grader" / "platform" / "grade_at_scale.yml"
+WORKFLOW = ROOT / "instructor" / "grade_at_scale.yml"
 GIT = ["git", "-c", "user.name=Scale Test", "-c", "user.email=scale@example.invalid", "-c", "init.defaultBranch=main"]
 TOKEN = "t0ken-for-the-test"
 # Inputs of the actions used, as each action's action.yml declares them.
@@ -82,7 +82,7 @@ def test_shards_cover_the_roster_once(tmp_path: Path) -> None:
 def _project_copy(target: Path) -> Path:
     """A checkout of the instructor's private repository: the project, hidden tests included, with
     this interpreter's venv as its .venv (so `make venv` has nothing to install)."""
-    for name in ("grader", "tests/public", "Makefile", "requirements.lock", "pyproject.toml"):
+    for name in ("grader", "instructor", "tests/public", "Makefile", "requirements.lock", "pyproject.toml"):
         source = ROOT / name
         if source.is_dir():
             shutil.copytree(source, target / name, ignore=shutil.ignore_patterns("__pycache__"))
