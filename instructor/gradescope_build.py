@@ -67,7 +67,11 @@ def _packed_files() -> list[Path]:
     for folder in PACKED:
         for path in sorted((ROOT / folder).rglob("*")):
             relative = path.relative_to(ROOT)
-            if not path.is_file() or any(p == "__pycache__" or p.startswith(".") for p in relative.parts) or path.suffix == ".pyc":
+            if (
+                not path.is_file()
+                or any(p == "__pycache__" or p.startswith(".") for p in relative.parts)
+                or path.suffix == ".pyc"
+            ):
                 continue
             if secrets.is_secret(relative.as_posix()) and relative.parts[:2] != ("grader", "hidden"):
                 continue
