@@ -250,14 +250,16 @@ def main(argv: list[str] | None = None) -> int:
     floor = figures["floor (import boto3, moto)"]["seconds"]
     overhead = isolation_overhead(Path(args.reference), args.runs)
     print(
-        f"{'what':28} {'median s':>9} {'x floor':>8} {'peak RSS MB':>12}   (median of {args.runs} runs, load {os.getloadavg()[0]:.1f})"
+        f"{'what':28} {'median s':>9} {'x floor':>8} {'peak RSS MB':>12}   (median of {args.runs} runs, load "
+        f"{os.getloadavg()[0]:.1f})"
     )
     for name, value in figures.items():
         print(f"{name:28} {value['seconds']:9.2f} {value['seconds'] / floor:8.1f} {value['peak_rss'] / 2**20:12.0f}")
     plain, isolated = overhead["plain_seconds"], overhead["isolated_seconds"]
     print(
         f"\nisolation, the reference graded in one process: as plain pytest (learner code in the grading process) "
-        f"{plain:.2f} s; with the sandbox {isolated:.2f} s; overhead {isolated - plain:.2f} s ({(isolated - plain) / plain:+.0%})"
+        f"{plain:.2f} s; with the sandbox {isolated:.2f} s; overhead {isolated - plain:.2f} s "
+        f"({(isolated - plain) / plain:+.0%})"
     )
     bare = overhead["bare_seconds"]
     runs = run_cost(Path(args.reference))
@@ -266,7 +268,8 @@ def main(argv: list[str] | None = None) -> int:
 
     print(
         f"isolation itself ({isolation()['isolation']}): per grading {isolated - bare:+.2f} s "
-        f"({(isolated - bare) / bare:+.0%}; without it {bare:.2f} s); per run {1000 * runs['isolated_run_seconds']:.1f} ms "
+        f"({(isolated - bare) / bare:+.0%}; without it {bare:.2f} s); per run "
+        f"{1000 * runs['isolated_run_seconds']:.1f} ms "
         f"vs {1000 * runs['bare_run_seconds']:.1f} ms; worker start {runs['isolated_start_seconds']:.2f} s "
         f"vs {runs['bare_start_seconds']:.2f} s"
     )

@@ -51,8 +51,10 @@ def main(argv: list[str] | None = None) -> int:
     errors = sum(1 for o in outcomes if o.report is None or o.error)
     scores = sorted({o.report["score"] for o in outcomes if o.report})
     print(
-        f"{args.copies} copies of {source.relative_to(ROOT) if source.is_relative_to(ROOT) else source}, {jobs} workers: "
-        f"{elapsed:.1f} s in all, {elapsed / max(args.copies, 1):.2f} s per submission, {errors} errors, scores {scores}"
+        f"{args.copies} copies of {source.relative_to(ROOT) if source.is_relative_to(ROOT) else source}, {jobs} "
+        "workers: "
+        f"{elapsed:.1f} s in all, {elapsed / max(args.copies, 1):.2f} s per submission, {errors} errors, scores "
+        f"{scores}"
     )
     return 0
 

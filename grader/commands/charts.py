@@ -73,7 +73,8 @@ def svg_chart(panels: list[Series], title: str, width: int = 720, panel_height: 
             return bottom_y - v / top * panel_height
 
         parts.append(
-            f'<text x="{margin_left}" y="{top_y - 6}" font-size="13">{escape(series.title)} ({escape(series.unit)})</text>'
+            f'<text x="{margin_left}" y="{top_y - 6}" font-size="13">{escape(series.title)} '
+            f"({escape(series.unit)})</text>"
         )
         parts.append(
             f'<line x1="{margin_left}" y1="{bottom_y}" x2="{margin_left + plot_width}" y2="{bottom_y}" stroke="black"/>'

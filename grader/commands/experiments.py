@@ -97,7 +97,8 @@ class Lab:
             # Another emulator keeps its streams: a name of this run's own, deleted at the end.
             self.stream = f"{STREAM}-{os.getpid()}"
             print(
-                f"⚠ Using the Kinesis endpoint at {endpoint} (region {region}, fake credentials), not the embedded one.\n"
+                f"⚠ Using the Kinesis endpoint at {endpoint} (region {region}, fake credentials), not the embedded "
+                "one.\n"
                 f"  This experiment makes the stream '{self.stream}' there and deletes it at the end.\n",
                 flush=True,
             )
@@ -192,7 +193,8 @@ def producers(lab: Lab) -> int:
     print(f"\nRead back by the grader: {len(records)} records in {len(lab.view.shard_ranges(lab.stream))} shards")
     for tag in tags:
         print(
-            f"  {tag}: {landed[tag]}/{EVENTS_PER_PRODUCER} events in the stream {'✓' if landed[tag] == EVENTS_PER_PRODUCER else '✗'}"
+            f"  {tag}: {landed[tag]}/{EVENTS_PER_PRODUCER} events in the stream "
+            f"{'✓' if landed[tag] == EVENTS_PER_PRODUCER else '✗'}"
         )
     in_order = _per_key_order_kept(records)
     print(f"  each producer's events for one user are in the order it sent them: {'yes ✓' if in_order else 'no ✗'}")
@@ -264,7 +266,8 @@ def filtering(lab: Lab) -> int:
     matched_ok = sorted(e.get("n", 0) for e in r["events"]) == sorted(e["n"] for e in carts)
     print(f"  events read:    {r['read']} (the stream holds {len(events)}) {'✓' if r['read'] == len(events) else '✗'}")
     print(
-        f"  events matched: {r['matched']} (add_to_cart in the stream: {len(carts)}) {'✓' if r['matched'] == len(carts) else '✗'}"
+        f"  events matched: {r['matched']} (add_to_cart in the stream: {len(carts)}) "
+        f"{'✓' if r['matched'] == len(carts) else '✗'}"
     )
     print(f"  returned:       {len(r['events'])} events, all add_to_cart: {'yes ✓' if matched_ok else 'no ✗'}")
     ok = matched_ok and r["read"] == len(events) and r["matched"] == len(carts)
@@ -285,7 +288,8 @@ def lag(lab: Lab) -> int:
     print(
         f"Your producer sends {PRODUCE_RATE:g} events/s to a 1-shard stream for {LAG_SECONDS:g} s while your consumer\n"
         f"handles {CONSUME_RATE:g} events/s (it takes {1000 / CONSUME_RATE:g} ms per event and asks for "
-        f"{LAG_BATCH} records per poll).\nBoth run on a simulated clock, so these figures are the same on every machine.\n"
+        f"{LAG_BATCH} records per poll).\n"
+        "Both run on a simulated clock, so these figures are the same on every machine.\n"
     )
     result = run_job(
         lab.folder,

@@ -68,7 +68,10 @@ def summary(report: dict[str, Any]) -> str:
     filled = 20 * len(done) // len(scored) if scored else 20
     bar = f"[{'#' * filled}{'.' * (20 - filled)}]"
     lines = [
-        f"Progress: {len(done)}/{len(scored)} tasks done  {bar}  score {reporting.number(report['score'])}/{reporting.number(report['max_score'])}"
+        (
+            f"Progress: {len(done)}/{len(scored)} tasks done  {bar}  score "
+            f"{reporting.number(report['score'])}/{reporting.number(report['max_score'])}"
+        )
     ]
     lines += [f"! {problem}" for problem in report["problems"]]
     failing = next((t for t in tasks if t["status"] in ("failed", "partial")), None)

@@ -193,7 +193,8 @@ def _not_stopped(value: Any, called: str, why: str) -> None:
     if halted(value):
         raise Feedback(
             called,
-            "kept reading after every record had been read: it polled the shard 3 times in a row and found nothing new, "
+            "kept reading after every record had been read: it polled the shard 3 times in a row and found nothing "
+            "new, "
             "so the grader stopped it",
             "it to return",
             why,
@@ -558,8 +559,10 @@ def check_max_seconds(learner: Any, streams: StreamView, seconds: float, availab
             raise Feedback(
                 called,
                 f"returned after {elapsed:.2f} simulated seconds",
-                f"it to keep polling until {limit:g} seconds after this call started, and to return within one poll_interval after that",
-                "the time counts from the start of each call (not from when the consumer was made), in fractions of a second, "
+                f"it to keep polling until {limit:g} seconds after this call started, and to return within one "
+                "poll_interval after that",
+                "the time counts from the start of each call (not from when the consumer was made), in fractions of a "
+                "second, "
                 "and it is checked before every read; after an empty read wait poll_interval, not a fixed time",
             )
         if count != expected:
@@ -579,7 +582,8 @@ def check_max_seconds(learner: Any, streams: StreamView, seconds: float, availab
             f"consume(max_seconds=...) on a consumer made with poll_interval={poll_interval:g}",
             f"called get_records {counter.calls} times",
             f"at most about {most}: one read, then one per poll_interval while nothing is new",
-            "polling without a pause costs read capacity (5 reads per second per shard) and money, and finds nothing sooner",
+            "polling without a pause costs read capacity (5 reads per second per shard) and money, and finds nothing "
+            "sooner",
         )
 
 
@@ -756,22 +760,26 @@ def check_independent_consumers(
         if outcome[seen] != first_seen:
             raise Feedback(
                 called,
-                f"passed {len(outcome[seen])} event(s) to consumer {number}'s process_event, {len(first_seen)} to the first's",
+                f"passed {len(outcome[seen])} event(s) to consumer {number}'s process_event, {len(first_seen)} to the "
+                "first's",
                 "every consumer to read every event",
                 "unlike a queue, reading a stream removes nothing: each consumer sees every event",
             )
         if present(outcome[counts]) != first_counts or present(outcome[counts_now]) != first_counts:
             raise Feedback(
                 called,
-                f"gave consumer {number} the counters {show(outcome[counts])} right after its read and {show(outcome[counts_now])} "
+                f"gave consumer {number} the counters {show(outcome[counts])} right after its read and "
+                f"{show(outcome[counts_now])} "
                 f"at the end; the first consumer had {show(first_counts)}",
                 "each consumer to count its own reads, untouched by the others",
-                "counters in class attributes or module variables are shared by every consumer; set them on self in __init__",
+                "counters in class attributes or module variables are shared by every consumer; set them on self in "
+                "__init__",
             )
         if isinstance(first_result, list) and (outcome[read] != first_result or outcome[result_now] != outcome[read]):
             raise Feedback(
                 called,
-                f"returned {show(outcome[read])} to consumer {number} and later showed it as {show(outcome[result_now])}",
+                f"returned {show(outcome[read])} to consumer {number} and later showed it as "
+                f"{show(outcome[result_now])}",
                 f"each consumer's own list of events: {show(first_result)}",
                 "a list kept in a class attribute or a module variable is shared by every consumer",
             )

@@ -133,7 +133,8 @@ def check_shared_shard(learner: Any, streams: StreamView, consumers: int, count:
             raise Feedback(
                 f"{consumers} consumers of one shard, each calling {ref.label} at the same time "
                 "(together more than the shard's 5 reads a second, so Kinesis refused some reads)",
-                f"passed {len(got) if isinstance(got, list) else show(got)} event(s) to consumer {number}'s process_event",
+                f"passed {len(got) if isinstance(got, list) else show(got)} event(s) to consumer {number}'s "
+                "process_event",
                 f"every consumer to read all {count} events, in order, each once",
                 "the read limit is per shard, not per reader: another reader's reads use it up too, so "
                 "a throttled read is normal; wait and retry it with the same iterator",

@@ -145,9 +145,12 @@ def check_stream_setup(
         seen = creating.described_creating(name)
         raise Feedback(
             called,
-            f"returned while the stream was still CREATING (after {seen} call(s) about it, each answered CREATING or not found)",
-            "the method to keep checking describe_stream (pausing between checks) until StreamStatus is ACTIVE, then return",
-            "a new stream refuses writes until it is ACTIVE: a put_record right after an early return fails with ResourceNotFoundException",
+            f"returned while the stream was still CREATING (after {seen} call(s) about it, each answered CREATING or "
+            "not found)",
+            "the method to keep checking describe_stream (pausing between checks) until StreamStatus is ACTIVE, then "
+            "return",
+            "a new stream refuses writes until it is ACTIVE: a put_record right after an early return fails with "
+            "ResourceNotFoundException",
         )
     if not streams.exists(name):
         raise Feedback(
@@ -204,7 +207,8 @@ def check_stream_setup_existing(
             called,
             f"returned while the stream was still CREATING (after {seen} call(s) about it)",
             "the method to wait until StreamStatus is ACTIVE even when create_stream said the stream exists",
-            "a stream another producer has just created refuses writes until it is ACTIVE, exactly like one you created",
+            "a stream another producer has just created refuses writes until it is ACTIVE, exactly like one you "
+            "created",
         )
     shards = len(streams.describe(name)["Shards"])
     if shards != shard_count:
@@ -509,7 +513,8 @@ def _require_results(
         if record is not None and which_event(record, batch) not in (position, None):
             raise Feedback(
                 label,
-                f"was {show(result)}, the record of event number {which_event(record, batch) + 1}, not of number {position + 1}",
+                f"was {show(result)}, the record of event number {which_event(record, batch) + 1}, not of number "
+                f"{position + 1}",
                 "result i to be the result of events[i]",
                 "results come back in the order of the events given, whatever order the sends took",
             )
@@ -695,7 +700,8 @@ def check_backoff(learner: Any, streams: StreamView, events: list[dict[str, Any]
             called,
             f"paused {first:.3f} s before the first new try and {three:.3f} s in all for three",
             f"each pause longer than the one before, so more than {3 * first:.3f} s for three",
-            "a shard that is still throttled after a pause needs a longer one: growing pauses (back-off) let it recover",
+            "a shard that is still throttled after a pause needs a longer one: growing pauses (back-off) let it "
+            "recover",
         )
 
 
@@ -769,7 +775,8 @@ def check_retries_run_out(
             called,
             f"tried to send event number {doomed + 1} {plan.tries} time(s)",
             f"{max_attempts} tries, as max_attempts says",
-            "max_attempts bounds the tries per event: fewer gives up too early, more never lets a stuck producer move on",
+            "max_attempts bounds the tries per event: fewer gives up too early, more never lets a stuck producer move "
+            "on",
         )
     verify_landed(
         streams,

@@ -280,14 +280,16 @@ def _step_feedback(script: Script, index: int, outcome: dict[str, Any]) -> Feedb
             label,
             f"could not be called: {outcome.get('message')}",
             expect,
-            "the grader calls the classes, methods and functions named in the exercise; keep their names and parameters",
+            "the grader calls the classes, methods and functions named in the exercise; keep their names and "
+            "parameters",
         )
     if status == "skipped":
         reason = str(outcome.get("reason") or "")
         if reason and reason != script.steps[index].get("key"):  # it called a method known to hang
             return Feedback(
                 label,
-                f"was stopped: it called {reason}, which did not finish in an earlier check, so the grader did not wait for it again",
+                f"was stopped: it called {reason}, which did not finish in an earlier check, so the grader did not "
+                "wait for it again",
                 expect,
             )
         return Feedback(

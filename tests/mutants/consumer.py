@@ -81,7 +81,10 @@ CONSUMER_MUTANTS: list[Mutant] = [
         (
             C,
             RETRY,
-            "                time.sleep(min(0.05 * 2**failures, 2.0))\n                iterator = self.get_shard_iterator()\n                continue\n",
+            (
+                "                time.sleep(min(0.05 * 2**failures, 2.0))\n"
+                "                iterator = self.get_shard_iterator()\n                continue\n"
+            ),
         ),
     ),
     m(
@@ -146,7 +149,10 @@ CONSUMER_MUTANTS: list[Mutant] = [
         (
             C,
             LIMIT,
-            "            limit = 1000 if max_events is None or max_seconds is not None else max(1, min(1000, max_events - read))\n",
+            (
+                "            limit = 1000 if max_events is None or max_seconds is not None else max(1, min(1000, "
+                "max_events - read))\n"
+            ),
         ),
     ),
     # --- consumer.stopping: when the shard is caught up --------------------------------------
@@ -236,7 +242,10 @@ CONSUMER_MUTANTS: list[Mutant] = [
         (
             C,
             '        shard_ids.extend(shard["ShardId"] for shard in response["Shards"])\n',
-            '        shard_ids.extend(s["ShardId"] for s in response["Shards"] if "EndingSequenceNumber" not in s["SequenceNumberRange"])\n',
+            (
+                '        shard_ids.extend(s["ShardId"] for s in response["Shards"] if "EndingSequenceNumber" not in '
+                's["SequenceNumberRange"])\n'
+            ),
         ),
     ),
     m(
@@ -300,7 +309,10 @@ CONSUMER_MUTANTS: list[Mutant] = [
         (
             C,
             STARTED,
-            "        started = time.monotonic()\n        if not self.events_processed:\n            self.start_time = started\n",
+            (
+                "        started = time.monotonic()\n        if not self.events_processed:\n"
+                "            self.start_time = started\n"
+            ),
         ),
     ),
     m(
@@ -368,7 +380,10 @@ CONSUMER_MUTANTS: list[Mutant] = [
         (
             C,
             "                    self.events_matched += 1\n",
-            '                    self.events_matched += 1\n                    self.bytes_processed += len(record["Data"])\n',
+            (
+                "                    self.events_matched += 1\n"
+                '                    self.bytes_processed += len(record["Data"])\n'
+            ),
         ),
     ),
     m(
@@ -378,7 +393,8 @@ CONSUMER_MUTANTS: list[Mutant] = [
             C,
             MATCH,
             (
-                "                if event is not None and self.process_event(event):\n                    self.events_matched += 1\n"
+                "                if event is not None and self.process_event(event):\n"
+                "                    self.events_matched += 1\n"
                 "                if event is not None:\n                    matched.append(event)\n"
             ),
         ),
@@ -416,7 +432,10 @@ CONSUMER_MUTANTS: list[Mutant] = [
         (
             C,
             '                self.bytes_processed += len(record["Data"])\n',
-            '                global _BYTES_READ\n                _BYTES_READ += len(record["Data"])\n                self.bytes_processed = _BYTES_READ\n',
+            (
+                '                global _BYTES_READ\n                _BYTES_READ += len(record["Data"])\n'
+                "                self.bytes_processed = _BYTES_READ\n"
+            ),
         ),
     ),
     m(
@@ -430,7 +449,10 @@ CONSUMER_MUTANTS: list[Mutant] = [
         (
             C,
             "                    self.events_matched += 1\n",
-            '                    self.totals["matched"] += 1\n                    self.events_matched = self.totals["matched"]\n',
+            (
+                '                    self.totals["matched"] += 1\n'
+                '                    self.events_matched = self.totals["matched"]\n'
+            ),
         ),
     ),
     m(
@@ -458,14 +480,17 @@ CONSUMER_MUTANTS: list[Mutant] = [
             C,
             (
                 "            if max_events is not None and read >= max_events:\n                break\n"
-                "            if max_seconds is not None and time.monotonic() - started >= max_seconds:\n                break\n"
+                "            if max_seconds is not None and time.monotonic() - started >= max_seconds:\n"
+                "                break\n"
                 "            limit = 1000 if max_events is None else max(1, min(1000, max_events - read))\n"
-                "            try:\n                response = self.kinesis.get_records(ShardIterator=iterator, Limit=limit)\n"
+                "            try:\n                response = self.kinesis.get_records(ShardIterator=iterator, "
+                "Limit=limit)\n"
                 "            except ClientError as error:\n"
                 '                code = error.response.get("Error", {}).get("Code")\n'
                 "                if code not in RETRYABLE_ERROR_CODES or failures >= 10:\n                    raise\n"
                 "                failures += 1\n"
-                "                time.sleep(min(0.05 * 2**failures, 2.0))  # same iterator: nothing skipped\n                continue\n"
+                "                time.sleep(min(0.05 * 2**failures, 2.0))  # same iterator: nothing skipped\n"
+                "                continue\n"
                 "            failures = 0\n"
             ),
             "",
@@ -486,13 +511,17 @@ CONSUMER_MUTANTS: list[Mutant] = [
                 "        failures = 0\n"
                 "        while iterator:\n"
                 "            if max_events is not None and done() >= max_events:\n                return\n"
-                "            if max_seconds is not None and time.monotonic() - started >= max_seconds:\n                return\n"
+                "            if max_seconds is not None and time.monotonic() - started >= max_seconds:\n"
+                "                return\n"
                 "            limit = 1000 if max_events is None else max(1, min(1000, max_events - done()))\n"
-                "            try:\n                response = self.kinesis.get_records(ShardIterator=iterator, Limit=limit)\n"
+                "            try:\n                response = self.kinesis.get_records(ShardIterator=iterator, "
+                "Limit=limit)\n"
                 "            except ClientError as error:\n"
-                '                if error.response.get("Error", {}).get("Code") not in RETRYABLE_ERROR_CODES or failures >= 10:\n'
+                '                if error.response.get("Error", {}).get("Code") not in RETRYABLE_ERROR_CODES or '
+                "failures >= 10:\n"
                 "                    raise\n"
-                "                failures += 1\n                time.sleep(min(0.05 * 2**failures, 2.0))\n                continue\n"
+                "                failures += 1\n                time.sleep(min(0.05 * 2**failures, 2.0))\n"
+                "                continue\n"
                 "            failures = 0\n"
                 "            yield response\n"
                 '            iterator = response.get("NextShardIterator")\n'
@@ -519,7 +548,8 @@ CONSUMER_MUTANTS: list[Mutant] = [
                 '    kwargs: dict[str, Any] = {"StreamName": stream_name}\n    while True:\n'
                 '        description = kinesis.describe_stream(**kwargs)["StreamDescription"]\n'
                 '        shard_ids.extend(shard["ShardId"] for shard in description["Shards"])\n'
-                '        if not description["HasMoreShards"] or not description["Shards"]:\n            return shard_ids\n'
+                '        if not description["HasMoreShards"] or not description["Shards"]:\n'
+                "            return shard_ids\n"
                 '        kwargs = {"StreamName": stream_name, "ExclusiveStartShardId": shard_ids[-1]}\n'
             ),
         ),
@@ -538,8 +568,10 @@ CONSUMER_MUTANTS: list[Mutant] = [
             (
                 "                time.sleep(min(0.05 * 2**failures, 2.0))\n"
                 "                if last is not None:  # a new iterator just after the last record read\n"
-                "                    iterator = self.kinesis.get_shard_iterator(StreamName=self.stream_name, ShardId=self.shard_id,\n"
-                '                        ShardIteratorType="AFTER_SEQUENCE_NUMBER", StartingSequenceNumber=last)["ShardIterator"]\n'
+                "                    iterator = self.kinesis.get_shard_iterator(StreamName=self.stream_name, "
+                "ShardId=self.shard_id,\n"
+                '                        ShardIteratorType="AFTER_SEQUENCE_NUMBER", '
+                'StartingSequenceNumber=last)["ShardIterator"]\n'
                 "                continue\n"
             ),
         ),
@@ -555,7 +587,10 @@ CONSUMER_MUTANTS: list[Mutant] = [
         (
             C,
             "        while iterator:\n",
-            "        deadline = None if max_seconds is None else started + max_seconds\n        while True:\n            if not iterator:\n                break\n",
+            (
+                "        deadline = None if max_seconds is None else started + max_seconds\n        while True:\n"
+                "            if not iterator:\n                break\n"
+            ),
         ),
         (C, DEADLINE, "            if deadline is not None and time.monotonic() >= deadline:\n"),
     ),
@@ -582,7 +617,10 @@ CONSUMER_MUTANTS: list[Mutant] = [
         (
             C,
             FILTER,
-            "        matched = self.event_filter is None or bool(self.event_filter(event))\n        if not matched:\n            return False\n",
+            (
+                "        matched = self.event_filter is None or bool(self.event_filter(event))\n        if not matched:\n"
+                "            return False\n"
+            ),
         ),
     ),
 ]

@@ -131,7 +131,8 @@ PRODUCER_MUTANTS: list[Mutant] = [
             P,
             "            response = self.kinesis.put_record(\n",
             (
-                "            self.kinesis.put_record(StreamName=self.stream_name, Data=payload, PartitionKey=partition_key)\n"
+                "            self.kinesis.put_record(StreamName=self.stream_name, Data=payload, "
+                "PartitionKey=partition_key)\n"
                 "            response = self.kinesis.put_record(\n"
             ),
         ),
@@ -169,7 +170,10 @@ PRODUCER_MUTANTS: list[Mutant] = [
         (
             P,
             '        try:\n            payload = json.dumps(event_data).encode("utf-8")\n',
-            '        self.events_sent += 1\n        try:\n            payload = json.dumps(event_data).encode("utf-8")\n',
+            (
+                "        self.events_sent += 1\n        try:\n"
+                '            payload = json.dumps(event_data).encode("utf-8")\n'
+            ),
         ),
         (
             P,
@@ -183,7 +187,10 @@ PRODUCER_MUTANTS: list[Mutant] = [
         (
             P,
             '        try:\n            payload = json.dumps(event_data).encode("utf-8")\n',
-            '        payload = json.dumps(event_data).encode("utf-8")\n        self.bytes_sent += len(payload)\n        try:\n',
+            (
+                '        payload = json.dumps(event_data).encode("utf-8")\n        self.bytes_sent += len(payload)\n'
+                "        try:\n"
+            ),
         ),
         (
             P,
@@ -202,7 +209,10 @@ PRODUCER_MUTANTS: list[Mutant] = [
         (
             P,
             '        print(f"Sending {len(events)} events...")\n',
-            '        print(f"Sending {len(events)} events...")\n        self.events_sent = 0\n        self.bytes_sent = 0\n',
+            (
+                '        print(f"Sending {len(events)} events...")\n        self.events_sent = 0\n'
+                "        self.bytes_sent = 0\n"
+            ),
         ),
     ),
     m(
@@ -368,7 +378,8 @@ PRODUCER_MUTANTS: list[Mutant] = [
             "        " + _DESCRIBE + "\n",
             (
                 '        if getattr(self, "_description", None) is None:\n'
-                '            self._description = self.kinesis.describe_stream(StreamName=self.stream_name)["StreamDescription"]\n'
+                "            self._description = "
+                'self.kinesis.describe_stream(StreamName=self.stream_name)["StreamDescription"]\n'
                 "        description = self._description\n"
             ),
         ),
@@ -386,7 +397,10 @@ PRODUCER_MUTANTS: list[Mutant] = [
         (
             P,
             "    def __init__(self, stream_name: str, *, client: Any = None) -> None:\n",
-            "    events_sent = 0\n    bytes_sent = 0\n\n    def __init__(self, stream_name: str, *, client: Any = None) -> None:\n",
+            (
+                "    events_sent = 0\n    bytes_sent = 0\n\n"
+                "    def __init__(self, stream_name: str, *, client: Any = None) -> None:\n"
+            ),
         ),
     ),
     m(
@@ -400,7 +414,10 @@ PRODUCER_MUTANTS: list[Mutant] = [
         (
             P,
             "        self.events_sent += 1\n        self.bytes_sent += len(payload)\n",
-            "        _TOTALS[0] += 1\n        _TOTALS[1] += len(payload)\n        self.events_sent, self.bytes_sent = _TOTALS\n",
+            (
+                "        _TOTALS[0] += 1\n        _TOTALS[1] += len(payload)\n"
+                "        self.events_sent, self.bytes_sent = _TOTALS\n"
+            ),
         ),
         (P, "def make_kinesis_client() -> Any:\n", "_TOTALS = [0, 0]\n\n\ndef make_kinesis_client() -> Any:\n"),
     ),

@@ -105,7 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     for module, side in totals.items():
         print(
             f"{module}: {side['killed']:g}/{side['mistakes']:g} mistakes lose points on their task "
-            f"({side['points']:g} points lost in all); {side['kept']:g}/{side['equivalent']:g} equivalent rewrites keep full marks"
+            f"({side['points']:g} points lost in all); {side['kept']:g}/{side['equivalent']:g} equivalent rewrites "
+            "keep full marks"
         )
     print(f"{len(pairs(chosen))} gradings in {seconds:.0f} s; {failures} not as declared")
     return 1 if failures else 0

@@ -116,7 +116,8 @@ def test_grade_command_reads_only_exercises_and_never_writes_into_the_submission
     shutil.copytree(ROOT / "solutions", submission / "exercises")
     # Things a submission may carry that must play no part in grading.
     (submission / "conftest.py").write_text(
-        "import pytest\n@pytest.hookimpl(hookwrapper=True)\ndef pytest_runtest_makereport(item, call):\n    raise SystemExit(3)\n"
+        "import pytest\n@pytest.hookimpl(hookwrapper=True)\ndef pytest_runtest_makereport(item, call):\n"
+        "    raise SystemExit(3)\n"
     )
     (submission / "exercises" / "conftest.py").write_text("raise SystemExit('conftest ran')\n")
     (submission / "pytest.ini").write_text("[pytest]\naddopts = -x --collect-only\n")
