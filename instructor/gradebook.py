@@ -84,7 +84,10 @@ def read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
 def feedback(name: str, report: dict[str, Any] | None, error: str) -> str:
     """Markdown feedback for one learner: score, task table, each failure explained."""
     if report is None:
-        return f"# Feedback: {name}\n\nYour submission could not be graded automatically: {error}\n\nYour instructor will look at it.\n"
+        return (
+            f"# Feedback: {name}\n\nYour submission could not be graded automatically: {error}\n\n"
+            "Your instructor will look at it.\n"
+        )
     lines = [
         f"# Feedback: {name}",
         "",

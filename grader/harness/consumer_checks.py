@@ -543,7 +543,10 @@ def check_max_seconds(learner: Any, streams: StreamView, seconds: float, availab
     counts = _read_counts(outcome, [s[5] for s in steps], [s[6] for s in steps])
     for number, ((kwargs, expected, before, call, after, _, _), count) in enumerate(zip(steps, counts), 1):
         elapsed = outcome[after] - outcome[before]
-        called = f"{call.label} (call {number} on one consumer made with poll_interval={poll_interval:g}) on an open shard holding {available} record(s)"
+        called = (
+            f"{call.label} (call {number} on one consumer made with poll_interval={poll_interval:g}) on an open shard "
+            f"holding {available} record(s)"
+        )
         limit = kwargs.get("max_seconds")
         if "max_events" in kwargs:
             if count != 1 or elapsed >= seconds:
@@ -612,7 +615,10 @@ def check_throughput(learner: Any, streams: StreamView, count: int, wanted_type:
     counters = script.attrs(consumer, "events_processed", "bytes_processed", "events_matched")
     outcome = learner.run(script)
     value = outcome[stats]
-    called = f"consumer = EventConsumer(...{', event_filter=...' if wanted_type else ''}); 0.3 s later consumer.consume() on {count} events; 0.4 s later {stats.label}"
+    called = (
+        f"consumer = EventConsumer(...{', event_filter=...' if wanted_type else ''}); 0.3 s later consumer.consume() "
+        f"on {count} events; 0.4 s later {stats.label}"
+    )
     require_type(value, dict, called, "the result")
     for key in ("events_processed", "bytes_processed", "events_matched"):
         if key not in value or value[key] != outcome[counters][key]:

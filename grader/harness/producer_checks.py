@@ -200,7 +200,10 @@ def check_stream_setup_existing(
         expect="it to wait until the existing stream is ACTIVE, without an error",
     )
     outcome = run_with(learner, script, plan)
-    called = f"EventProducer({name!r}).ensure_stream_exists(shard_count={shard_count + 1}) while another producer's new stream was still CREATING"
+    called = (
+        f"EventProducer({name!r}).ensure_stream_exists(shard_count={shard_count + 1}) while another producer's new "
+        "stream was still CREATING"
+    )
     if name not in plan.active_seen:
         seen = plan.described_creating(name)
         raise Feedback(

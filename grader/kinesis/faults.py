@@ -154,7 +154,10 @@ class PartialPutRecords(Plan):
     def describe(self) -> str:
         """Which entries fail."""
         numbers = ", ".join(map(str, sorted(self.schedule)))
-        return f"Kinesis refused PutRecords entries number {numbers} (counted over all PutRecords calls) with ProvisionedThroughputExceededException"
+        return (
+            f"Kinesis refused PutRecords entries number {numbers} (counted over all PutRecords calls) with "
+            "ProvisionedThroughputExceededException"
+        )
 
 
 def _unstore(request: dict[str, Any], shard_id: str, sequence: int) -> None:

@@ -171,7 +171,10 @@ def _why_maximum(report: dict[str, Any], pending: list[dict[str, Any]], hidden_c
         if {t["kind"] for t in pending} == {"choice"}
         else "points of the tasks only hidden checks score"
     )
-    return f", out of {number(report['max_score'])} here: grading adds the {number(added)} {what} (out of {total}) and {hidden_count} hidden checks"
+    return (
+        f", out of {number(report['max_score'])} here: grading adds the {number(added)} {what} (out of {total}) and "
+        f"{hidden_count} hidden checks"
+    )
 
 
 def _failures(report: dict[str, Any], per_task: int) -> list[str]:

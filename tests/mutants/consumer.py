@@ -13,12 +13,21 @@ LIMIT = "            limit = 1000 if max_events is None else max(1, min(1000, ma
 EVENTS_CHECK = "            if max_events is not None and read >= max_events:\n"
 DEADLINE = "            if max_seconds is not None and time.monotonic() - started >= max_seconds:\n"
 CAUGHT_UP = '            caught_up = not records and response.get("MillisBehindLatest", 0) == 0\n'
-POLL = "                if max_seconds is None:\n                    break\n                time.sleep(self.poll_interval)\n"
+POLL = (
+    "                if max_seconds is None:\n                    break\n"
+    "                time.sleep(self.poll_interval)\n"
+)
 COUNT = '                self.events_processed += 1\n                self.bytes_processed += len(record["Data"])\n'
-MATCH = "                if event is not None and self.process_event(event):\n                    self.events_matched += 1\n                    matched.append(event)\n"
+MATCH = (
+    "                if event is not None and self.process_event(event):\n"
+    "                    self.events_matched += 1\n                    matched.append(event)\n"
+)
 STARTED = "        started = time.monotonic()\n"
 MATCHED_LIST = "        matched: list[dict[str, Any]] = []\n"
-RETRY = "                time.sleep(min(0.05 * 2**failures, 2.0))  # same iterator: nothing skipped\n                continue\n"
+RETRY = (
+    "                time.sleep(min(0.05 * 2**failures, 2.0))  # same iterator: nothing skipped\n"
+    "                continue\n"
+)
 MODULE_TOP = "EventFilter = Callable[[dict[str, Any]], bool]\n"
 FILTER = "        if self.event_filter is not None and not self.event_filter(event):\n            return False\n"
 
@@ -618,7 +627,8 @@ CONSUMER_MUTANTS: list[Mutant] = [
             C,
             FILTER,
             (
-                "        matched = self.event_filter is None or bool(self.event_filter(event))\n        if not matched:\n"
+                "        matched = self.event_filter is None or bool(self.event_filter(event))\n"
+                "        if not matched:\n"
                 "            return False\n"
             ),
         ),

@@ -484,7 +484,10 @@ PRODUCER_MUTANTS: list[Mutant] = [
         (
             P,
             "        " + _DESCRIBE + "\n",
-            '        summary = self.kinesis.describe_stream_summary(StreamName=self.stream_name)["StreamDescriptionSummary"]\n',
+            (
+                "        summary = "
+                'self.kinesis.describe_stream_summary(StreamName=self.stream_name)["StreamDescriptionSummary"]\n'
+            ),
         ),
         (P, '"status": description["StreamStatus"],', '"status": summary["StreamStatus"],'),
         (P, '"shards": len(description["Shards"]),', '"shards": summary["OpenShardCount"],'),
