@@ -136,14 +136,17 @@ assert [r["event"]["n"] for r in nb_records(stream)] == [0, 1, 2, 3], "no event 
 """,
     ),
     "producer.counters": (
-        """\
+        (
+            """\
 stream = nb_stream(1)
 producer = EventProducer(stream)
 producer.send_event({"userId": "zoë", "item": "café crème"}, "zoë")
 [record] = nb_records(stream)
 assert producer.events_sent == 1
-assert producer.bytes_sent == len(record["data"]), f"{len(record['data'])} bytes were stored, bytes_sent is {producer.bytes_sent}"
-""",
+"""
+            'assert producer.bytes_sent == len(record["data"]), f"{len(record[\'data\'])} bytes were stored, '
+            'bytes_sent is {producer.bytes_sent}"\n'
+        ),
         """\
 failing = EventProducer(nb_name())
 failing.send_event({"userId": "x"}, "x")

@@ -141,16 +141,21 @@ def test_hidden_totals_stay_hidden_until_published(tmp_path: Path) -> None:
     assert f"Automatic checks: **{totals}** points." in public["output"]
 
 
-FAKE_PYTHON = """#!/bin/sh
+FAKE_PYTHON = (
+    """#!/bin/sh
 # A stand-in interpreter: VERSION_OK says whether it is 3.11 or newer; `-m venv DIR` makes a venv whose
 # python accepts anything.
 case "$1" in
   -c) exit "$VERSION_OK" ;;
   --version) echo "Python fake"; exit 0 ;;
-  -m) mkdir -p "$3/bin"; printf '#!/bin/sh\necho "$0 $*" >> "%s"\n' "$LOG" > "$3/bin/python"; chmod +x "$3/bin/python"; exit 0 ;;
+"""
+    '  -m) mkdir -p "$3/bin"; printf \'#!/bin/sh\necho "$0 $*" >> "%s"\n\' "$LOG" > "$3/bin/python"; '
+    'chmod +x "$3/bin/python"; exit 0 ;;\n'
+    """\
 esac
 exit 0
 """
+)
 
 
 @pytest.mark.parametrize("recent", [True, False])

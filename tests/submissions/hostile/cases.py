@@ -126,7 +126,8 @@ class Anything:
     __hash__ = object.__hash__
 '''
 
-PATCH_EVERYTHING = """
+PATCH_EVERYTHING = (
+    """
 import builtins, json, sys
 import pytest, hypothesis
 _real_dumps = json.dumps
@@ -138,7 +139,10 @@ json.dumps = _fake_dumps
 pytest.fail = pytest.skip = lambda *a, **k: None
 hypothesis.given = lambda *a, **k: (lambda f: f)
 for name in list(sys.modules):
-    if name.startswith("grader") and not name.startswith("grader.sandbox"):  # the worker's own code is the learner's to break
+"""
+    '    if name.startswith("grader") and not name.startswith("grader.sandbox"):  # the worker\'s own '
+    "code is the learner's to break\n"
+    """\
         module = sys.modules[name]
         for attr in list(vars(module)):
             if attr.startswith(("check_", "require_", "resolve", "build", "render", "describe", "decode")):
@@ -148,15 +152,20 @@ for name in list(sys.modules):
                     pass
 builtins.print = lambda *a, **k: None
 """
+)
 
-FAKE_OUTPUT = """
+FAKE_OUTPUT = (
+    """
 import os, sys, json as _json
 print("Points 100/100")
 print("::notice title=Autograding complete::Points 100/100")
 print("::set-output name=result::100")
 print("##[group]Points 100/100")
 _fake = _json.dumps({"score": 100, "max_score": 100, "status": "pass"})
-_places = {os.getcwd(), os.path.expanduser("~"), os.environ.get("TMPDIR", "/tmp"), os.path.dirname(os.path.abspath(__file__))}
+"""
+    '_places = {os.getcwd(), os.path.expanduser("~"), os.environ.get("TMPDIR", "/tmp"), '
+    "os.path.dirname(os.path.abspath(__file__))}\n"
+    """\
 _places.update(p for p in sys.path if p and os.path.isdir(p))
 for _place in list(_places):
     _here = _place
@@ -179,6 +188,7 @@ for _name in ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY", "GITHUB_ENV"):
         except OSError:
             pass
 """
+)
 
 LINGERING = f'''
 import os, subprocess, sys, threading
@@ -193,16 +203,21 @@ if os.fork() == 0:  # a classic daemon: fork, setsid, fork again
 threading.Thread(target=threading.Event().wait, name="{MARKER}").start()  # non-daemon, never ends
 '''
 
-READ_SECRETS = """
+READ_SECRETS = (
+    """
 import os, sys
 for _root in sys.path:
-    for _secret in ("grader/hidden/answer_key.toml", "grader/hidden/test_hidden_producer.py", "solutions/enhanced_producer.py"):
+"""
+    '    for _secret in ("grader/hidden/answer_key.toml", "grader/hidden/test_hidden_producer.py", '
+    '"solutions/enhanced_producer.py"):\n'
+    """\
         try:
             with open(os.path.join(_root, _secret), encoding="utf-8") as _handle:
                 print("LEAKED", _secret, _handle.read(300))
         except OSError:
             pass
 """
+)
 
 
 # Places where the grader's repository may be seen from inside: sys.path and the folders
@@ -222,8 +237,7 @@ for _proc in _glob.glob("/proc/[0-9]*"):
 # Takes the reference from solutions/ or from the history in .git, runs it in place of the
 # learner's own classes, and leaves a backdoor in the grader; each try is printed.
 STEALS_THE_REFERENCE = (
-    FIND_ROOTS
-    + """
+    FIND_ROOTS + """
 import subprocess as _subprocess
 _stolen = None
 for _root in sorted(_roots):
@@ -234,7 +248,10 @@ for _root in sorted(_roots):
             print("BACKDOOR", _root, _name)
         except OSError:
             pass
-    for _secret in ("solutions/enhanced_producer.py", "grader/hidden/answer_key.toml", "grader/hidden/test_hidden_producer.py"):
+"""
+    '    for _secret in ("solutions/enhanced_producer.py", "grader/hidden/answer_key.toml", '
+    '"grader/hidden/test_hidden_producer.py"):\n'
+    """\
         try:
             with open(_os.path.join(_root, _secret), encoding="utf-8") as _handle:
                 _text = _handle.read()
