@@ -858,11 +858,11 @@ def check_stats(
     if retention_later is None:
         outcome = learner.run(script)
         description = streams.describe(name)
-        wanted = {
-            "status": description["StreamStatus"],
-            "shards": len(description["Shards"]),
-            "retention_hours": description["RetentionPeriodHours"],
-        }
+        wanted = dict(
+            status=description["StreamStatus"],
+            shards=len(description["Shards"]),
+            retention_hours=description["RetentionPeriodHours"],
+        )
         _require_stats(
             outcome[first],
             first.label + f" on a stream with {shard_count} shard(s) and {retention_hours} h retention",
