@@ -15,8 +15,12 @@ PROCESSES_HELP = "grading processes working at once (default: 2 on a machine wit
 def _check(args: argparse.Namespace) -> int:
     from grader.pipeline import grade, report
 
-    result = grade.grade(Path(args.exercises), include_hidden=not args.public_only, out_dir=Path(args.out) if args.out else None,
-                         processes=args.processes)
+    result = grade.grade(
+        Path(args.exercises),
+        include_hidden=not args.public_only,
+        out_dir=Path(args.out) if args.out else None,
+        processes=args.processes,
+    )
     sys.stdout.write(report.render(result))
     crosses = report.unfinished(result)
     if not crosses:
@@ -34,10 +38,15 @@ def _grade(args: argparse.Namespace) -> int:
     if out.resolve() == submission.resolve() or submission.resolve() in out.resolve().parents:
         print("OUT must not be inside the submission: grading never writes into it", file=sys.stderr)
         return 2
-    result = grade.grade(submission / "exercises", include_hidden=not args.public_only, out_dir=out, processes=args.processes)
+    result = grade.grade(
+        submission / "exercises", include_hidden=not args.public_only, out_dir=out, processes=args.processes
+    )
     print(f"{submission.name}: {result['score']:g}/{result['max_score']:g} -> {out / 'results.json'}")
     sandbox = result.get("sandbox") or {}
-    print(f"  sandbox: {sandbox.get('isolation', 'unknown')}" + (f"; {sandbox['hidden_tests_skipped']}" if sandbox.get("hidden_tests_skipped") else ""))
+    print(
+        f"  sandbox: {sandbox.get('isolation', 'unknown')}"
+        + (f"; {sandbox['hidden_tests_skipped']}" if sandbox.get("hidden_tests_skipped") else "")
+    )
     return 0
 
 
@@ -48,8 +57,12 @@ def _sandbox(args: argparse.Namespace) -> int:
     from grader.pipeline.grade import sandbox_summary
 
     summary = sandbox_summary()
-    print(json.dumps(summary, indent=2) if args.json else f"sandbox: {summary['isolation']}"
-          + ("" if summary["hidden_tests_allowed"] else f"\nhidden tests would not be run: {summary['reason']}"))
+    print(
+        json.dumps(summary, indent=2)
+        if args.json
+        else f"sandbox: {summary['isolation']}"
+        + ("" if summary["hidden_tests_allowed"] else f"\nhidden tests would not be run: {summary['reason']}")
+    )
     return 0 if summary["hidden_tests_allowed"] else 3
 
 
@@ -79,7 +92,9 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument("--public-only", action="store_true")
     grade.add_argument("--processes", type=int, default=None, help=PROCESSES_HELP)
     grade.set_defaults(func=_grade)
-    sandbox = commands.add_parser("sandbox", help="print the isolation learner code gets here; exit 3 if hidden tests would not run")
+    sandbox = commands.add_parser(
+        "sandbox", help="print the isolation learner code gets here; exit 3 if hidden tests would not run"
+    )
     sandbox.add_argument("--json", action="store_true")
     sandbox.set_defaults(func=_sandbox)
     hint = commands.add_parser("hint", help="print a task's hint")

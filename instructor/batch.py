@@ -73,9 +73,19 @@ def grade_one(submission: Path, out: Path, timeout: float) -> tuple[dict[str, An
     results.unlink(missing_ok=True)  # never mistake last run's report for this one's
     try:
         # One process per grading: the batch already grades one submission per core.
-        done = subprocess.run([sys.executable, "-m", "grader", "grade", str(submission), str(out), "--processes", "1"],
-                              cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False)
-        error = "" if done.returncode == 0 else f"grader exit code {done.returncode}: {(done.stderr or done.stdout).strip()[-500:]}"
+        done = subprocess.run(
+            [sys.executable, "-m", "grader", "grade", str(submission), str(out), "--processes", "1"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+        error = (
+            ""
+            if done.returncode == 0
+            else f"grader exit code {done.returncode}: {(done.stderr or done.stdout).strip()[-500:]}"
+        )
     except subprocess.TimeoutExpired:
         error = f"grading took longer than {timeout:g} s and was stopped"
     try:
@@ -102,7 +112,9 @@ class Progress:
         eta = elapsed / self.graded * remaining if self.graded else 0.0
         drawn = bar(self.done, self.total, self.width)
         state = "skipped (unchanged)" if outcome.skipped else (outcome.report or {}).get("status", "error")
-        text = f"[{drawn}] {self.done}/{self.total} elapsed {_clock(elapsed)} ETA {_clock(eta)}  {outcome.name}: {state}"
+        text = (
+            f"[{drawn}] {self.done}/{self.total} elapsed {_clock(elapsed)} ETA {_clock(eta)}  {outcome.name}: {state}"
+        )
         if self.live:
             self.stream.write("\r\x1b[K" + text + ("\n" if self.done == self.total else ""))
         else:
@@ -122,11 +134,18 @@ def _load(path: Path) -> dict[str, Any] | None:
         return None
 
 
-def grade_all(submissions: Path, out: Path, jobs: int | None = None, force: bool = False,
-              timeout: float = TIMEOUT_SECONDS, stream: TextIO = sys.stderr) -> list[Outcome]:
+def grade_all(
+    submissions: Path,
+    out: Path,
+    jobs: int | None = None,
+    force: bool = False,
+    timeout: float = TIMEOUT_SECONDS,
+    stream: TextIO = sys.stderr,
+) -> list[Outcome]:
     """Grade every subfolder of ``submissions`` into ``out``; return one outcome per submission."""
-    folders = sorted(p for p in submissions.iterdir()
-                     if p.is_dir() and not p.name.startswith(".") and p.resolve() != out.resolve())
+    folders = sorted(
+        p for p in submissions.iterdir() if p.is_dir() and not p.name.startswith(".") and p.resolve() != out.resolve()
+    )
     out.mkdir(parents=True, exist_ok=True)
     fingerprint = grader_fingerprint()
     progress = Progress(len(folders), stream)
@@ -214,8 +233,10 @@ def main(argv: list[str] | None = None) -> int:
     outcomes = grade_all(args.submissions, args.out, args.jobs, args.force)
     graded = [o for o in outcomes if not o.skipped]
     failed = [o for o in outcomes if o.report is None or o.error]
-    print(f"{len(outcomes)} submissions: {len(graded)} graded, {len(outcomes) - len(graded)} unchanged and skipped, "
-          f"{len(failed)} with errors -> {args.out / gradebook.GRADEBOOK}")
+    print(
+        f"{len(outcomes)} submissions: {len(graded)} graded, {len(outcomes) - len(graded)} unchanged and skipped, "
+        f"{len(failed)} with errors -> {args.out / gradebook.GRADEBOOK}"
+    )
     return 0
 
 

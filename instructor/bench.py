@@ -107,7 +107,9 @@ class PlainRunner:
     def run(self, steps: list[dict[str, Any]], **budgets: Any) -> Any:
         return self.run_many([steps], **budgets)[0]
 
-    def run_many(self, scripts: list[list[dict[str, Any]]], wall_seconds: float | None = None, **budgets: Any) -> list[Any]:
+    def run_many(
+        self, scripts: list[list[dict[str, Any]]], wall_seconds: float | None = None, **budgets: Any
+    ) -> list[Any]:
         return [self._run_one(steps) for steps in scripts]
 
     def _run_one(self, steps: list[dict[str, Any]]) -> Any:
@@ -121,9 +123,14 @@ class PlainRunner:
         from grader.sandbox import virtual_time
         from grader.sandbox.runner import RunResult
 
-        for name in [n for n, m in sys.modules.items() if str(getattr(m, "__file__", "") or "").startswith(str(self.exercises))]:
+        for name in [
+            n for n, m in sys.modules.items() if str(getattr(m, "__file__", "") or "").startswith(str(self.exercises))
+        ]:
             del sys.modules[name]  # a fresh import per run, as in a fresh worker child
-        clocks = {name: getattr(time, name) for name in ("sleep", "time", "monotonic", "perf_counter", "time_ns", "monotonic_ns", "perf_counter_ns")}
+        clocks = {
+            name: getattr(time, name)
+            for name in ("sleep", "time", "monotonic", "perf_counter", "time_ns", "monotonic_ns", "perf_counter_ns")
+        }
         saved_datetime, saved_send = datetime.datetime, URLLib3Session.send
         clock = virtual_time.VirtualClock(epoch=time.time(), on_budget=lambda reason: None)
         virtual_time.install(clock)
@@ -242,33 +249,46 @@ def main(argv: list[str] | None = None) -> int:
     figures = {name: median_of(command, args.runs) for name, command in commands.items()}
     floor = figures["floor (import boto3, moto)"]["seconds"]
     overhead = isolation_overhead(Path(args.reference), args.runs)
-    print(f"{'what':28} {'median s':>9} {'x floor':>8} {'peak RSS MB':>12}   (median of {args.runs} runs, load {os.getloadavg()[0]:.1f})")
+    print(
+        f"{'what':28} {'median s':>9} {'x floor':>8} {'peak RSS MB':>12}   (median of {args.runs} runs, load "
+        f"{os.getloadavg()[0]:.1f})"
+    )
     for name, value in figures.items():
         print(f"{name:28} {value['seconds']:9.2f} {value['seconds'] / floor:8.1f} {value['peak_rss'] / 2**20:12.0f}")
     plain, isolated = overhead["plain_seconds"], overhead["isolated_seconds"]
-    print(f"\nisolation, the reference graded in one process: as plain pytest (learner code in the grading process) "
-          f"{plain:.2f} s; with the sandbox {isolated:.2f} s; overhead {isolated - plain:.2f} s ({(isolated - plain) / plain:+.0%})")
+    print(
+        f"\nisolation, the reference graded in one process: as plain pytest (learner code in the grading process) "
+        f"{plain:.2f} s; with the sandbox {isolated:.2f} s; overhead {isolated - plain:.2f} s "
+        f"({(isolated - plain) / plain:+.0%})"
+    )
     bare = overhead["bare_seconds"]
     runs = run_cost(Path(args.reference))
     overhead.update(runs)
     from grader.sandbox.runner import isolation
 
-    print(f"isolation itself ({isolation()['isolation']}): per grading {isolated - bare:+.2f} s "
-          f"({(isolated - bare) / bare:+.0%}; without it {bare:.2f} s); per run {1000 * runs['isolated_run_seconds']:.1f} ms "
-          f"vs {1000 * runs['bare_run_seconds']:.1f} ms; worker start {runs['isolated_start_seconds']:.2f} s "
-          f"vs {runs['bare_start_seconds']:.2f} s")
+    print(
+        f"isolation itself ({isolation()['isolation']}): per grading {isolated - bare:+.2f} s "
+        f"({(isolated - bare) / bare:+.0%}; without it {bare:.2f} s); per run "
+        f"{1000 * runs['isolated_run_seconds']:.1f} ms "
+        f"vs {1000 * runs['bare_run_seconds']:.1f} ms; worker start {runs['isolated_start_seconds']:.2f} s "
+        f"vs {runs['bare_start_seconds']:.2f} s"
+    )
     missed = []
     for name, most in TARGETS.items():
         if figures[name]["seconds"] > most * floor:
             missed.append(f"{name} took {figures[name]['seconds'] / floor:.1f}x the floor (target {most:g}x)")
     if figures["endless_loop"]["seconds"] > ENDLESS_LOOP_SECONDS:
-        missed.append(f"the endless loop took {figures['endless_loop']['seconds']:.1f} s (target {ENDLESS_LOOP_SECONDS:g} s)")
+        missed.append(
+            f"the endless loop took {figures['endless_loop']['seconds']:.1f} s (target {ENDLESS_LOOP_SECONDS:g} s)"
+        )
     peak = max(v["peak_rss"] for n, v in figures.items() if n != "floor (import boto3, moto)")
     if peak > PEAK_RSS_BYTES:
         missed.append(f"peak RSS {peak / 2**20:.0f} MB (target {PEAK_RSS_BYTES / 2**20:.0f} MB)")
     print("\n" + ("targets missed: " + "; ".join(missed) if missed else "all targets met"))
     if args.json:
-        Path(args.json).write_text(json.dumps({"figures": figures, "floor": floor, "isolation": overhead, "missed": missed}, indent=2))
+        Path(args.json).write_text(
+            json.dumps({"figures": figures, "floor": floor, "isolation": overhead, "missed": missed}, indent=2)
+        )
     return 1 if missed else 0
 
 

@@ -38,8 +38,11 @@ def main(argv: list[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="bench-batch-"))
     try:
         for number in range(args.copies):
-            shutil.copytree(source, work / "submissions" / f"copy-{number:04d}" / "exercises",
-                            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+            shutil.copytree(
+                source,
+                work / "submissions" / f"copy-{number:04d}" / "exercises",
+                ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+            )
         started = time.monotonic()
         outcomes = batch.grade_all(work / "submissions", work / "out", jobs=jobs, force=True)
         elapsed = time.monotonic() - started
@@ -47,8 +50,12 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(work, ignore_errors=True)
     errors = sum(1 for o in outcomes if o.report is None or o.error)
     scores = sorted({o.report["score"] for o in outcomes if o.report})
-    print(f"{args.copies} copies of {source.relative_to(ROOT) if source.is_relative_to(ROOT) else source}, {jobs} workers: "
-          f"{elapsed:.1f} s in all, {elapsed / max(args.copies, 1):.2f} s per submission, {errors} errors, scores {scores}")
+    print(
+        f"{args.copies} copies of {source.relative_to(ROOT) if source.is_relative_to(ROOT) else source}, {jobs} "
+        "workers: "
+        f"{elapsed:.1f} s in all, {elapsed / max(args.copies, 1):.2f} s per submission, {errors} errors, scores "
+        f"{scores}"
+    )
     return 0
 
 

@@ -21,7 +21,6 @@ class GradebookError(ValueError):
     """A manual-points file that cannot be imported as it is."""
 
 
-
 def auto_tasks(tasks: list[Task]) -> list[Task]:
     return [t for t in tasks if t.kind != "written"]
 
@@ -45,8 +44,12 @@ def row(name: str, report: dict[str, Any] | None, error: str, tasks: list[Task])
 
 def columns(tasks: list[Task]) -> list[str]:
     """The gradebook's columns in order."""
-    return (["submission", "total", "max_score"] + [t.id for t in auto_tasks(tasks)] + ["status", "error"]
-            + [ANSWER_PREFIX + t.id for t in written_tasks(tasks)])
+    return (
+        ["submission", "total", "max_score"]
+        + [t.id for t in auto_tasks(tasks)]
+        + ["status", "error"]
+        + [ANSWER_PREFIX + t.id for t in written_tasks(tasks)]
+    )
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -81,11 +84,22 @@ def read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
 def feedback(name: str, report: dict[str, Any] | None, error: str) -> str:
     """Markdown feedback for one learner: score, task table, each failure explained."""
     if report is None:
-        return f"# Feedback: {name}\n\nYour submission could not be graded automatically: {error}\n\nYour instructor will look at it.\n"
-    lines = [f"# Feedback: {name}", "", f"**Automatic score: {number(report['score'])} / {number(report['max_score'])}**", "",
-             "| # | Task | Points | Checks passed |", "|---|------|--------|---------------|"]
+        return (
+            f"# Feedback: {name}\n\nYour submission could not be graded automatically: {error}\n\n"
+            "Your instructor will look at it.\n"
+        )
+    lines = [
+        f"# Feedback: {name}",
+        "",
+        f"**Automatic score: {number(report['score'])} / {number(report['max_score'])}**",
+        "",
+        "| # | Task | Points | Checks passed |",
+        "|---|------|--------|---------------|",
+    ]
     for task in report["tasks"]:
-        points = "graded by hand" if task["kind"] == "written" else f"{number(task['score'])} / {number(task['max_score'])}"
+        points = (
+            "graded by hand" if task["kind"] == "written" else f"{number(task['score'])} / {number(task['max_score'])}"
+        )
         checks = f"{task['checks_passed']} / {task['checks_run']}" if task["checks_run"] else "-"
         lines.append(f"| {task['number']} | {task['title']} | {points} | {checks} |")
     hints = {t["id"]: t["hint"] for t in report["tasks"]}
@@ -93,14 +107,28 @@ def feedback(name: str, report: dict[str, Any] | None, error: str) -> str:
     if failures:
         lines += ["", "## What to fix"]
     for test in failures:
-        lines += ["", f"### {test['task']}: {test['name']}", "", "```text", test["message"] or test["status"], "```",
-                  "", f"Hint: {hints.get(test['task'], '')}"]
+        lines += [
+            "",
+            f"### {test['task']}: {test['name']}",
+            "",
+            "```text",
+            test["message"] or test["status"],
+            "```",
+            "",
+            f"Hint: {hints.get(test['task'], '')}",
+        ]
     for problem in [*report.get("problems", []), *([error] if error else [])]:
         lines += ["", f"> Note: {problem}"]
     written = [m for m in report.get("manual", [])]
     if written:
-        lines += ["", "## Written answers", "", "Your instructor grades these by hand: "
-                  + ", ".join(f"{m['id']} ({m['manual_points']} points)" for m in written) + "."]
+        lines += [
+            "",
+            "## Written answers",
+            "",
+            "Your instructor grades these by hand: "
+            + ", ".join(f"{m['id']} ({m['manual_points']} points)" for m in written)
+            + ".",
+        ]
     return "\n".join(lines) + "\n"
 
 
@@ -114,7 +142,9 @@ def import_manual(manual_csv: Path, gradebook_path: Path, tasks: list[Task]) -> 
         reader = csv.DictReader(stream)
         needed = {"submission", "task", "points"}
         if not needed <= set(reader.fieldnames or []):
-            raise GradebookError(f"{manual_csv} needs the columns submission, task, points (found: {reader.fieldnames})")
+            raise GradebookError(
+                f"{manual_csv} needs the columns submission, task, points (found: {reader.fieldnames})"
+            )
         for number, entry in enumerate(reader, start=2):
             name, task_id, value = entry["submission"].strip(), entry["task"].strip(), entry["points"].strip()
             where = f"{manual_csv.name} line {number}"
@@ -145,8 +175,9 @@ def manual_points_of(rows: list[dict[str, str]], tasks: list[Task]) -> dict[tupl
     return found
 
 
-def apply_manual(header: list[str], rows: list[dict[str, str]], points: dict[tuple[str, str], float],
-                 tasks: list[Task]) -> tuple[list[str], list[str]]:
+def apply_manual(
+    header: list[str], rows: list[dict[str, str]], points: dict[tuple[str, str], float], tasks: list[Task]
+) -> tuple[list[str], list[str]]:
     """Fill the manual columns and the final total of every row; return the header and warnings."""
     written = [t.id for t in written_tasks(tasks)]
     manual_columns = [MANUAL_PREFIX + t for t in written] + ["manual_total", "final_total"]

@@ -17,7 +17,8 @@ from grader.paths import ROOT
 PACKED = ("grader", "tests/public")
 PACKED_FILES = ("requirements.lock", "pyproject.toml")
 
-SETUP_SH = """#!/usr/bin/env bash
+SETUP_SH = (
+    """#!/usr/bin/env bash
 # Gradescope runs this once, when it builds the autograder image. The image's python3 is used
 # when it is 3.11 or newer (Ubuntu 24.04 has 3.12 and no python3.11 package); older images
 # get python3.11 from apt (Ubuntu 22.04 has it).
@@ -38,13 +39,18 @@ if ! "$PY" -m venv "$ROOT/venv"; then
   # Debian and Ubuntu ship venv's pip bootstrap in a package of its own.
   rm -rf "$ROOT/venv"
   apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$("$PY" -c 'import sys; print(f"python3.{sys.version_info[1]}-venv")')"
+"""
+    '  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$("$PY" -c \'import sys; '
+    'print(f"python3.{sys.version_info[1]}-venv")\')"\n'
+    """\
   "$PY" -m venv "$ROOT/venv"
 fi
 "$ROOT/venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$ROOT/source/requirements.lock"
 """
+)
 
-RUN_AUTOGRADER = """#!/usr/bin/env bash
+RUN_AUTOGRADER = (
+    """#!/usr/bin/env bash
 # Gradescope runs this for every submission. AUTOGRADER_ROOT (default /autograder) and
 # AUTOGRADER_PYTHON let the same script run anywhere else, e.g. for a dry run.
 set -uo pipefail
@@ -55,10 +61,14 @@ case "$PY" in
   */*) PY="$PWD/$PY" ;;  # relative to where the script was started, before the cd below
 esac
 if [ -z "$PY" ]; then
-  if [ -x "$ROOT/venv/bin/python" ]; then PY="$ROOT/venv/bin/python"; else PY="$(command -v python3.11 || command -v python3)"; fi
+"""
+    '  if [ -x "$ROOT/venv/bin/python" ]; then PY="$ROOT/venv/bin/python"; else PY="$(command -v '
+    'python3.11 || command -v python3)"; fi\n'
+    """\
 fi
 cd "$ROOT/source" && exec "$PY" -m grader.platform.gradescope run --root "$ROOT"
 """
+)
 
 
 def _packed_files() -> list[Path]:
@@ -67,7 +77,11 @@ def _packed_files() -> list[Path]:
     for folder in PACKED:
         for path in sorted((ROOT / folder).rglob("*")):
             relative = path.relative_to(ROOT)
-            if not path.is_file() or any(p == "__pycache__" or p.startswith(".") for p in relative.parts) or path.suffix == ".pyc":
+            if (
+                not path.is_file()
+                or any(p == "__pycache__" or p.startswith(".") for p in relative.parts)
+                or path.suffix == ".pyc"
+            ):
                 continue
             if secrets.is_secret(relative.as_posix()) and relative.parts[:2] != ("grader", "hidden"):
                 continue

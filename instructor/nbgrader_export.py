@@ -56,11 +56,23 @@ class Notebook:
         self.cells: list[dict[str, Any]] = []
 
     def _add(self, kind: str, source: str, grade_id: str | None, **flags: Any) -> None:
-        cell: dict[str, Any] = {"cell_type": kind, "id": f"cell-{len(self.cells):03d}", "metadata": {}, "source": source.strip("\n")}
+        cell: dict[str, Any] = {
+            "cell_type": kind,
+            "id": f"cell-{len(self.cells):03d}",
+            "metadata": {},
+            "source": source.strip("\n"),
+        }
         if kind == "code":
             cell.update(execution_count=None, outputs=[])
         if grade_id is not None:
-            meta = {"grade": False, "grade_id": grade_id, "locked": False, "schema_version": 3, "solution": False, "task": False}
+            meta = {
+                "grade": False,
+                "grade_id": grade_id,
+                "locked": False,
+                "schema_version": 3,
+                "solution": False,
+                "task": False,
+            }
             meta.update(flags)
             cell["metadata"]["nbgrader"] = meta
         self.cells.append(cell)
@@ -87,9 +99,12 @@ class Notebook:
     def to_json(self) -> dict[str, Any]:
         return {
             "cells": self.cells,
-            "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-                         "language_info": {"name": "python"}},
-            "nbformat": 4, "nbformat_minor": 5,
+            "metadata": {
+                "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+                "language_info": {"name": "python"},
+            },
+            "nbformat": 4,
+            "nbformat_minor": 5,
         }
 
 
@@ -116,7 +131,10 @@ def build_notebook() -> dict[str, Any]:
         book.answer_code(notebook_code(ROOT / "solutions" / filename), f"{prefix}-code")
         for task in (t for t in tasks if t.kind == "code" and t.id.startswith(prefix + ".")):
             visible, hidden = CHECKS[task.id]
-            book.markdown(f"### Task {task.number}: {task.title} ({task.points} points)\n\nHint: {task.hint}", f"about-{_id(task.id)}")
+            book.markdown(
+                f"### Task {task.number}: {task.title} ({task.points} points)\n\nHint: {task.hint}",
+                f"about-{_id(task.id)}",
+            )
             book.tests(_test_source(visible, hidden), _id(task.id), task.points)
     book.markdown("## Part 3: questions", "part-3")
     key = answer_key()
@@ -126,11 +144,15 @@ def build_notebook() -> dict[str, Any]:
         if task.kind == "choice":
             name = task.id.replace(".", "_")
             letter = key[task.id]["answer"]
-            book.answer_code(f'# The letter of your answer, e.g. "A"\n### BEGIN SOLUTION\n{name} = "{letter}"\n### END SOLUTION',
-                             f"answer-{_id(task.id)}")
+            book.answer_code(
+                f'# The letter of your answer, e.g. "A"\n### BEGIN SOLUTION\n{name} = "{letter}"\n### END SOLUTION',
+                f"answer-{_id(task.id)}",
+            )
             letters = _options(question.text)
-            visible = (f'assert isinstance({name}, str) and {name}.strip().rstrip(")").upper() in {letters!r}, '
-                       f'"answer with one letter: {", ".join(letters)}"\n')
+            visible = (
+                f'assert isinstance({name}, str) and {name}.strip().rstrip(")").upper() in {letters!r}, '
+                f'"answer with one letter: {", ".join(letters)}"\n'
+            )
             hidden = f'assert {name}.strip().rstrip(")").upper() == "{letter}"\n'
             book.tests(_test_source(visible, hidden), _id(task.id), task.points)
         else:
@@ -207,7 +229,9 @@ def export(out: Path, assignment: str = ASSIGNMENT) -> Path:
     root = out.resolve()
     (root / "exchange").mkdir(exist_ok=True)
     (root / "exchange").chmod(0o777)  # learners of a shared machine write their submissions here
-    (out / "nbgrader_config.py").write_text(CONFIG.format(root=str(root), exchange=str(root / "exchange")), encoding="utf-8")
+    (out / "nbgrader_config.py").write_text(
+        CONFIG.format(root=str(root), exchange=str(root / "exchange")), encoding="utf-8"
+    )
     (out / "README.md").write_text(README.format(assignment=assignment, notebook=NOTEBOOK), encoding="utf-8")
     return target
 

@@ -26,8 +26,16 @@ from instructor import stubs
 WORKFLOW_TEMPLATE = ROOT / "grader" / "platform" / "classroom.yml"
 TOP_LEVEL_FILES = ("Makefile", "requirements.lock", "pyproject.toml", ".gitignore")
 # A Makefile rule whose recipe mentions one of these cannot work in the learner's copy.
-INSTRUCTOR_MAKE_WORDS = ("solutions", "tests/selftest", "tests/unit", "nbgrader", "instructor.", "requirements-instructor",
-                         "requirements-dev", "TOOLS_STAMP")
+INSTRUCTOR_MAKE_WORDS = (
+    "solutions",
+    "tests/selftest",
+    "tests/unit",
+    "nbgrader",
+    "instructor.",
+    "requirements-instructor",
+    "requirements-dev",
+    "TOOLS_STAMP",
+)
 INSTRUCTOR_LINE_WORDS = ("INSTRUCTOR_", "nbgrader", "TOOLS_STAMP", "Linters the self-tests use", "Without node and npm")
 # Words the learner's copy must not contain anywhere: commands it does not have.
 ABSENT_COMMANDS = ("make test", "make grade ", "make grade`")
@@ -143,7 +151,7 @@ def _solution_windows(text: str) -> set[tuple[str, ...]]:
             region = []
         elif stubs.END_RE.match(line) and region is not None:
             for start in range(max(1, len(region) - WINDOW + 1)):
-                window = tuple(region[start:start + WINDOW])
+                window = tuple(region[start : start + WINDOW])
                 if sum(map(len, window)) >= WINDOW_CHARACTERS:
                     windows.add(window)
             region = None
@@ -170,11 +178,16 @@ def find_leaks(release: Path) -> list[str]:
             continue
         leaks += [f"{relative}: contains {word!r}" for word in MARKER_WORDS if word in text]
         if relative != ".github/workflows/classroom.yml":
-            leaks += [f"{relative}: names {word.strip('` ')!r}, which the learner's copy does not have"
-                      for word in ABSENT_COMMANDS if word in text]
+            leaks += [
+                f"{relative}: names {word.strip('` ')!r}, which the learner's copy does not have"
+                for word in ABSENT_COMMANDS
+                if word in text
+            ]
         lines = [line.strip() for line in text.splitlines() if line.strip()]
-        present = {tuple(lines[i:i + WINDOW]) for i in range(len(lines))}
-        leaks += [f"{relative}: contains lines of the reference solution: {w[0][:60]!r}..." for w in sorted(telling & present)]
+        present = {tuple(lines[i : i + WINDOW]) for i in range(len(lines))}
+        leaks += [
+            f"{relative}: contains lines of the reference solution: {w[0][:60]!r}..." for w in sorted(telling & present)
+        ]
     return leaks
 
 
@@ -192,7 +205,9 @@ def build_student(out: Path) -> list[Path]:
         for name in TOP_LEVEL_FILES:
             if (ROOT / name).is_file():
                 _copy(ROOT / name, staging / name)
-        (staging / "Makefile").write_text(learner_makefile((ROOT / "Makefile").read_text(encoding="utf-8")), encoding="utf-8")
+        (staging / "Makefile").write_text(
+            learner_makefile((ROOT / "Makefile").read_text(encoding="utf-8")), encoding="utf-8"
+        )
         (staging / "README.md").write_text(learner_readme(), encoding="utf-8")
         _copy(WORKFLOW_TEMPLATE, staging / ".github" / "workflows" / "classroom.yml")
         leaks = find_leaks(staging)

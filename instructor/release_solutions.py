@@ -18,8 +18,11 @@ CHECKPOINT = "checkpoint.md"
 
 def without_markers(text: str) -> str:
     """The reference file with its solution marker lines removed, code kept."""
-    return "".join(line for line in text.splitlines(keepends=True)
-                   if not (stubs.BEGIN_RE.match(line.rstrip("\r\n")) or stubs.END_RE.match(line.rstrip("\r\n"))))
+    return "".join(
+        line
+        for line in text.splitlines(keepends=True)
+        if not (stubs.BEGIN_RE.match(line.rstrip("\r\n")) or stubs.END_RE.match(line.rstrip("\r\n")))
+    )
 
 
 def answer_key() -> dict[str, dict[str, Any]]:
@@ -34,9 +37,13 @@ def answers_markdown() -> str:
     asked = read_questions(text)
     sheet = read_answer_sheet(SOLUTIONS / CHECKPOINT, [q.id for q in asked], label=f"solutions/{CHECKPOINT}")
     key = answer_key()
-    parts = ["# Checkpoint answers\n",
-             ("Multiple-choice answers with the reasoning behind them, and model answers for the written "
-              "questions. A written answer that makes the same points in other words earns full marks.\n")]
+    parts = [
+        "# Checkpoint answers\n",
+        (
+            "Multiple-choice answers with the reasoning behind them, and model answers for the written "
+            "questions. A written answer that makes the same points in other words earns full marks.\n"
+        ),
+    ]
     for question in asked:
         task = tasks.get(question.id)
         parts.append(f"## {question.heading}\n\n{question.text}\n")
@@ -46,7 +53,9 @@ def answers_markdown() -> str:
             if entry is None:
                 raise ReleaseError(f"{question.id} has no entry in {ANSWER_KEY.relative_to(ROOT)}")
             if letter and entry["answer"].strip().upper() != letter:
-                raise ReleaseError(f"{question.id}: the answer key says {entry['answer']}, solutions/{CHECKPOINT} says {letter}")
+                raise ReleaseError(
+                    f"{question.id}: the answer key says {entry['answer']}, solutions/{CHECKPOINT} says {letter}"
+                )
             parts.append(f"**Answer: {entry['answer']}**\n\n{' '.join(entry['explanation'].split())}\n")
         else:
             model, problem = read_written(sheet, question.id)
@@ -63,10 +72,15 @@ def solutions_diff() -> str:
     for source in sorted(SOLUTIONS.glob("*.py")):
         text = source.read_text(encoding="utf-8")
         stub = stubs.strip_solutions(text, str(source))
-        chunks.extend(difflib.unified_diff(
-            stub.splitlines(keepends=True), without_markers(text).splitlines(keepends=True),
-            fromfile=f"a/exercises/{source.name}", tofile=f"b/exercises/{source.name}", n=3,
-        ))
+        chunks.extend(
+            difflib.unified_diff(
+                stub.splitlines(keepends=True),
+                without_markers(text).splitlines(keepends=True),
+                fromfile=f"a/exercises/{source.name}",
+                tofile=f"b/exercises/{source.name}",
+                n=3,
+            )
+        )
     return "".join(chunks)
 
 

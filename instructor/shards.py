@@ -57,9 +57,14 @@ def clone(names: list[str], dest: Path, org: str, token: str, base: str = GIT_BA
         target = dest / name
         if target.exists():
             shutil.rmtree(target)
-        done = subprocess.run(["git", *header, "clone", "--quiet", "--depth", "1", f"{base}/{org}/{name}.git", str(target)],
-                              capture_output=True, text=True, timeout=CLONE_TIMEOUT, check=False,
-                              env={**os.environ, "GIT_TERMINAL_PROMPT": "0"})
+        done = subprocess.run(
+            ["git", *header, "clone", "--quiet", "--depth", "1", f"{base}/{org}/{name}.git", str(target)],
+            capture_output=True,
+            text=True,
+            timeout=CLONE_TIMEOUT,
+            check=False,
+            env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
+        )
         if done.returncode != 0:
             failed.append(name)
             print(f"{name}: not cloned ({done.stderr.strip()[-300:]})", file=sys.stderr)
@@ -112,8 +117,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "split":
         print("\n".join(names))
         return 0
-    failed = clone(names, args.dest, args.org, os.environ.get("ASSIGNMENT_TOKEN", ""),
-                   os.environ.get("SUBMISSIONS_GIT_BASE", GIT_BASE))
+    failed = clone(
+        names,
+        args.dest,
+        args.org,
+        os.environ.get("ASSIGNMENT_TOKEN", ""),
+        os.environ.get("SUBMISSIONS_GIT_BASE", GIT_BASE),
+    )
     print(f"shard {args.shard + 1} of {args.shards}: {len(names) - len(failed)} of {len(names)} repositories cloned")
     return 0
 

@@ -98,13 +98,9 @@ def strip_solutions(text: str, path: str) -> str:
             continue
         if END_RE.match(line.rstrip("\r\n")):
             if not open_line:
-                raise MarkerError(
-                    path, line_no, "### END SOLUTION without a matching ### BEGIN SOLUTION"
-                )
+                raise MarkerError(path, line_no, "### END SOLUTION without a matching ### BEGIN SOLUTION")
             if not has_content:
-                raise MarkerError(
-                    path, open_line, "empty ### BEGIN SOLUTION region (nothing between the markers)"
-                )
+                raise MarkerError(path, open_line, "empty ### BEGIN SOLUTION region (nothing between the markers)")
             if is_python:
                 out.extend(_stub_lines(lines, open_index, indent, task, path))
             open_line = 0
@@ -121,9 +117,7 @@ def strip_solutions(text: str, path: str) -> str:
 def _source_files(solutions_dir: Path) -> list[Path]:
     """Top-level reference files, skipping dotfiles, __pycache__ and sub-directories."""
     return sorted(
-        p
-        for p in solutions_dir.iterdir()
-        if p.is_file() and not p.name.startswith(".") and p.name != "__pycache__"
+        p for p in solutions_dir.iterdir() if p.is_file() and not p.name.startswith(".") and p.name != "__pycache__"
     )
 
 

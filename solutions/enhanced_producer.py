@@ -228,7 +228,9 @@ class EventProducer:
         page = description
         while page.get("HasMoreShards") and page["Shards"]:  # at most 100 shards per answer
             last = page["Shards"][-1]["ShardId"]
-            page = self.kinesis.describe_stream(StreamName=self.stream_name, ExclusiveStartShardId=last)["StreamDescription"]
+            page = self.kinesis.describe_stream(
+                StreamName=self.stream_name, ExclusiveStartShardId=last
+            )["StreamDescription"]
             description["Shards"].extend(page["Shards"])
         return {
             "status": description["StreamStatus"],

@@ -51,11 +51,15 @@ def svg_chart(panels: list[Series], title: str, width: int = 720, panel_height: 
     margin_left, margin_right, margin_top, gap = 70, 20, 40, 60
     height = margin_top + len(panels) * (panel_height + gap)
     plot_width = width - margin_left - margin_right
-    opening = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
-               'font-family="sans-serif" font-size="12">')
-    parts = [opening,
-             f'<rect width="{width}" height="{height}" fill="white"/>',
-             f'<text x="{width / 2}" y="22" text-anchor="middle" font-size="15">{escape(title)}</text>']
+    opening = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
+        'font-family="sans-serif" font-size="12">'
+    )
+    parts = [
+        opening,
+        f'<rect width="{width}" height="{height}" fill="white"/>',
+        f'<text x="{width / 2}" y="22" text-anchor="middle" font-size="15">{escape(title)}</text>',
+    ]
     end = max((t for s in panels for t, _ in s.points), default=1.0) or 1.0
     for index, series in enumerate(panels):
         top_y = margin_top + index * (panel_height + gap) + 20
@@ -68,14 +72,21 @@ def svg_chart(panels: list[Series], title: str, width: int = 720, panel_height: 
         def y(v: float, top: float = top, bottom_y: float = bottom_y) -> float:
             return bottom_y - v / top * panel_height
 
-        parts.append(f'<text x="{margin_left}" y="{top_y - 6}" font-size="13">{escape(series.title)} ({escape(series.unit)})</text>')
-        parts.append(f'<line x1="{margin_left}" y1="{bottom_y}" x2="{margin_left + plot_width}" y2="{bottom_y}" stroke="black"/>')
+        parts.append(
+            f'<text x="{margin_left}" y="{top_y - 6}" font-size="13">{escape(series.title)} '
+            f"({escape(series.unit)})</text>"
+        )
+        parts.append(
+            f'<line x1="{margin_left}" y1="{bottom_y}" x2="{margin_left + plot_width}" y2="{bottom_y}" stroke="black"/>'
+        )
         parts.append(f'<line x1="{margin_left}" y1="{top_y}" x2="{margin_left}" y2="{bottom_y}" stroke="black"/>')
         for fraction in (0.0, 0.5, 1.0):
             value = top * fraction
             parts.append(f'<text x="{margin_left - 6}" y="{y(value) + 4:.1f}" text-anchor="end">{value:g}</text>')
-            parts.append(f'<line x1="{margin_left}" y1="{y(value):.1f}" x2="{margin_left + plot_width}" y2="{y(value):.1f}" '
-                         'stroke="#ddd"/>')
+            parts.append(
+                f'<line x1="{margin_left}" y1="{y(value):.1f}" x2="{margin_left + plot_width}" y2="{y(value):.1f}" '
+                'stroke="#ddd"/>'
+            )
         for fraction in (0.0, 0.25, 0.5, 0.75, 1.0):
             t = end * fraction
             parts.append(f'<text x="{x(t):.1f}" y="{bottom_y + 16}" text-anchor="middle">{t:.1f} s</text>')

@@ -279,9 +279,13 @@ class SimulatedClock:
     def install(self) -> None:
         """Replace the time module's clocks and sleep with this clock's."""
         replacements = {
-            "time": lambda: self.epoch + self.now, "monotonic": lambda: self.now, "perf_counter": lambda: self.now,
-            "time_ns": lambda: int((self.epoch + self.now) * 1e9), "monotonic_ns": lambda: int(self.now * 1e9),
-            "perf_counter_ns": lambda: int(self.now * 1e9), "sleep": self.sleep,
+            "time": lambda: self.epoch + self.now,
+            "monotonic": lambda: self.now,
+            "perf_counter": lambda: self.now,
+            "time_ns": lambda: int((self.epoch + self.now) * 1e9),
+            "monotonic_ns": lambda: int(self.now * 1e9),
+            "perf_counter_ns": lambda: int(self.now * 1e9),
+            "sleep": self.sleep,
         }
         for name, function in replacements.items():
             self.saved[name] = getattr(time, name)
@@ -309,8 +313,16 @@ class _LagRecorder:
     arrival times (how far the batch's last record is behind the newest one, as Kinesis
     defines it), and records every poll."""
 
-    def __init__(self, client: Any, clock: SimulatedClock, batch: int, send_due: Callable[[float], None],
-                 arrivals: dict[str, float], produced: Callable[[], int], limit: float) -> None:
+    def __init__(
+        self,
+        client: Any,
+        clock: SimulatedClock,
+        batch: int,
+        send_due: Callable[[float], None],
+        arrivals: dict[str, float],
+        produced: Callable[[], int],
+        limit: float,
+    ) -> None:
         self.client, self.clock, self.batch = client, clock, batch
         self.send_due, self.arrivals, self.produced, self.limit = send_due, arrivals, produced, limit
         self.delivered = 0
@@ -328,11 +340,18 @@ class _LagRecorder:
         newest = max(self.arrivals.values(), default=0.0)
         last = self.arrivals.get(records[-1]["SequenceNumber"], newest) if records else newest
         response["MillisBehindLatest"] = int(round((newest - last) * 1000))
-        poll = {"at": round(self.clock.now, 3), "records": len(records), "millis_behind": response["MillisBehindLatest"],
-                "behind": max(self.produced() - self.delivered, 0)}
+        poll = {
+            "at": round(self.clock.now, 3),
+            "records": len(records),
+            "millis_behind": response["MillisBehindLatest"],
+            "behind": max(self.produced() - self.delivered, 0),
+        }
         self.polls.append(poll)
-        print(f"  t={poll['at']:4.1f}s  poll {len(self.polls):2d}: {poll['records']:3d} records"
-              f"   MillisBehindLatest={poll['millis_behind']:5d} ms   {poll['behind']:4d} events behind", flush=True)
+        print(
+            f"  t={poll['at']:4.1f}s  poll {len(self.polls):2d}: {poll['records']:3d} records"
+            f"   MillisBehindLatest={poll['millis_behind']:5d} ms   {poll['behind']:4d} events behind",
+            flush=True,
+        )
         return response
 
     def __getattr__(self, name: str) -> Any:
@@ -371,8 +390,15 @@ def lag(stream: str, seconds: float, produce_rate: float, consume_rate: float, b
             return True
 
     shard_id = consumer_module.list_shard_ids(stream)[0]
-    recorder = _LagRecorder(producer_module.make_kinesis_client(), clock, batch, send_due, arrivals, lambda: len(arrivals),
-                            limit=seconds + 30)
+    recorder = _LagRecorder(
+        producer_module.make_kinesis_client(),
+        clock,
+        batch,
+        send_due,
+        arrivals,
+        lambda: len(arrivals),
+        limit=seconds + 30,
+    )
     consumer = SlowConsumer(stream, shard_id, client=recorder, poll_interval=0.2)
     clock.install()
     try:
@@ -381,8 +407,13 @@ def lag(stream: str, seconds: float, produce_rate: float, consume_rate: float, b
         send_due(ended)  # what the producer sent while the consumer ran, and nothing after it stopped
     finally:
         clock.uninstall()
-    return {"produced": len(arrivals), "read": consumer.events_processed, "polls": recorder.polls,
-            "seconds": round(ended, 3), "produce_seconds": round(min(ended, seconds), 3)}
+    return {
+        "produced": len(arrivals),
+        "read": consumer.events_processed,
+        "polls": recorder.polls,
+        "seconds": round(ended, 3),
+        "produce_seconds": round(min(ended, seconds), 3),
+    }
 
 
 JOBS: dict[str, Callable[..., dict[str, Any] | None]] = {

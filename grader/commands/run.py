@@ -45,7 +45,14 @@ class JobResult:
 
 
 def run_job(
-    folder: Path, job: str, args: dict[str, Any], env: dict[str, str], *, timeout: float, capture: bool = False, echo: bool = False
+    folder: Path,
+    job: str,
+    args: dict[str, Any],
+    env: dict[str, str],
+    *,
+    timeout: float,
+    capture: bool = False,
+    echo: bool = False,
 ) -> JobResult:
     """Run one ``grader.commands.jobs`` job in a child process; kill its group after ``timeout``.
 
@@ -54,13 +61,19 @@ def run_job(
     """
     command = [sys.executable, "-c", launcher(), str(folder), job, json.dumps(args)]
     pipe = subprocess.PIPE if capture else None
-    process = subprocess.Popen(command, cwd=folder, env=env, stdout=pipe, stderr=pipe, text=True, start_new_session=True)
+    process = subprocess.Popen(
+        command, cwd=folder, env=env, stdout=pipe, stderr=pipe, text=True, start_new_session=True
+    )
     out: list[str] = []
     err: list[str] = []
-    pumps = [
-        threading.Thread(target=_pump, args=(process.stdout, out, echo), daemon=True),
-        threading.Thread(target=_pump, args=(process.stderr, err, False), daemon=True),
-    ] if capture else []
+    pumps = (
+        [
+            threading.Thread(target=_pump, args=(process.stdout, out, echo), daemon=True),
+            threading.Thread(target=_pump, args=(process.stderr, err, False), daemon=True),
+        ]
+        if capture
+        else []
+    )
     for pump in pumps:
         pump.start()
     timed_out = False
@@ -77,7 +90,7 @@ def run_job(
     result = JobResult(process.returncode, "".join(out), "".join(err), timed_out)
     for line in out:
         if line.startswith(RESULT_PREFIX):
-            result.result = json.loads(line[len(RESULT_PREFIX):])
+            result.result = json.loads(line[len(RESULT_PREFIX) :])
     return result
 
 
@@ -157,13 +170,21 @@ def report_failure(name: str, result: JobResult, timeout: float) -> int:
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m grader.commands.run", description=__doc__.splitlines()[0])
-    parser.add_argument("--code", choices=CODE_FOLDERS, default="exercises", help="whose code to run (default: exercises)")
+    parser.add_argument(
+        "--code", choices=CODE_FOLDERS, default="exercises", help="whose code to run (default: exercises)"
+    )
     target = parser.add_mutually_exclusive_group()
-    target.add_argument("--endpoint", metavar="URL", help="another Kinesis emulator, e.g. http://localhost:4566 (LocalStack)")
-    target.add_argument("--aws", action="store_true", help="REAL AWS with your credentials (needs --region; may cost money)")
+    target.add_argument(
+        "--endpoint", metavar="URL", help="another Kinesis emulator, e.g. http://localhost:4566 (LocalStack)"
+    )
+    target.add_argument(
+        "--aws", action="store_true", help="REAL AWS with your credentials (needs --region; may cost money)"
+    )
     parser.add_argument("--region", help="AWS region for --aws (required) or --endpoint (default us-east-1)")
     parser.add_argument("--stream", default="user-activity", help="stream name (default: user-activity)")
-    parser.add_argument("--events", type=int, default=10, help="how many sample events the producer sends (default: 10)")
+    parser.add_argument(
+        "--events", type=int, default=10, help="how many sample events the producer sends (default: 10)"
+    )
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds before a step is stopped (default: 60)")
     args = parser.parse_args(argv)
     if args.aws and not args.region:
@@ -204,7 +225,10 @@ def main(argv: list[str] | None = None) -> int:
         from grader.kinesis.server import EmbeddedKinesis
 
         embedded = EmbeddedKinesis().start()
-        print(f"Embedded Kinesis on {embedded.endpoint_url} (no AWS account needed, nothing leaves this machine)", flush=True)
+        print(
+            f"Embedded Kinesis on {embedded.endpoint_url} (no AWS account needed, nothing leaves this machine)",
+            flush=True,
+        )
         env = embedded_environment(embedded.client_environment())
     try:
         steps = [

@@ -47,7 +47,10 @@ def run_check(folder: Path) -> tuple[dict[str, Any] | None, str]:
         try:
             done = subprocess.run(
                 [sys.executable, "-c", _RUN_CHECK, str(folder), out],
-                cwd=ROOT, capture_output=True, text=True, timeout=CHECK_TIMEOUT,
+                cwd=ROOT,
+                capture_output=True,
+                text=True,
+                timeout=CHECK_TIMEOUT,
             )
         except subprocess.TimeoutExpired:
             return None, f"the check did not finish within {CHECK_TIMEOUT:g} s"
@@ -64,7 +67,12 @@ def summary(report: dict[str, Any]) -> str:
     done = [t for t in scored if t["status"] == "passed"]
     filled = 20 * len(done) // len(scored) if scored else 20
     bar = f"[{'#' * filled}{'.' * (20 - filled)}]"
-    lines = [f"Progress: {len(done)}/{len(scored)} tasks done  {bar}  score {reporting.number(report['score'])}/{reporting.number(report['max_score'])}"]
+    lines = [
+        (
+            f"Progress: {len(done)}/{len(scored)} tasks done  {bar}  score "
+            f"{reporting.number(report['score'])}/{reporting.number(report['max_score'])}"
+        )
+    ]
     lines += [f"! {problem}" for problem in report["problems"]]
     failing = next((t for t in tasks if t["status"] in ("failed", "partial")), None)
     if failing is not None:
@@ -85,7 +93,6 @@ def summary(report: dict[str, Any]) -> str:
             lines += ["", "✓ All done: every public check passes."]
         lines.append("  Hidden checks and your written answers are graded when you hand in your work.")
     return "\n".join(lines)
-
 
 
 def check_and_show(folder: Path, clear: bool) -> dict[str, Any] | None:

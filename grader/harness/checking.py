@@ -21,7 +21,9 @@ RESULT_SHAPE = "a dict {'success': True, 'shard_id': <str>, 'sequence_number': <
 def require_type(value: Any, kind: type, called: str, what: str, why: str = "") -> None:
     """Fail unless ``value`` is exactly of type ``kind`` (an always-equal object is not)."""
     if type(value) is not kind or isinstance(value, (Opaque, Missing)):
-        raise Feedback(called, f"gave {what} = {show(value)} ({_a(type_name(value))})", f"{what} to be {_a(kind.__name__)}", why)
+        raise Feedback(
+            called, f"gave {what} = {show(value)} ({_a(type_name(value))})", f"{what} to be {_a(kind.__name__)}", why
+        )
 
 
 def _a(noun: str) -> str:

@@ -27,8 +27,9 @@ PATIENT = {"seconds_budget": 40.0, "http_budget": 1000}
 
 def payload_events(count: int, users: int, note_bytes: int) -> list[dict[str, Any]]:
     """Events of a few users, each carrying a note of about ``note_bytes`` bytes."""
-    return [{"userId": f"user-{n % users}", "type": "view_page", "n": n, "note": "x" * note_bytes}
-            for n in range(count)]
+    return [
+        {"userId": f"user-{n % users}", "type": "view_page", "n": n, "note": "x" * note_bytes} for n in range(count)
+    ]
 
 
 def _same_events(got: Any, wanted: list[Any]) -> bool:
@@ -43,20 +44,31 @@ def check_write_burst(learner: Any, streams: StreamView, count: int, note_bytes:
     size = sum(len(encode_event(e)) for e in events)
     script = Script()
     producer = script.new(PRODUCER_CLASS, name, name="producer")
-    batch = script.call(producer, "send_batch", events, key_of("userId"),
-                        expect="every event sent once, in order, after waiting out each throttled send")
+    batch = script.call(
+        producer,
+        "send_batch",
+        events,
+        key_of("userId"),
+        expect="every event sent once, in order, after waiting out each throttled send",
+    )
     learner.run(script, **PATIENT)
     throttled = learner.kinesis.rules.refused["ProvisionedThroughputExceededException"]
-    called = (f"{batch.label}: {count} events, {size / limits.MiB:.1f} MiB, to one shard "
-              f"(Kinesis refused {throttled} send(s) as over the shard's 1 MiB or 1,000 records per second)")
+    called = (
+        f"{batch.label}: {count} events, {size / limits.MiB:.1f} MiB, to one shard "
+        f"(Kinesis refused {throttled} send(s) as over the shard's 1 MiB or 1,000 records per second)"
+    )
     stored = [r.event() for r in streams.all_records(name)]
     if not _same_events(stored, events):
         lost = len({e["n"] for e in events} - {e.get("n") for e in stored if isinstance(e, dict)})
-        raise Feedback(called, f"left {len(stored)} record(s) on the shard ({lost} event(s) missing)" if lost else
-                       f"left the {len(stored)} records out of order or repeated",
-                       f"all {count} events, each once, in the order given",
-                       "ProvisionedThroughputExceededException means 'not now': wait a little longer after each "
-                       "refusal and send the same event again before the next one")
+        raise Feedback(
+            called,
+            f"left {len(stored)} record(s) on the shard ({lost} event(s) missing)"
+            if lost
+            else f"left the {len(stored)} records out of order or repeated",
+            f"all {count} events, each once, in the order given",
+            "ProvisionedThroughputExceededException means 'not now': wait a little longer after each "
+            "refusal and send the same event again before the next one",
+        )
 
 
 def check_backlog_read(learner: Any, streams: StreamView, count: int, note_bytes: int) -> None:
@@ -76,13 +88,19 @@ def check_backlog_read(learner: Any, streams: StreamView, count: int, note_bytes
     wanted = [r.event() for r in stored]
     size = sum(len(r.data) for r in stored)
     throttled = learner.kinesis.rules.refused["ProvisionedThroughputExceededException"]
-    called = (f"{read.label} on a shard holding {count} records ({size / 1024:.0f} KiB; Kinesis refused "
-              f"{throttled} read(s) as over the shard's 5 reads or 2 MiB per second)")
+    called = (
+        f"{read.label} on a shard holding {count} records ({size / 1024:.0f} KiB; Kinesis refused "
+        f"{throttled} read(s) as over the shard's 5 reads or 2 MiB per second)"
+    )
     events = outcome[seen]
     if not _same_events(events, wanted):
-        raise Feedback(called, f"passed {len(events)} event(s) to process_event", f"the {count} events of the shard, in order, each once",
-                       "a shard serves 5 reads and 2 MiB a second to all its readers together: pause between reads, "
-                       "and after a ProvisionedThroughputExceededException try again with the same iterator")
+        raise Feedback(
+            called,
+            f"passed {len(events)} event(s) to process_event",
+            f"the {count} events of the shard, in order, each once",
+            "a shard serves 5 reads and 2 MiB a second to all its readers together: pause between reads, "
+            "and after a ProvisionedThroughputExceededException try again with the same iterator",
+        )
     processed = require_int(outcome[counters]["events_processed"], called, "events_processed")
     if processed != count:
         raise Feedback(called, f"left events_processed at {processed}", f"{count}, the records on the shard")
@@ -105,18 +123,22 @@ def check_shared_shard(learner: Any, streams: StreamView, consumers: int, count:
     except Feedback as failure:
         # Readers racing for one shard meet refusals in the order their calls arrive, so how
         # many calls a reader that never stops made differs between gradings; the verdict does not.
-        raise Feedback(failure.called, re.sub(r" \(\d+ calls to Kinesis so far\)", "", failure.got),
-                       failure.expected, failure.why) from None
+        raise Feedback(
+            failure.called, re.sub(r" \(\d+ calls to Kinesis so far\)", "", failure.got), failure.expected, failure.why
+        ) from None
     wanted = [r.event() for r in stored]
     for number, (outcome, (ref, seen)) in enumerate(zip(outcomes, reads), 1):
         if not _same_events(outcome[seen], wanted):
             got = outcome[seen]
-            raise Feedback(f"{consumers} consumers of one shard, each calling {ref.label} at the same time "
-                           "(together more than the shard's 5 reads a second, so Kinesis refused some reads)",
-                           f"passed {len(got) if isinstance(got, list) else show(got)} event(s) to consumer {number}'s process_event",
-                           f"every consumer to read all {count} events, in order, each once",
-                           "the read limit is per shard, not per reader: another reader's reads use it up too, so "
-                           "a throttled read is normal; wait and retry it with the same iterator")
+            raise Feedback(
+                f"{consumers} consumers of one shard, each calling {ref.label} at the same time "
+                "(together more than the shard's 5 reads a second, so Kinesis refused some reads)",
+                f"passed {len(got) if isinstance(got, list) else show(got)} event(s) to consumer {number}'s "
+                "process_event",
+                f"every consumer to read all {count} events, in order, each once",
+                "the read limit is per shard, not per reader: another reader's reads use it up too, so "
+                "a throttled read is normal; wait and retry it with the same iterator",
+            )
 
 
 def check_idle_polling(learner: Any, streams: StreamView, poll_interval: float, seconds: float) -> None:
@@ -130,16 +152,20 @@ def check_idle_polling(learner: Any, streams: StreamView, poll_interval: float, 
     reads = learner.kinesis.rules.calls["GetRecords"]
     allowed = int(seconds / poll_interval) + 2
     if reads < 2:
-        raise Feedback(f"{read.label} on an empty shard, with poll_interval={poll_interval:g}",
-                       f"called get_records {reads} time(s) in {seconds:g} simulated seconds",
-                       f"a read, then another after each {poll_interval:g} s wait until the time is up",
-                       "with max_seconds the consumer keeps polling: an event that arrives later must still be read")
+        raise Feedback(
+            f"{read.label} on an empty shard, with poll_interval={poll_interval:g}",
+            f"called get_records {reads} time(s) in {seconds:g} simulated seconds",
+            f"a read, then another after each {poll_interval:g} s wait until the time is up",
+            "with max_seconds the consumer keeps polling: an event that arrives later must still be read",
+        )
     if reads > allowed:
-        raise Feedback(f"{read.label} on an empty shard, with poll_interval={poll_interval:g}",
-                       f"called get_records {reads} times in {seconds:g} simulated seconds",
-                       f"at most {allowed}: one read, then one more after each {poll_interval:g} s wait",
-                       "an empty read means 'nothing yet': sleep poll_interval before asking again. Each read costs "
-                       "money and uses the shard's 5 reads a second, which every reader of the shard shares")
+        raise Feedback(
+            f"{read.label} on an empty shard, with poll_interval={poll_interval:g}",
+            f"called get_records {reads} times in {seconds:g} simulated seconds",
+            f"at most {allowed}: one read, then one more after each {poll_interval:g} s wait",
+            "an empty read means 'nothing yet': sleep poll_interval before asking again. Each read costs "
+            "money and uses the shard's 5 reads a second, which every reader of the shard shares",
+        )
 
 
 def check_many_shards_stats(learner: Any, streams: StreamView, shard_count: int) -> None:
@@ -152,11 +178,14 @@ def check_many_shards_stats(learner: Any, streams: StreamView, shard_count: int)
     value = outcome[stats]
     require_type(value, dict, stats.label, "the result")
     if value.get("shards") != shard_count:
-        raise Feedback(f"{stats.label} on a stream of {shard_count} shards", f"reported shards = {show(value.get('shards'))}",
-                       str(shard_count),
-                       f"describe_stream lists at most {limits.DESCRIBE_STREAM_MAX_SHARDS} shards per call and sets "
-                       "HasMoreShards when there are more: ask again with ExclusiveStartShardId (or use "
-                       "describe_stream_summary's OpenShardCount)")
+        raise Feedback(
+            f"{stats.label} on a stream of {shard_count} shards",
+            f"reported shards = {show(value.get('shards'))}",
+            str(shard_count),
+            f"describe_stream lists at most {limits.DESCRIBE_STREAM_MAX_SHARDS} shards per call and sets "
+            "HasMoreShards when there are more: ask again with ExclusiveStartShardId (or use "
+            "describe_stream_summary's OpenShardCount)",
+        )
 
 
 def check_many_shards_listed(learner: Any, streams: StreamView, shard_count: int) -> None:
@@ -169,7 +198,10 @@ def check_many_shards_listed(learner: Any, streams: StreamView, shard_count: int
     require_type(got, list, ids.label, "the returned value")
     wanted = [shard_id for shard_id, _, _ in streams.shard_ranges(name)]
     if sorted(s for s in got if type(s) is str) != wanted or len(got) != len(wanted):
-        raise Feedback(f"{ids.label} on a stream of {shard_count} shards", f"returned {len(got)} shard id(s)",
-                       f"all {shard_count}",
-                       "Kinesis answers in pages: describe_stream gives at most 100 shards (then HasMoreShards), "
-                       "list_shards a NextToken while more remain; keep asking until the last page")
+        raise Feedback(
+            f"{ids.label} on a stream of {shard_count} shards",
+            f"returned {len(got)} shard id(s)",
+            f"all {shard_count}",
+            "Kinesis answers in pages: describe_stream gives at most 100 shards (then HasMoreShards), "
+            "list_shards a NextToken while more remain; keep asking until the last page",
+        )

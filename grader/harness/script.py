@@ -93,8 +93,11 @@ class Script:
         """Load the learner's file as its own step, so a broken file gets its own message."""
         if module not in self._imported:
             self._imported.add(module)
-            self._add({"op": "import", "module": module, "key": f"import {module}"}, f"import {module} (loading exercises/{module}.py)",
-                      "the file to load without errors")
+            self._add(
+                {"op": "import", "module": module, "key": f"import {module}"},
+                f"import {module} (loading exercises/{module}.py)",
+                "the file to load without errors",
+            )
 
     def _add(self, step: dict[str, Any], label: str, expect: str, name: str = "") -> Ref:
         index = len(self.steps)
@@ -102,7 +105,9 @@ class Script:
         self.expectations.append(expect)
         return Ref(index, label, name)
 
-    def new(self, class_path: str, *args: Any, name: str = "", expect: str = "", observe: bool = False, **kwargs: Any) -> Ref:
+    def new(
+        self, class_path: str, *args: Any, name: str = "", expect: str = "", observe: bool = False, **kwargs: Any
+    ) -> Ref:
         """Make an object of the learner's class, e.g. ``new('enhanced_producer.EventProducer', 's')``.
 
         With ``observe``, the object is of a subclass whose ``process_event`` notes every
@@ -111,12 +116,20 @@ class Script:
         module, _, class_name = class_path.partition(".")
         self._import(module)
         label = _call_text(class_name, args, kwargs)
-        step = {"op": "new", "cls": class_path, "args": _encode(list(args)), "kwargs": _encode(kwargs), "key": f"{class_name}.__init__"}
+        step = {
+            "op": "new",
+            "cls": class_path,
+            "args": _encode(list(args)),
+            "kwargs": _encode(kwargs),
+            "key": f"{class_name}.__init__",
+        }
         if observe:
             step["observe"] = True
         return self._add(step, label, expect or "it to create the object without an error", name or label)
 
-    def call(self, target: Ref, method: str, *args: Any, expect: str = "", dry: tuple[int, bool] | None = None, **kwargs: Any) -> Ref:
+    def call(
+        self, target: Ref, method: str, *args: Any, expect: str = "", dry: tuple[int, bool] | None = None, **kwargs: Any
+    ) -> Ref:
         """Call a method of an object made earlier in the script.
 
         ``dry=(limit, close)`` ends endless polling: after ``limit`` reads in a row of a shard
@@ -126,15 +139,26 @@ class Script:
         owner = target.label.partition("(")[0]
         label = _call_text(f"{target.name or owner}.{method}", args, kwargs)
         step = {
-            "op": "call", "var": f"v{target.index}", "method": method,
-            "args": _encode(list(args)), "kwargs": _encode(kwargs), "key": f"{owner}.{method}",
+            "op": "call",
+            "var": f"v{target.index}",
+            "method": method,
+            "args": _encode(list(args)),
+            "kwargs": _encode(kwargs),
+            "key": f"{owner}.{method}",
         }
         if dry is not None:
             step["dry"] = list(dry)
         return self._add(step, label, expect or "it to return normally")
 
-    def function(self, function_path: str, *args: Any, expect: str = "", dry: tuple[int, bool] | None = None,
-                 note_class: str = "", **kwargs: Any) -> Ref:
+    def function(
+        self,
+        function_path: str,
+        *args: Any,
+        expect: str = "",
+        dry: tuple[int, bool] | None = None,
+        note_class: str = "",
+        **kwargs: Any,
+    ) -> Ref:
         """Call a module-level function of the learner's file (``dry`` as for ``call``).
 
         ``note_class`` (e.g. 'enhanced_consumer.EventConsumer'): while the call runs, note the
@@ -144,7 +168,13 @@ class Script:
         module, _, function_name = function_path.partition(".")
         self._import(module)
         label = _call_text(function_name, args, kwargs)
-        step = {"op": "call", "function": function_path, "args": _encode(list(args)), "kwargs": _encode(kwargs), "key": function_name}
+        step = {
+            "op": "call",
+            "function": function_path,
+            "args": _encode(list(args)),
+            "kwargs": _encode(kwargs),
+            "key": function_name,
+        }
         if dry is not None:
             step["dry"] = list(dry)
         if note_class:
@@ -157,7 +187,9 @@ class Script:
 
     def observed(self, target: Ref) -> Ref:
         """The events an observed object's ``process_event`` was given so far, in order."""
-        return self._add({"op": "observed", "var": f"v{target.index}"}, f"the events passed to {target.name}.process_event", "")
+        return self._add(
+            {"op": "observed", "var": f"v{target.index}"}, f"the events passed to {target.name}.process_event", ""
+        )
 
     def noted(self) -> Ref:
         """The events the run's noting filters were asked about so far, in order."""
@@ -173,7 +205,9 @@ class Script:
 
     def attrs(self, target: Ref, *names: str) -> Ref:
         """Read attributes (counters) of an object."""
-        return self._add({"op": "attrs", "var": f"v{target.index}", "names": list(names)}, f"{target.name}.{'/'.join(names)}", "")
+        return self._add(
+            {"op": "attrs", "var": f"v{target.index}", "names": list(names)}, f"{target.name}.{'/'.join(names)}", ""
+        )
 
     def clock(self) -> Ref:
         """Read the worker's simulated clock (seconds)."""
@@ -209,14 +243,25 @@ def explain_failure(script: Script, result: RunResult) -> Feedback | None:
     label = result.calling or (script.steps[0]["label"] if script.steps else "your code")
     expect = _expectation(script, label)
     if result.status == "budget":
-        return Feedback(label, f"never finished: {result.detail}", expect,
-                        "a consumer or producer that never stops keeps a real program busy forever; "
-                        "every loop needs a way out")
+        return Feedback(
+            label,
+            f"never finished: {result.detail}",
+            expect,
+            "a consumer or producer that never stops keeps a real program busy forever; every loop needs a way out",
+        )
     if result.status == "timeout":
-        return Feedback(label, f"did not finish: {result.detail} (real time)", expect,
-                        "an endless loop or a call that blocks forever stops your program in its tracks")
-    return Feedback(label, f"crashed: {result.detail}", expect,
-                    "the grader runs your code in a separate process; it ended before it could report")
+        return Feedback(
+            label,
+            f"did not finish: {result.detail} (real time)",
+            expect,
+            "an endless loop or a call that blocks forever stops your program in its tracks",
+        )
+    return Feedback(
+        label,
+        f"crashed: {result.detail}",
+        expect,
+        "the grader runs your code in a separate process; it ended before it could report",
+    )
 
 
 def _expectation(script: Script, label: str) -> str:
@@ -231,13 +276,25 @@ def _step_feedback(script: Script, index: int, outcome: dict[str, Any]) -> Feedb
     expect = script.expectations[index] or "it to return normally"
     status = outcome.get("status")
     if status == "missing":
-        return Feedback(label, f"could not be called: {outcome.get('message')}", expect,
-                        "the grader calls the classes, methods and functions named in the exercise; keep their names and parameters")
+        return Feedback(
+            label,
+            f"could not be called: {outcome.get('message')}",
+            expect,
+            "the grader calls the classes, methods and functions named in the exercise; keep their names and "
+            "parameters",
+        )
     if status == "skipped":
         reason = str(outcome.get("reason") or "")
         if reason and reason != script.steps[index].get("key"):  # it called a method known to hang
-            return Feedback(label, f"was stopped: it called {reason}, which did not finish in an earlier check, so the grader did not wait for it again", expect)
-        return Feedback(label, "was not run: it did not finish in an earlier check, so the grader did not wait for it again", expect)
+            return Feedback(
+                label,
+                f"was stopped: it called {reason}, which did not finish in an earlier check, so the grader did not "
+                "wait for it again",
+                expect,
+            )
+        return Feedback(
+            label, "was not run: it did not finish in an earlier check, so the grader did not wait for it again", expect
+        )
     where = ""
     frames = outcome.get("frames") or []
     if frames:
@@ -248,14 +305,32 @@ def _step_feedback(script: Script, index: int, outcome: dict[str, Any]) -> Feedb
     kind = outcome.get("type", "an error")
     message = str(outcome.get("message", ""))[:300]
     if kind == "NotImplementedError":
-        return Feedback(label, f"is still a stub: it raised NotImplementedError{where}", expect, "this part of the exercise is waiting for your code")
+        return Feedback(
+            label,
+            f"is still a stub: it raised NotImplementedError{where}",
+            expect,
+            "this part of the exercise is waiting for your code",
+        )
     if script.steps[index]["op"] == "import":
-        return Feedback(label, f"raised {kind}: {message}{where}", expect,
-                        "Python stops at the first error in a file: nothing in it can run until the whole file loads")
+        return Feedback(
+            label,
+            f"raised {kind}: {message}{where}",
+            expect,
+            "Python stops at the first error in a file: nothing in it can run until the whole file loads",
+        )
     if outcome.get("exit"):
-        return Feedback(label, f"tried to end the program (SystemExit {message}){where}", expect,
-                        "a library method should report problems by returning or raising, never by exiting")
-    return Feedback(label, f"raised {kind}: {message}{where}", expect, "an exception escaping your code stops the program that called it")
+        return Feedback(
+            label,
+            f"tried to end the program (SystemExit {message}){where}",
+            expect,
+            "a library method should report problems by returning or raising, never by exiting",
+        )
+    return Feedback(
+        label,
+        f"raised {kind}: {message}{where}",
+        expect,
+        "an exception escaping your code stops the program that called it",
+    )
 
 
 def run_script(sandbox: Sandbox, script: Script, **budgets: Any) -> Outcome:

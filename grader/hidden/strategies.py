@@ -24,10 +24,7 @@ def user_events(draw: st.DrawFn, min_size: int = 1, max_size: int = 16, max_user
     users = draw(st.lists(user_ids, min_size=1, max_size=max_users, unique=True))
     count = draw(st.integers(min_value=min_size, max_value=max_size))
     pick_user = st.sampled_from(users)  # made once per draw: building strategies is not free
-    return [
-        {"userId": draw(pick_user), "type": draw(_actions), "n": n, "note": draw(notes)}
-        for n in range(count)
-    ]
+    return [{"userId": draw(pick_user), "type": draw(_actions), "n": n, "note": draw(notes)} for n in range(count)]
 
 
 def keyed(events: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:

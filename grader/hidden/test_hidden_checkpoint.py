@@ -17,8 +17,15 @@ def test_choice_answer(question, answers_path):
     sheet = read_answer_sheet(answers_path, QUESTIONS, label="exercises/checkpoint.md")
     letter, problem = read_choice(sheet, question)
     if problem is not None:
-        raise Feedback(f"the grader reading {question}", f"found a problem: {problem.message}",
-                       "one of the question's option letters")
+        raise Feedback(
+            f"the grader reading {question}",
+            f"found a problem: {problem.message}",
+            "one of the question's option letters",
+        )
     if letter != KEY[question]["answer"]:
-        raise Feedback(f"the grader reading {question}", f"found the answer {letter}", "a different choice",
-                       "re-read the question and the module's section on it")
+        raise Feedback(
+            f"the grader reading {question}",
+            f"found the answer {letter}",
+            "a different choice",
+            "re-read the question and the module's section on it",
+        )

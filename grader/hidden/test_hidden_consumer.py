@@ -12,8 +12,19 @@ from hypothesis import strategies as st
 from grader.harness import consumer_checks as checks
 from grader.hidden.strategies import ACTIONS, keyed, shard_counts, user_events
 
-FEW = [{"userId": u, "type": t, "n": n, "note": "é"} for n, (u, t) in enumerate(
-    [("ana", "login"), ("bo", "search"), ("ana", "add_to_cart"), ("cy", "login"), ("bo", "logout"), ("ana", "search")])]
+FEW = [
+    {"userId": u, "type": t, "n": n, "note": "é"}
+    for n, (u, t) in enumerate(
+        [
+            ("ana", "login"),
+            ("bo", "search"),
+            ("ana", "add_to_cart"),
+            ("cy", "login"),
+            ("bo", "logout"),
+            ("ana", "search"),
+        ]
+    )
+]
 
 
 @pytest.mark.task("consumer.read_shard")
@@ -36,12 +47,19 @@ def test_long_shard_read_in_order(learner, streams, events):
 @example(shard_count=3, events=FEW, reshard=False, max_events=5, wanted_type=None)
 @example(shard_count=2, events=FEW, reshard=False, max_events=None, wanted_type="login")
 @settings(max_examples=2)
-@given(shard_count=shard_counts, events=user_events(min_size=2, max_size=24), reshard=st.booleans(),
-       max_events=st.none() | st.integers(0, 30), wanted_type=st.none() | st.sampled_from(ACTIONS))
+@given(
+    shard_count=shard_counts,
+    events=user_events(min_size=2, max_size=24),
+    reshard=st.booleans(),
+    max_events=st.none() | st.integers(0, 30),
+    wanted_type=st.none() | st.sampled_from(ACTIONS),
+)
 def test_consume_stream_reads_everything(learner, streams, shard_count, events, reshard, max_events, wanted_type):
     if max_events is not None:
         wanted_type = None  # max_events counts records read, the filter what comes back: one at a time
-    checks.check_all_shards(learner, streams, shard_count, keyed(events), max_events=max_events, wanted_type=wanted_type, reshard=reshard)
+    checks.check_all_shards(
+        learner, streams, shard_count, keyed(events), max_events=max_events, wanted_type=wanted_type, reshard=reshard
+    )
 
 
 @pytest.mark.task("consumer.all_shards")
@@ -55,8 +73,13 @@ def test_consume_stream_with_eight_shards(learner, streams, events):
 @example(available=12, limits=[0, 1, 5], empty_calls=frozenset(), cap=None, filtered=True)
 @example(available=10, limits=[20, 10], empty_calls=frozenset({1, 3}), cap=4, filtered=False)
 @settings(max_examples=3)
-@given(available=st.integers(1, 30), limits=st.lists(st.integers(0, 35), min_size=1, max_size=3),
-       empty_calls=st.frozensets(st.integers(1, 5), max_size=2), cap=st.none() | st.integers(1, 9), filtered=st.booleans())
+@given(
+    available=st.integers(1, 30),
+    limits=st.lists(st.integers(0, 35), min_size=1, max_size=3),
+    empty_calls=st.frozensets(st.integers(1, 5), max_size=2),
+    cap=st.none() | st.integers(1, 9),
+    filtered=st.booleans(),
+)
 def test_exactly_max_events(learner, streams, available, limits, empty_calls, cap, filtered):
     reads = checks.UnevenReads(empty_calls, cap) if empty_calls or cap else None
     checks.check_max_events(learner, streams, available, limits, reads, filtered)

@@ -15,7 +15,16 @@ from hypothesis import strategies as st
 
 from grader.harness import consumer_checks, producer_checks
 from grader.hidden.strategies import keyed, shard_counts, user_events
-from grader.kinesis.faults import ERRORS, LEGACY_BOTOCORE_TRIES, PUT_OPERATIONS, PartialPutRecords, Plan, SlowCreation, Together, fail_runs
+from grader.kinesis.faults import (
+    ERRORS,
+    LEGACY_BOTOCORE_TRIES,
+    PUT_OPERATIONS,
+    PartialPutRecords,
+    Plan,
+    SlowCreation,
+    Together,
+    fail_runs,
+)
 
 # Hypothesis starts from the first code listed: the producer's list starts with throttling, the
 # fault met most, the consumer's with a 503, so that every code is met in the few examples run.
@@ -43,7 +52,11 @@ def test_send_batch_retries_throttled_and_failed_calls(learner, streams, data, s
     runs = data.draw(failure_runs(len(events), PRODUCER_ERRORS), label="failed runs of PutRecord/PutRecords calls")
     # Learners who batch with put_records also meet refused entries, as on a throttled shard.
     refused = data.draw(st.frozensets(st.integers(1, len(events)), max_size=2), label="refused PutRecords entries")
-    plan: Plan = Together([fail_runs(PUT_OPERATIONS, runs), PartialPutRecords(refused)]) if refused else fail_runs(PUT_OPERATIONS, runs)
+    plan: Plan = (
+        Together([fail_runs(PUT_OPERATIONS, runs), PartialPutRecords(refused)])
+        if refused
+        else fail_runs(PUT_OPERATIONS, runs)
+    )
     producer_checks.check_send_batch(learner, streams, shard_count, events, faults=plan)
 
 
@@ -53,7 +66,9 @@ def test_send_batch_retries_throttled_and_failed_calls(learner, streams, data, s
 def test_read_shard_retries_failed_reads(learner, streams, data, shard_count, events):
     # A shard that fits in one read takes 2 GetRecords calls (its records, then an empty one).
     runs = data.draw(failure_runs(2 * shard_count, CONSUMER_ERRORS), label="failed runs of GetRecords calls")
-    consumer_checks.check_read_shard(learner, streams, shard_count, keyed(events), faults=fail_runs(("GetRecords",), runs))
+    consumer_checks.check_read_shard(
+        learner, streams, shard_count, keyed(events), faults=fail_runs(("GetRecords",), runs)
+    )
 
 
 @pytest.mark.task("producer.stream_setup")
@@ -63,7 +78,9 @@ def test_stream_setup_waits_while_creating(learner, streams, shard_count, creati
     producer_checks.check_stream_setup(learner, streams, shard_count, calls=1, creating=SlowCreation(creating_calls))
 
 
-BACKOFF_EVENTS = [{"userId": user, "type": "add_to_cart", "n": n, "note": "é"} for n, user in enumerate(["ann", "ben", "cy"])]
+BACKOFF_EVENTS = [
+    {"userId": user, "type": "add_to_cart", "n": n, "note": "é"} for n, user in enumerate(["ann", "ben", "cy"])
+]
 MIDDLE = [{"userId": u, "type": "search", "n": n, "note": ""} for n, u in enumerate(["a", "b", "a", "b"])]
 
 
@@ -77,7 +94,9 @@ def test_send_batch_backs_off_between_retries(learner, streams):
 @settings(max_examples=1)
 @example(events=MIDDLE, from_end=2, max_attempts=3)  # a failing event with later events of the same key
 @example(events=MIDDLE[:2], from_end=1, max_attempts=1)  # one try only: no retry at all
-@given(events=user_events(min_size=2, max_size=8, max_users=3), from_end=st.integers(0, 7), max_attempts=st.integers(1, 4))
+@given(
+    events=user_events(min_size=2, max_size=8, max_users=3), from_end=st.integers(0, 7), max_attempts=st.integers(1, 4)
+)
 def test_send_batch_gives_up_after_max_attempts(learner, streams, events, from_end, max_attempts):
     # Clauses 4 and 6: exactly max_attempts tries of an event that always fails, then on with the next events.
     doomed = max(0, len(events) - 1 - from_end)

@@ -77,7 +77,9 @@ def test_send_batch_by_another_field(learner, streams, events):
 @pytest.mark.task("producer.ordering")
 @settings(max_examples=2)
 @example(shard_count=1, events=TWO_USERS, again=ONE)
-@given(shard_count=shard_counts, events=user_events(min_size=2, max_size=12, max_users=2), again=user_events(max_size=4))
+@given(
+    shard_count=shard_counts, events=user_events(min_size=2, max_size=12, max_users=2), again=user_events(max_size=4)
+)
 def test_send_batch_with_few_hot_keys_twice(learner, streams, shard_count, events, again):
     # Clause 2 where it shows (many events per key), and clause 7 over two calls on one producer:
     # each call's results are its own, in the order of its events (on one shard, results grouped

@@ -91,7 +91,10 @@ class FailNth(Plan):
 
 def fail_runs(operations: Sequence[str], runs: Sequence[tuple[int, int, str]]) -> Plan:
     """Fail ``length`` calls in a row from call number ``start``, for each (start, length, code)."""
-    plans = [FailNth(tuple(operations), frozenset(range(start, start + length)), code, ERRORS[code]) for start, length, code in runs]
+    plans = [
+        FailNth(tuple(operations), frozenset(range(start, start + length)), code, ERRORS[code])
+        for start, length, code in runs
+    ]
     return plans[0] if len(plans) == 1 else Together(plans)
 
 
@@ -140,8 +143,10 @@ class PartialPutRecords(Plan):
             if self.entries in self.schedule and "SequenceNumber" in answer:
                 _unstore(request, answer["ShardId"], int(answer["SequenceNumber"]))
                 self.failed += 1
-                answer = {"ErrorCode": "ProvisionedThroughputExceededException",
-                          "ErrorMessage": error_message("ProvisionedThroughputExceededException")}
+                answer = {
+                    "ErrorCode": "ProvisionedThroughputExceededException",
+                    "ErrorMessage": error_message("ProvisionedThroughputExceededException"),
+                }
             answers.append(answer)
         failed = sum(1 for a in answers if "ErrorCode" in a)
         return {**response, "Records": answers, "FailedRecordCount": failed}
@@ -149,7 +154,10 @@ class PartialPutRecords(Plan):
     def describe(self) -> str:
         """Which entries fail."""
         numbers = ", ".join(map(str, sorted(self.schedule)))
-        return f"Kinesis refused PutRecords entries number {numbers} (counted over all PutRecords calls) with ProvisionedThroughputExceededException"
+        return (
+            f"Kinesis refused PutRecords entries number {numbers} (counted over all PutRecords calls) with "
+            "ProvisionedThroughputExceededException"
+        )
 
 
 def _unstore(request: dict[str, Any], shard_id: str, sequence: int) -> None:

@@ -47,8 +47,9 @@ class Refusal:
 def validation(value: Any, member: str, constraint: str) -> Refusal:
     """AWS's input-validation error, e.g. for Limit=20000."""
     shown = f"Value '{value}' at '{member}'" if value is not None else f"Value at '{member}'"
-    return Refusal(400, "ValidationException",
-                   f"1 validation error detected: {shown} failed to satisfy constraint: {constraint}")
+    return Refusal(
+        400, "ValidationException", f"1 validation error detected: {shown} failed to satisfy constraint: {constraint}"
+    )
 
 
 def invalid_argument(message: str) -> Refusal:
@@ -67,16 +68,22 @@ def not_found(stream: str) -> Refusal:
 
 
 def in_use(stream: str, status: str) -> Refusal:
-    return Refusal(400, "ResourceInUseException",
-                   f"Stream {stream} under account {ACCOUNT_ID} not ACTIVE, instead in state {status}")
+    return Refusal(
+        400,
+        "ResourceInUseException",
+        f"Stream {stream} under account {ACCOUNT_ID} not ACTIVE, instead in state {status}",
+    )
 
 
 def quota_exceeded(current: int, requested: int) -> Refusal:
-    return Refusal(400, "LimitExceededException",
-                   f"This request would exceed the shard limit for the account {ACCOUNT_ID} in us-east-1. "
-                   f"Current shard count for the account: {current}. Limit: {ACCOUNT_SHARD_QUOTA}. "
-                   f"Number of additional shards that would have resulted from this request: {requested}. "
-                   "Refer to the AWS Service Limits page for current limits and how to request higher limits.")
+    return Refusal(
+        400,
+        "LimitExceededException",
+        f"This request would exceed the shard limit for the account {ACCOUNT_ID} in us-east-1. "
+        f"Current shard count for the account: {current}. Limit: {ACCOUNT_SHARD_QUOTA}. "
+        f"Number of additional shards that would have resulted from this request: {requested}. "
+        "Refer to the AWS Service Limits page for current limits and how to request higher limits.",
+    )
 
 
 def _int(value: Any) -> int | None:
@@ -128,7 +135,9 @@ def check_request(operation: str, request: dict[str, Any]) -> Refusal | None:
         if not isinstance(entries, list):
             return None
         if len(entries) > PUT_RECORDS_MAX_ENTRIES:
-            return validation(None, "records", f"Member must have length less than or equal to {PUT_RECORDS_MAX_ENTRIES}")
+            return validation(
+                None, "records", f"Member must have length less than or equal to {PUT_RECORDS_MAX_ENTRIES}"
+            )
         if not entries:
             return validation(None, "records", "Member must have length greater than or equal to 1")
         sizes = []
@@ -140,13 +149,19 @@ def check_request(operation: str, request: dict[str, Any]) -> Refusal | None:
                 return refusal
             sizes.append(record_bytes(entry))
             if sizes[-1] > RECORD_MAX_BYTES:
-                return validation(None, f"records.{position}.member.data",
-                                  f"Member must have length less than or equal to {RECORD_MAX_BYTES}")
+                return validation(
+                    None,
+                    f"records.{position}.member.data",
+                    f"Member must have length less than or equal to {RECORD_MAX_BYTES}",
+                )
         if sum(sizes) > PUT_RECORDS_MAX_BYTES:
             return invalid_argument("Records size exceeds 5 MB limit")
     elif operation in ("CreateStream", "UpdateShardCount"):
-        member, value = ("shardCount", request.get("ShardCount")) if operation == "CreateStream" else (
-            "targetShardCount", request.get("TargetShardCount"))
+        member, value = (
+            ("shardCount", request.get("ShardCount"))
+            if operation == "CreateStream"
+            else ("targetShardCount", request.get("TargetShardCount"))
+        )
         if _int(value) is not None and value < 1:
             return validation(value, member, "Member must have value greater than or equal to 1")
     elif operation == "DescribeStream":

@@ -142,9 +142,11 @@ class Rules:
         def stamp(seconds: float) -> str:
             return time.strftime("%a %b %d %H:%M:%S UTC %Y", time.gmtime(seconds))
 
-        return (f"Iterator expired. The iterator was created at time {stamp(issued)} while right now it is "
-                f"{stamp(now)} which is further in the future than the tolerated delay of "
-                f"{int(limits.ITERATOR_LIFETIME_SECONDS * 1000)} milliseconds.")
+        return (
+            f"Iterator expired. The iterator was created at time {stamp(issued)} while right now it is "
+            f"{stamp(now)} which is further in the future than the tolerated delay of "
+            f"{int(limits.ITERATOR_LIFETIME_SECONDS * 1000)} milliseconds."
+        )
 
     def _quota_refusal(self, operation: str, request: dict[str, Any], name: str | None) -> Refusal | None:
         streams = self._backend().streams
@@ -184,7 +186,9 @@ class Rules:
         return True
 
     # -- serving -----------------------------------------------------------------------
-    def serve(self, operation: str, request: dict[str, Any], now: float, call: MotoCall) -> tuple[int, dict[str, str], Any]:
+    def serve(
+        self, operation: str, request: dict[str, Any], now: float, call: MotoCall
+    ) -> tuple[int, dict[str, str], Any]:
         """Serve an admitted call through moto, adding what moto does not do."""
         name = stream_of(request)
         if operation == "PutRecords" and name is not None and isinstance(request.get("Records"), list):
@@ -233,7 +237,9 @@ class Rules:
         if isinstance(after, str):
             shards = [s for s in shards if s.get("ShardId", "") > after]
         limit = request.get("Limit")
-        size = min(limit, limits.DESCRIBE_STREAM_MAX_SHARDS) if type(limit) is int else limits.DESCRIBE_STREAM_MAX_SHARDS
+        size = (
+            min(limit, limits.DESCRIBE_STREAM_MAX_SHARDS) if type(limit) is int else limits.DESCRIBE_STREAM_MAX_SHARDS
+        )
         description["Shards"], description["HasMoreShards"] = shards[:size], len(shards) > size
         return answer
 
@@ -256,23 +262,34 @@ class Rules:
         if isinstance(after, str):
             shards = [s for s in shards if s.get("ShardId", "") > after]
         wanted = request.get("MaxResults")
-        size = min(wanted, limits.LIST_SHARDS_DEFAULT_RESULTS) if type(wanted) is int else limits.LIST_SHARDS_DEFAULT_RESULTS
+        size = (
+            min(wanted, limits.LIST_SHARDS_DEFAULT_RESULTS)
+            if type(wanted) is int
+            else limits.LIST_SHARDS_DEFAULT_RESULTS
+        )
         page = {"Shards": shards[:size]}
         if len(shards) > size:
-            page["NextToken"] = _encode_token(forwarded.get("StreamName") or stream_of(forwarded) or "", shards[size - 1]["ShardId"])
+            page["NextToken"] = _encode_token(
+                forwarded.get("StreamName") or stream_of(forwarded) or "", shards[size - 1]["ShardId"]
+            )
         return status, headers, json.dumps(page)
 
     def _after_read(self, request: dict[str, Any], answer: dict[str, Any], now: float) -> None:
         position = iterator_position(request.get("ShardIterator"))
         if position is not None:
-            size = sum(len(str(r.get("Data", ""))) * 3 // 4 + len(str(r.get("PartitionKey", "")))
-                       for r in answer.get("Records") or [] if isinstance(r, dict))
+            size = sum(
+                len(str(r.get("Data", ""))) * 3 // 4 + len(str(r.get("PartitionKey", "")))
+                for r in answer.get("Records") or []
+                if isinstance(r, dict)
+            )
             self._bucket(*position, "out", limits.BYTES_OUT_PER_SECOND, now).charge(size, now)
         following = answer.get("NextShardIterator")
         if isinstance(following, str):
             self.iterators[following] = now
 
-    def _put_records(self, name: str, request: dict[str, Any], now: float, call: MotoCall) -> tuple[int, dict[str, str], Any]:
+    def _put_records(
+        self, name: str, request: dict[str, Any], now: float, call: MotoCall
+    ) -> tuple[int, dict[str, str], Any]:
         """Store the entries the shards have room for; answer the others as throttled, in place."""
         entries = request["Records"]
         admitted: list[int] = []

@@ -113,8 +113,10 @@ class StreamView:
             stream = self.kinesis.backend().streams[name]
             return {
                 shard.shard_id: sorted(
-                    (Record(shard.shard_id, int(r.sequence_number), r.partition_key, base64.b64decode(r.data))
-                     for r in shard.records.values()),
+                    (
+                        Record(shard.shard_id, int(r.sequence_number), r.partition_key, base64.b64decode(r.data))
+                        for r in shard.records.values()
+                    ),
                     key=lambda r: r.sequence,
                 )
                 for shard in stream.shards.values()

@@ -14,9 +14,7 @@ _H2_RE = re.compile(r"^\s{0,3}##(?!#)\s*(.*)$")
 # "checkpoint-q1" are accepted too because learners retype headings.
 _ID_RE = re.compile(r"([A-Za-z]+)\s*[.\s_-]\s*[Qq]\s*(\d+)\b")
 # "Answer:" with optional Markdown emphasis, e.g. "**Answer:**" or "**Answer**:".
-_ANSWER_RE = re.compile(
-    r"^\s*(?:\*\*|__|\*|_)?answer\s*(?:\*\*|__|\*|_)?\s*:(?:\*\*|__|\*|_)?(.*)$", re.IGNORECASE
-)
+_ANSWER_RE = re.compile(r"^\s*(?:\*\*|__|\*|_)?answer\s*(?:\*\*|__|\*|_)?\s*:(?:\*\*|__|\*|_)?(.*)$", re.IGNORECASE)
 # Lines that carry no answer: one-line HTML comments, and the solution markers of the
 # reference file (so solutions/checkpoint.md can be graded like a learner's file).
 _COMMENT_RE = re.compile(r"^\s*(?:<!--.*-->|### (?:BEGIN|END) SOLUTION\b.*)\s*$")
@@ -91,31 +89,23 @@ def _read_text(path: Path, label: str, max_bytes: int) -> str | AnswerProblem:
 
     try:
         if not path.exists():
-            return problem(
-                None, "the file was not found. Restore it from git and write your answers in it."
-            )
+            return problem(None, "the file was not found. Restore it from git and write your answers in it.")
         if not path.is_file():
-            return problem(
-                None, "this is not a regular file. It must be the Markdown file with your answers."
-            )
+            return problem(None, "this is not a regular file. It must be the Markdown file with your answers.")
         with path.open("rb") as handle:
             # Read one byte past the limit: enough to tell "too large" without loading 50 MB.
             data = handle.read(max_bytes + 1)
     except (OSError, ValueError) as error:  # ValueError: a path with a NUL character
         return problem(None, f"the file could not be read ({error}).")
     if len(data) > max_bytes:
-        return problem(
-            None, f"the file is larger than {max_bytes:,} bytes. Keep only your answers in it."
-        )
+        return problem(None, f"the file is larger than {max_bytes:,} bytes. Keep only your answers in it.")
     if b"\0" in data:
         return problem(None, "the file is binary, not text. Save it as plain text (Markdown).")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
-        return problem(
-            line, "this line is not valid UTF-8 text. Save the file with UTF-8 encoding."
-        )
+        return problem(line, "this line is not valid UTF-8 text. Save the file with UTF-8 encoding.")
     text = text.removeprefix("\ufeff")  # editors on Windows may add a byte order mark
     if not text.strip():
         return problem(
@@ -232,9 +222,7 @@ _PREFIX_RE = re.compile(
 # Only the letter, maybe in brackets and/or followed by punctuation: "C", "(c)", "C)", "C.".
 _BARE_RE = re.compile(r"^[(\[]?\s*([A-Za-z])\s*[)\]]?\s*[.:!]?$")
 # The letter then the option's text, which needs a delimiter so "A consumer ..." is not "A".
-_WITH_TEXT_RE = re.compile(
-    r"^[(\[]?\s*([A-Za-z])\s*(?:[)\]][.:]?|[.:]|[-\u2013\u2014]+)\s+(\S.*)$", re.DOTALL
-)
+_WITH_TEXT_RE = re.compile(r"^[(\[]?\s*([A-Za-z])\s*(?:[)\]][.:]?|[.:]|[-\u2013\u2014]+)\s+(\S.*)$", re.DOTALL)
 # Signs that the text after the letter names another option: "B) or C)", "B. and C".
 _JOINER_RE = re.compile(r"^(?:or|and|&|/|,|\+)(?!\w)", re.IGNORECASE)
 # Another option named in the text: "(b)" in any case, "B)" only in capitals since a
@@ -303,9 +291,7 @@ def read_choice(
         return None, problem
     answer = sheet.answers.get(question_id)
     if answer is None:  # only when question_id was not asked for in read_answer_sheet
-        return None, AnswerProblem(
-            question_id, None, f"{sheet.path_label}: {question_id} was not read."
-        )
+        return None, AnswerProblem(question_id, None, f"{sheet.path_label}: {question_id} was not read.")
     where = _where(sheet.path_label, answer.line)
     options = options or answer.options or "ABCD"
     phrase = _options_phrase(options)
@@ -334,9 +320,7 @@ def read_written(sheet: AnswerSheet, question_id: str) -> tuple[str | None, Answ
         return None, problem
     answer = sheet.answers.get(question_id)
     if answer is None:
-        return None, AnswerProblem(
-            question_id, None, f"{sheet.path_label}: {question_id} was not read."
-        )
+        return None, AnswerProblem(question_id, None, f"{sheet.path_label}: {question_id} was not read.")
     if not answer.text:
         return None, AnswerProblem(
             question_id,
@@ -371,7 +355,9 @@ def read_questions(text: str) -> list[Question]:
             if _ANSWER_RE.match(line):
                 break
             body.append(line)
-        found.append(Question(section.question_id, heading.group(1).strip() if heading else "", "\n".join(body).strip()))
+        found.append(
+            Question(section.question_id, heading.group(1).strip() if heading else "", "\n".join(body).strip())
+        )
     return found
 
 

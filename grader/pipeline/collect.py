@@ -66,8 +66,13 @@ class Collector:
         for item in session.items:
             task = _task_of(item)
             hidden = self.hidden_dir in Path(str(item.path)).resolve().parents
-            result = TestResult(_display_name(item, hidden), task, hidden, item.get_closest_marker("unscored") is None,
-                                position=self.positions.get(item.nodeid, 0))
+            result = TestResult(
+                _display_name(item, hidden),
+                task,
+                hidden,
+                item.get_closest_marker("unscored") is None,
+                position=self.positions.get(item.nodeid, 0),
+            )
             if task not in self.task_ids:
                 result.message = f"grader bug: test has no known task (got {task!r})"
             self.results[item.nodeid] = result

@@ -32,8 +32,24 @@ HIDDEN_TESTS = ROOT / "grader" / "hidden"
 PYTEST_INI = ROOT / "grader" / "pytest.ini"
 # pytest plugins the grader's tests never use: not loading them saves ~0.3 s a grading.
 UNUSED_PLUGINS = [
-    arg for name in ("doctest", "junitxml", "pastebin", "legacypath", "tmpdir", "monkeypatch", "recwarn", "setuponly",
-                     "setupplan", "stepwise", "unittest", "faulthandler", "debugging", "logging", "threadexception")
+    arg
+    for name in (
+        "doctest",
+        "junitxml",
+        "pastebin",
+        "legacypath",
+        "tmpdir",
+        "monkeypatch",
+        "recwarn",
+        "setuponly",
+        "setupplan",
+        "stepwise",
+        "unittest",
+        "faulthandler",
+        "debugging",
+        "logging",
+        "threadexception",
+    )
     for arg in ("-p", f"no:{name}")
 ]
 PART_SECONDS = 20 * 60  # a part that takes longer is stopped; a hostile grading takes well under a minute
@@ -58,8 +74,13 @@ def hidden_available() -> bool:
     return HIDDEN_TESTS.is_dir() and any(HIDDEN_TESTS.glob("test_*.py"))
 
 
-def grade(exercises_source: Path, include_hidden: bool = True, out_dir: Path | None = None, extra_args: list[str] | None = None,
-          processes: int | None = None) -> dict[str, Any]:
+def grade(
+    exercises_source: Path,
+    include_hidden: bool = True,
+    out_dir: Path | None = None,
+    extra_args: list[str] | None = None,
+    processes: int | None = None,
+) -> dict[str, Any]:
     """Grade one exercises folder and return the report (also written to ``out_dir``).
 
     With ``processes`` 2 (the default on a machine with two cores or more) the consumer's
@@ -105,8 +126,13 @@ def sandbox_summary() -> dict[str, Any]:
     try:
         found = isolation()
     except Exception as error:  # noqa: BLE001 - the report must still be written
-        found = {"isolation": "unknown", "landlock_abi": 0, "user": "", "hidden_tests_allowed": False,
-                 "reason": f"the sandbox could not be probed: {type(error).__name__}: {error}"}
+        found = {
+            "isolation": "unknown",
+            "landlock_abi": 0,
+            "user": "",
+            "hidden_tests_allowed": False,
+            "reason": f"the sandbox could not be probed: {type(error).__name__}: {error}",
+        }
     summary = {key: found[key] for key in ("isolation", "landlock_abi", "user", "hidden_tests_allowed", "reason")}
     refused = (found.get("plan") or {}).get("refuse")
     if refused:
@@ -135,8 +161,15 @@ def split_tests(processes: int) -> list[str]:
     return list(SIDES) if processes >= 2 else [""]
 
 
-def run_tests(exercises: Path, files: list[Path], extra_args: list[str], task_ids: set[str], token: str = "",
-              sandbox: Sandbox | None = None, side: str = "") -> tuple[list[TestResult], list[str]]:
+def run_tests(
+    exercises: Path,
+    files: list[Path],
+    extra_args: list[str],
+    task_ids: set[str],
+    token: str = "",
+    sandbox: Sandbox | None = None,
+    side: str = "",
+) -> tuple[list[TestResult], list[str]]:
     """Run the grader's tests (of one ``side``, or all) on ``exercises`` in this process: (results, problems)."""
     import pytest
 
@@ -148,10 +181,23 @@ def run_tests(exercises: Path, files: list[Path], extra_args: list[str], task_id
     collector.sandbox.start()
     try:
         args = [
-            *map(str, files), "-c", str(PYTEST_INI), "--rootdir", str(ROOT), "-p", "grader.harness.fixtures",
-            "-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:randomly", "--import-mode=importlib",
+            *map(str, files),
+            "-c",
+            str(PYTEST_INI),
+            "--rootdir",
+            str(ROOT),
+            "-p",
+            "grader.harness.fixtures",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:terminal",
+            "-p",
+            "no:randomly",
+            "--import-mode=importlib",
             "--assert=plain",  # the grader explains failures itself
-            "-p", "no:unraisableexception",  # its forced garbage collections cost 0.3 s a grading
+            "-p",
+            "no:unraisableexception",  # its forced garbage collections cost 0.3 s a grading
             *UNUSED_PLUGINS,
             *extra_args,
         ]
@@ -165,8 +211,9 @@ def run_tests(exercises: Path, files: list[Path], extra_args: list[str], task_id
     return list(collector.results.values()), problems
 
 
-def run_parts(exercises: Path, files: list[Path], parts: list[str], extra_args: list[str], workdir: Path,
-              task_ids: set[str]) -> tuple[list[TestResult], list[str]]:
+def run_parts(
+    exercises: Path, files: list[Path], parts: list[str], extra_args: list[str], workdir: Path, task_ids: set[str]
+) -> tuple[list[TestResult], list[str]]:
     """Run the parts at the same time: the first in this process, each other one in a fork of it.
 
     The fork is made once pytest, hypothesis and moto are imported, so the second part
@@ -246,7 +293,9 @@ class _PipeReader:
         return b"".join(self.chunks)
 
 
-def _forked_part(exercises: Path, files: list[Path], side: str, extra_args: list[str], task_ids: set[str], token: str, out: int) -> None:
+def _forked_part(
+    exercises: Path, files: list[Path], side: str, extra_args: list[str], task_ids: set[str], token: str, out: int
+) -> None:
     """Body of a forked part: run its tests, write the results as JSON to the pipe ``out``, never return."""
     code = 70
     try:
@@ -258,7 +307,7 @@ def _forked_part(exercises: Path, files: list[Path], side: str, extra_args: list
         payload = json.dumps(data, ensure_ascii=True).encode("ascii")
         view = memoryview(payload)
         while view:
-            view = view[os.write(out, view):]
+            view = view[os.write(out, view) :]
         code = 0 if "results" in data else 71
     finally:
         os._exit(code)  # never run the parent's exit handlers or pytest's finalizers here
@@ -307,8 +356,13 @@ def _written_answers(path: Path, tasks: list[manifest.Task]) -> list[dict[str, A
     entries = []
     for task in written:
         text, problem = read_written(sheet, task.id)
-        entries.append({
-            "id": task.id, "title": task.title, "manual_points": task.manual_points,
-            "answer": text or "", "problem": problem.message if problem else "",
-        })
+        entries.append(
+            {
+                "id": task.id,
+                "title": task.title,
+                "manual_points": task.manual_points,
+                "answer": text or "",
+                "problem": problem.message if problem else "",
+            }
+        )
     return entries

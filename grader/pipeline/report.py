@@ -16,39 +16,62 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 MARK = {"passed": "✓", "partial": "◐", "failed": "✗", "pending": "…", "manual": "✎"}
 
 
-def build(scores: Scores, results: list[TestResult], written: list[dict[str, Any]], hidden_present: bool, problems: list[str],
-          sandbox: dict[str, Any] | None = None) -> dict[str, Any]:
+def build(
+    scores: Scores,
+    results: list[TestResult],
+    written: list[dict[str, Any]],
+    hidden_present: bool,
+    problems: list[str],
+    sandbox: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """The report as a JSON-ready dict (the format of results.json); every text in it is safe to encode."""
     tests = []
     for r in results:
         score, max_score = scores.test_scores.get(id(r), (0.0, 0.0))
-        tests.append({
-            "name": r.name, "task": r.task, "status": r.status, "score": score, "max_score": max_score,
-            "message": r.message, "output": r.output, "hidden": r.hidden, "scored": r.scored,
-            "duration": round(r.duration, 3),
-        })
-    full = scores.score >= scores.max_score and not problems
-    return safe_text({
-        "version": 1,
-        "status": "error" if problems else ("pass" if full else "fail"),
-        "score": scores.score,
-        "max_score": scores.max_score,
-        "hidden_tests": "included" if hidden_present else "absent",
-        "tasks": [
+        tests.append(
             {
-                "id": t.task.id, "number": t.task.number, "title": t.task.title, "kind": t.task.kind,
-                "score": t.score, "max_score": t.max_score, "status": t.status,
-                "checks_passed": t.passed, "checks_run": t.total,
-                "hidden_checks_pending": t.task.hidden_checks if t.status == "pending" or not hidden_present else 0,
-                "hint": t.task.hint,
+                "name": r.name,
+                "task": r.task,
+                "status": r.status,
+                "score": score,
+                "max_score": max_score,
+                "message": r.message,
+                "output": r.output,
+                "hidden": r.hidden,
+                "scored": r.scored,
+                "duration": round(r.duration, 3),
             }
-            for t in scores.tasks
-        ],
-        "tests": tests,
-        "manual": written,
-        "problems": problems,
-        "sandbox": sandbox or {},
-    })
+        )
+    full = scores.score >= scores.max_score and not problems
+    return safe_text(
+        {
+            "version": 1,
+            "status": "error" if problems else ("pass" if full else "fail"),
+            "score": scores.score,
+            "max_score": scores.max_score,
+            "hidden_tests": "included" if hidden_present else "absent",
+            "tasks": [
+                {
+                    "id": t.task.id,
+                    "number": t.task.number,
+                    "title": t.task.title,
+                    "kind": t.task.kind,
+                    "score": t.score,
+                    "max_score": t.max_score,
+                    "status": t.status,
+                    "checks_passed": t.passed,
+                    "checks_run": t.total,
+                    "hidden_checks_pending": t.task.hidden_checks if t.status == "pending" or not hidden_present else 0,
+                    "hint": t.task.hint,
+                }
+                for t in scores.tasks
+            ],
+            "tests": tests,
+            "manual": written,
+            "problems": problems,
+            "sandbox": sandbox or {},
+        }
+    )
 
 
 def safe_text(value: Any) -> Any:
@@ -93,7 +116,9 @@ def render(report: dict[str, Any], failures_per_task: int = 1) -> str:
     lines.append(" " + "─" * 86)
     pending = [t for t in report["tasks"] if t["status"] == "pending"]
     hidden_count = sum(t["hidden_checks_pending"] for t in report["tasks"])
-    lines.append(f" Score: {number(report['score'])}/{number(report['max_score'])}{_why_maximum(report, pending, hidden_count)}")
+    lines.append(
+        f" Score: {number(report['score'])}/{number(report['max_score'])}{_why_maximum(report, pending, hidden_count)}"
+    )
     if report["hidden_tests"] == "absent":
         lines.append(
             f" Hidden checks: {hidden_count} more checks run when your work is graded"
@@ -141,8 +166,15 @@ def _why_maximum(report: dict[str, Any], pending: list[dict[str, Any]], hidden_c
     points = {t.id: t.points for t in manifest.load()}
     added = sum(points.get(t["id"], 0) for t in pending)
     total = number(report["max_score"] + added)
-    what = "multiple-choice points" if {t["kind"] for t in pending} == {"choice"} else "points of the tasks only hidden checks score"
-    return f", out of {number(report['max_score'])} here: grading adds the {number(added)} {what} (out of {total}) and {hidden_count} hidden checks"
+    what = (
+        "multiple-choice points"
+        if {t["kind"] for t in pending} == {"choice"}
+        else "points of the tasks only hidden checks score"
+    )
+    return (
+        f", out of {number(report['max_score'])} here: grading adds the {number(added)} {what} (out of {total}) and "
+        f"{hidden_count} hidden checks"
+    )
 
 
 def _failures(report: dict[str, Any], per_task: int) -> list[str]:

@@ -31,8 +31,10 @@ from grader.paths import ROOT
 
 PUBLIC_TESTS = ROOT / "tests" / "public"
 TIMEOUT_SECONDS = 15 * 60
-ONLY_PUBLIC = ("Only the public tests ran: the hidden tests are not available to this run, so the score "
-               "above is provisional. Your instructor grades the hidden tests and the written answers.")
+ONLY_PUBLIC = (
+    "Only the public tests ran: the hidden tests are not available to this run, so the score "
+    "above is provisional. Your instructor grades the hidden tests and the written answers."
+)
 
 
 def grading_command(submission: Path, out: Path) -> list[str]:
@@ -45,7 +47,9 @@ def run_grading(submission: Path, timeout: float = TIMEOUT_SECONDS) -> tuple[dic
     out = Path(tempfile.mkdtemp(prefix="classroom-"))
     try:
         try:
-            done = subprocess.run(grading_command(submission, out), cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False)
+            done = subprocess.run(
+                grading_command(submission, out), cwd=ROOT, capture_output=True, text=True, timeout=timeout, check=False
+            )
         except subprocess.TimeoutExpired:
             return _read(out), f"the grading did not finish within {timeout:g} seconds"
         report = _read(out)
@@ -112,8 +116,19 @@ def _test_entry(test: dict[str, Any], hint: str, score: float) -> dict[str, Any]
 
 
 def _problem_result(problems: list[str], max_score: int) -> dict[str, Any]:
-    tests = [{"name": PROBLEM_RUNNER, "status": "error", "score": 0, "message": problem[:MESSAGE_CHARS],
-              "test_code": "", "filename": "", "line_no": 0, "duration": 0} for problem in problems]
+    tests = [
+        {
+            "name": PROBLEM_RUNNER,
+            "status": "error",
+            "score": 0,
+            "message": problem[:MESSAGE_CHARS],
+            "test_code": "",
+            "filename": "",
+            "line_no": 0,
+            "duration": 0,
+        }
+        for problem in problems
+    ]
     return {"version": 1, "status": "error", "max_score": max_score, "tests": tests}
 
 
@@ -146,11 +161,25 @@ def to_runners(report: dict[str, Any] | None, error: str = "") -> dict[str, dict
         share = (passed / len(scored)) * max_score / passed if passed else 0.0
         tests = [_test_entry(t, hints.get(t["task"], ""), share if t["status"] == "passed" else 0) for t in scored]
         if not tests:  # a task with nothing run scores nothing; the reporter needs one test to divide by
-            tests = [{"name": f"{task['id']}: no check ran", "status": "fail", "score": 0, "message": "No check of this task ran.",
-                      "test_code": f"task {task['id']}", "filename": "", "line_no": 0, "duration": 0}]
+            tests = [
+                {
+                    "name": f"{task['id']}: no check ran",
+                    "status": "fail",
+                    "score": 0,
+                    "message": "No check of this task ran.",
+                    "test_code": f"task {task['id']}",
+                    "filename": "",
+                    "line_no": 0,
+                    "duration": 0,
+                }
+            ]
         table_total += (passed / len(tests)) * max_score  # as the reporter's table computes it
         runners[runner_name(task["number"])] = {
-            "version": 1, "status": "pass" if passed == len(tests) else "fail", "max_score": max_score, "tests": tests}
+            "version": 1,
+            "status": "pass" if passed == len(tests) else "fail",
+            "max_score": max_score,
+            "tests": tests,
+        }
     _settle(runners, round(table_total, 2))
     if problems:
         runners[PROBLEM_RUNNER] = _problem_result(problems, 0)
@@ -219,7 +248,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``python -m grader classroom``."""
     parser.add_argument("--submission", default=str(ROOT), help="the repository to grade (its exercises/ folder)")
     parser.add_argument("--timeout", type=float, default=TIMEOUT_SECONDS, help="seconds before the grading is stopped")
-    parser.add_argument("--missing", action="store_true", help="grade nothing: write the result that says the grading gave none")
+    parser.add_argument(
+        "--missing", action="store_true", help="grade nothing: write the result that says the grading gave none"
+    )
     parser.add_argument("--why", default="", help="with --missing: what failed")
 
 
@@ -227,7 +258,9 @@ def run(args: argparse.Namespace) -> int:
     """Grade the repository and write the result; exit 0 so the reporter step always runs."""
     if args.missing:
         why = args.why or "the grading step gave no result"
-        write_output({PROBLEM_RUNNER: _problem_result([f"No grade: {why}. See the log of the steps above."], _auto_points())})
+        write_output(
+            {PROBLEM_RUNNER: _problem_result([f"No grade: {why}. See the log of the steps above."], _auto_points())}
+        )
         print(f"::error title=Autograder::{_escape('No grade: ' + why)}")
         return 0
     report: dict[str, Any] | None = None

@@ -24,6 +24,7 @@ from grader.platform.classroom import run_grading
 
 def find_exercises(submission: Path) -> Path | None:
     """The folder holding the learner's files: ``exercises/``, the top level, or one folder down."""
+
     def holds_work(folder: Path) -> bool:
         return folder.is_dir() and any(p.suffix in (".py", ".md") for p in folder.iterdir() if p.is_file())
 
@@ -54,13 +55,17 @@ def to_gradescope(report: dict[str, Any] | None, error: str, seconds: float) -> 
         if test["output"]:
             fence = "`" * max(3, 1 + max((len(run) for run in re.findall(r"`+", test["output"])), default=0))
             output += f"\n\nYour code printed:\n\n{fence}\n{test['output']}\n{fence}"
-        tests.append({
-            "name": f"{task.get('number', '?')}. {task.get('title', test['task'])}: {test['name']}",
-            "score": test["score"], "max_score": test["max_score"],
-            "status": "passed" if test["status"] == "passed" else "failed",
-            "output": output, "output_format": "md",
-            "visibility": "after_published" if test["hidden"] else "visible",
-        })
+        tests.append(
+            {
+                "name": f"{task.get('number', '?')}. {task.get('title', test['task'])}: {test['name']}",
+                "score": test["score"],
+                "max_score": test["max_score"],
+                "status": "passed" if test["status"] == "passed" else "failed",
+                "output": output,
+                "output_format": "md",
+                "visibility": "after_published" if test["hidden"] else "visible",
+            }
+        )
     summary = []
     if report is not None:
         visible = [t for t in tests if t["visibility"] == "visible"]
@@ -68,9 +73,11 @@ def to_gradescope(report: dict[str, Any] | None, error: str, seconds: float) -> 
             summary.append(f"Automatic checks: **{number(report['score'])} / {number(report['max_score'])}** points.")
         else:  # while hidden tests are hidden, so is anything that adds up their points
             got, out_of = sum(t["score"] for t in visible), sum(t["max_score"] for t in visible)
-            summary.append(f"Visible checks: **{number(got)} / {number(out_of)}** points. "
-                           f"{len(tests) - len(visible)} more checks count towards your score; "
-                           "their results, and your total, are shown once grades are published.")
+            summary.append(
+                f"Visible checks: **{number(got)} / {number(out_of)}** points. "
+                f"{len(tests) - len(visible)} more checks count towards your score; "
+                "their results, and your total, are shown once grades are published."
+            )
         written = [m["id"] for m in report.get("manual", [])]
         if written:
             summary.append(f"Written answers ({', '.join(written)}) are graded by hand.")
@@ -78,15 +85,23 @@ def to_gradescope(report: dict[str, Any] | None, error: str, seconds: float) -> 
     if error or report is None:
         message = error or "the autograder produced no report"
         summary.append(f"The autograder could not finish: {message}. Your instructor has been shown this message.")
-        tests.append({"name": "Autograder", "score": 0, "max_score": 0, "status": "failed",
-                      "output": _markdown_lines(message), "output_format": "md", "visibility": "visible"})
+        tests.append(
+            {
+                "name": "Autograder",
+                "score": 0,
+                "max_score": 0,
+                "status": "failed",
+                "output": _markdown_lines(message),
+                "output_format": "md",
+                "visibility": "visible",
+            }
+        )
     return {
         "execution_time": int(round(seconds)),
         "output": "\n\n".join(summary),
         "output_format": "md",
         "tests": tests,
     }
-
 
 
 def run(root: Path) -> int:
@@ -107,7 +122,9 @@ def run(root: Path) -> int:
     finally:
         results = to_gradescope(report, error, time.monotonic() - started)
         (root / "results").mkdir(parents=True, exist_ok=True)
-        (root / "results" / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8")
+        (root / "results" / "results.json").write_text(
+            json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8"
+        )
         shutil.rmtree(staging, ignore_errors=True)
     print(results["output"])
     return 0

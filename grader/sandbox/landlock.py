@@ -19,7 +19,9 @@ RULE_PATH_BENEATH, RULE_NET_PORT = 1, 2
 PR_SET_NO_NEW_PRIVS = 38
 
 EXECUTE, WRITE_FILE, READ_FILE, READ_DIR = 1 << 0, 1 << 1, 1 << 2, 1 << 3
-REMOVE_DIR, REMOVE_FILE, MAKE_CHAR, MAKE_DIR, MAKE_REG, MAKE_SOCK, MAKE_FIFO, MAKE_BLOCK, MAKE_SYM = (1 << n for n in range(4, 13))
+REMOVE_DIR, REMOVE_FILE, MAKE_CHAR, MAKE_DIR, MAKE_REG, MAKE_SOCK, MAKE_FIFO, MAKE_BLOCK, MAKE_SYM = (
+    1 << n for n in range(4, 13)
+)
 REFER, TRUNCATE, IOCTL_DEV = 1 << 13, 1 << 14, 1 << 15
 NET_BIND_TCP, NET_CONNECT_TCP = 1 << 0, 1 << 1
 SCOPE_ABSTRACT_UNIX_SOCKET, SCOPE_SIGNAL = 1 << 0, 1 << 1
@@ -40,7 +42,11 @@ def _fs_rights(abi: int) -> int:
 
 
 class RulesetAttr(ctypes.Structure):
-    _fields_ = [("handled_access_fs", ctypes.c_uint64), ("handled_access_net", ctypes.c_uint64), ("scoped", ctypes.c_uint64)]
+    _fields_ = [
+        ("handled_access_fs", ctypes.c_uint64),
+        ("handled_access_net", ctypes.c_uint64),
+        ("scoped", ctypes.c_uint64),
+    ]
 
 
 class PathBeneathAttr(ctypes.Structure):
@@ -98,7 +104,9 @@ class Ruleset:
         if self.abi >= 6:
             attr.scoped = SCOPE_ABSTRACT_UNIX_SOCKET | SCOPE_SIGNAL
             size = 24
-        self.fd = _check(_libc.syscall(numbers[0], ctypes.byref(attr), ctypes.c_size_t(size), ctypes.c_uint32(0)), "create ruleset")
+        self.fd = _check(
+            _libc.syscall(numbers[0], ctypes.byref(attr), ctypes.c_size_t(size), ctypes.c_uint32(0)), "create ruleset"
+        )
         self.rights = attr.handled_access_fs
         for path in read:
             self._path(path, READ & self.rights)
@@ -109,7 +117,10 @@ class Ruleset:
         if self.abi >= 4:
             for port in connect_ports:
                 rule = NetPortAttr(NET_CONNECT_TCP, port)
-                _check(_libc.syscall(self._add, self.fd, RULE_NET_PORT, ctypes.byref(rule), ctypes.c_uint32(0)), f"port {port}")
+                _check(
+                    _libc.syscall(self._add, self.fd, RULE_NET_PORT, ctypes.byref(rule), ctypes.c_uint32(0)),
+                    f"port {port}",
+                )
 
     def _path(self, path: str, rights: int) -> None:
         try:

@@ -72,7 +72,9 @@ class RunResult:
 class Sandbox:
     """A worker process for one copy of the learner's exercises."""
 
-    def __init__(self, exercises: Path, env: dict[str, str] | None = None, limits: Limits | None = None, token: str = "") -> None:
+    def __init__(
+        self, exercises: Path, env: dict[str, str] | None = None, limits: Limits | None = None, token: str = ""
+    ) -> None:
         self.exercises = exercises
         self.env = env
         self.limits = limits or Limits()
@@ -151,7 +153,9 @@ class Sandbox:
         """Run one script and return what happened."""
         return self.run_many([steps], **budgets)[0]
 
-    def run_many(self, scripts: list[list[dict[str, Any]]], wall_seconds: float | None = None, **budgets: Any) -> list[RunResult]:
+    def run_many(
+        self, scripts: list[list[dict[str, Any]]], wall_seconds: float | None = None, **budgets: Any
+    ) -> list[RunResult]:
         """Run several scripts at the same time, each in its own child process.
 
         The worker enforces the wall-clock limit itself (it kills the runs and everything they
@@ -310,18 +314,31 @@ def _probe() -> dict[str, Any]:
     root = os.geteuid() == 0
     namespaces = _namespaces_allowed()  # "direct", "user" or ""
     read = sorted({*_interpreter_paths(), *SYSTEM_READ})
-    plan: dict[str, Any] = {"landlock": abi >= 1, "read": read, "user": "", "drop_uid": False, "mount": False,
-                            "pid": bool(namespaces), "user_ns": namespaces == "user", "reveal": []}
+    plan: dict[str, Any] = {
+        "landlock": abi >= 1,
+        "read": read,
+        "user": "",
+        "drop_uid": False,
+        "mount": False,
+        "pid": bool(namespaces),
+        "user_ns": namespaces == "user",
+        "reveal": [],
+    }
     parts = [f"Landlock ABI {abi}" if abi else "no Landlock"]
     reason = ""
     if root:
         hidden_from_others = [path for path in _interpreter_paths() if not _open_to_others(Path(path))]
         if _user_exists(UNPRIVILEGED_USER) and (not hidden_from_others or namespaces):
-            plan.update(drop_uid=True, user=UNPRIVILEGED_USER, mount=bool(hidden_from_others), reveal=hidden_from_others)
+            plan.update(
+                drop_uid=True, user=UNPRIVILEGED_USER, mount=bool(hidden_from_others), reveal=hidden_from_others
+            )
             parts.append(f"uid {UNPRIVILEGED_USER}")
         else:
-            why = ("the interpreter is in a folder other users cannot enter and no namespace can be made"
-                   if hidden_from_others else f"there is no user {UNPRIVILEGED_USER}")
+            why = (
+                "the interpreter is in a folder other users cannot enter and no namespace can be made"
+                if hidden_from_others
+                else f"there is no user {UNPRIVILEGED_USER}"
+            )
             plan["refuse"] = f"learner code never runs as root, and it cannot drop to another user here: {why}"
             parts.append("refused: would run as root")
             reason = plan["refuse"]
@@ -337,9 +354,17 @@ def _probe() -> dict[str, Any]:
     if not reason and abi < 1:
         reason = "without Landlock, learner code could read the grader's files (hidden tests, .git)"
     elif not reason and not root and abi < 6:
-        reason = f"Landlock ABI {abi} cannot stop learner code, running as the grader's user, from signalling the grader"
-    return {"isolation": ", ".join(parts), "landlock_abi": abi, "user": plan["user"] or str(os.geteuid()),
-            "hidden_tests_allowed": not reason, "reason": reason, "plan": plan}
+        reason = (
+            f"Landlock ABI {abi} cannot stop learner code, running as the grader's user, from signalling the grader"
+        )
+    return {
+        "isolation": ", ".join(parts),
+        "landlock_abi": abi,
+        "user": plan["user"] or str(os.geteuid()),
+        "hidden_tests_allowed": not reason,
+        "reason": reason,
+        "plan": plan,
+    }
 
 
 def _namespaces_allowed() -> str:
@@ -388,8 +413,10 @@ def _reveal_own_folders(plan: dict[str, Any], exercises: Path, workdir: Path) ->
     if not blocked:
         return ""
     if not plan.get("pid"):  # no namespace can be made here (pid is planned wherever one can)
-        return ("the copy of the exercises or the worker's folder lies beneath a folder other users cannot enter, "
-                "and no namespace can be made to show them")
+        return (
+            "the copy of the exercises or the worker's folder lies beneath a folder other users cannot enter, "
+            "and no namespace can be made to show them"
+        )
     plan.update(mount=True, reveal=sorted({*plan.get("reveal", []), *blocked}))
     return ""
 
@@ -495,7 +522,9 @@ def _classify(final: dict[str, Any] | None, code: int | None, timed_out: bool, w
         name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
         why = {"SIGKILL": " (often: it used too much memory)", "SIGXCPU": " (it used too much CPU time)"}.get(name, "")
         return RunResult("crashed", [], None, None, f"the process was killed by {name}{why}", output)
-    return RunResult("crashed", [], None, None, f"the process exited with code {code} before finishing (os._exit or a crash)", output)
+    return RunResult(
+        "crashed", [], None, None, f"the process exited with code {code} before finishing (os._exit or a crash)", output
+    )
 
 
 def _read_output(path: str, limit: int = 64 * 1024) -> str:

@@ -34,7 +34,9 @@ def describe(value: Any, depth: int = 0) -> dict[str, Any]:
     if kind is bool:
         return {"t": "bool", "v": value}
     if kind is int:
-        return {"t": "int", "v": value} if -(2**63) <= value < 2**63 else {"t": "int", "v": _str(value)[:60], "big": True}
+        return (
+            {"t": "int", "v": value} if -(2**63) <= value < 2**63 else {"t": "int", "v": _str(value)[:60], "big": True}
+        )
     if kind is float:
         return {"t": "float", "v": value if math.isfinite(value) else _repr(value)}
     if kind is str:
@@ -42,7 +44,11 @@ def describe(value: Any, depth: int = 0) -> dict[str, Any]:
     if kind is bytes:
         return {"t": "bytes", "v": value[:MAX_TEXT].decode("utf-8", "replace"), "len": _len(value)}
     if depth < 6 and kind in (list, tuple):
-        return {"t": kind.__name__, "items": [describe(item, depth + 1) for item in value[:MAX_ITEMS]], "len": _len(value)}
+        return {
+            "t": kind.__name__,
+            "items": [describe(item, depth + 1) for item in value[:MAX_ITEMS]],
+            "len": _len(value),
+        }
     if depth < 6 and kind is dict:
         items = list(value.items())[:MAX_ITEMS]
         return {"t": "dict", "items": [[describe(k, depth + 1), describe(v, depth + 1)] for k, v in items]}
@@ -71,6 +77,7 @@ class HungCall(Exception):
 def _refuse(key: str) -> Callable[..., Any]:
     def refused(*args: Any, **kwargs: Any) -> Any:
         raise HungCall(key)
+
     return refused
 
 
@@ -150,7 +157,13 @@ def _watching(dry: DryReads) -> Callable[[], None]:
 class Executor:
     """Holds the objects made by a script and runs its steps one by one."""
 
-    def __init__(self, exercises: Path, progress: Callable[[dict[str, Any]], None], hung: set[str], memory_bytes: int | None = None) -> None:
+    def __init__(
+        self,
+        exercises: Path,
+        progress: Callable[[dict[str, Any]], None],
+        hung: set[str],
+        memory_bytes: int | None = None,
+    ) -> None:
         self.exercises = exercises
         self.memory_bytes = memory_bytes
         self.progress = progress
@@ -193,9 +206,15 @@ class Executor:
                 return {"status": "ok", "value": {"t": "list", "items": events[:MAX_ITEMS], "len": _len(events)}}
             if op == "class_noted":
                 lists = [self.class_events, self.class_returns]
-                return {"status": "ok", "value": {"t": "list", "items": [{"t": "list", "items": v[:MAX_ITEMS]} for v in lists]}}
+                return {
+                    "status": "ok",
+                    "value": {"t": "list", "items": [{"t": "list", "items": v[:MAX_ITEMS]} for v in lists]},
+                }
             if op == "noted":
-                return {"status": "ok", "value": {"t": "list", "items": self.noted[:MAX_ITEMS], "len": _len(self.noted)}}
+                return {
+                    "status": "ok",
+                    "value": {"t": "list", "items": self.noted[:MAX_ITEMS], "len": _len(self.noted)},
+                }
             if op == "show":
                 return {"status": "ok", "value": describe(self.vars[step["var"]])}
             if op == "sleep":
@@ -217,7 +236,10 @@ class Executor:
                 try:
                     result = func(*args, **kwargs)
                 except _Halted:
-                    return {"status": "ok", "value": {"t": "other", "type": HALTED, "repr": f"{dry.reads if dry else 0} reads"}}
+                    return {
+                        "status": "ok",
+                        "value": {"t": "other", "type": HALTED, "repr": f"{dry.reads if dry else 0} reads"},
+                    }
                 finally:
                     if restore is not None:
                         restore()
@@ -257,8 +279,11 @@ class Executor:
                     raise AttributeError(f"{cls.__name__} has no method named process_event")
                 return original(obj, event, *args, **kwargs)
 
-            self._observing[cls] = _type(cls.__name__, (cls,), {"process_event": process_event, "__module__": cls.__module__,
-                                                                "__qualname__": cls.__qualname__})
+            self._observing[cls] = _type(
+                cls.__name__,
+                (cls,),
+                {"process_event": process_event, "__module__": cls.__module__, "__qualname__": cls.__qualname__},
+            )
         return self._observing[cls]
 
     def _note_class(self, path: str) -> Callable[[], None] | None:
@@ -323,7 +348,9 @@ class Executor:
             module_name, _, attr = (step.get("cls") or step["function"]).partition(".")
             module = self._import(module_name)
             if not hasattr(module, attr):
-                raise StepError(f"{module_name}.py has no {'class' if step['op'] == 'new' else 'function'} named {attr}")
+                raise StepError(
+                    f"{module_name}.py has no {'class' if step['op'] == 'new' else 'function'} named {attr}"
+                )
             found = getattr(module, attr)
         else:
             target = self.vars[step["var"]]
@@ -375,9 +402,23 @@ class Executor:
         root = _str(self.exercises)
         for frame in traceback.extract_tb(error.__traceback__):
             if frame.filename.startswith(root):
-                frames.append({"file": Path(frame.filename).name, "line": frame.lineno, "function": frame.name, "code": (frame.line or "")[:200]})
+                frames.append(
+                    {
+                        "file": Path(frame.filename).name,
+                        "line": frame.lineno,
+                        "function": frame.name,
+                        "code": (frame.line or "")[:200],
+                    }
+                )
         if _isinstance(error, SyntaxError) and error.lineno:
-            frames.append({"file": Path(error.filename or "?").name, "line": error.lineno, "function": "<module>", "code": (error.text or "").strip()[:200]})
+            frames.append(
+                {
+                    "file": Path(error.filename or "?").name,
+                    "line": error.lineno,
+                    "function": "<module>",
+                    "code": (error.text or "").strip()[:200],
+                }
+            )
         # Never show the grader's private folder: the learner knows the file as exercises/<name>.
         text = error.msg if _isinstance(error, SyntaxError) else _safe(lambda: _str(error))
         message = _str(text)[:MAX_TEXT].replace(root + "/", "exercises/")

@@ -234,7 +234,10 @@ def _reveal(paths: list[str], own: str) -> None:
             for path in wanted:  # outer paths first: an inner one is bound again over its outer's copy
                 if path.startswith(cover.rstrip("/") + "/"):
                     os.makedirs(path, exist_ok=True)
-                    if _libc.mount(f"/proc/self/fd/{held[path]}".encode(), path.encode(), None, MS_BIND | MS_REC, None) != 0:
+                    if (
+                        _libc.mount(f"/proc/self/fd/{held[path]}".encode(), path.encode(), None, MS_BIND | MS_REC, None)
+                        != 0
+                    ):
                         _fail(f"bind {path}")
     finally:
         for handle in held.values():
@@ -275,8 +278,12 @@ def _ruleset(plan: dict[str, Any], exercises: Path, learner: str) -> Any:
     """The Landlock rules of every run: read the interpreter and the exercises, write one folder,
     connect only to the embedded Kinesis."""
     port = urllib.parse.urlsplit(os.environ.get("AWS_ENDPOINT_URL", "")).port
-    return landlock.Ruleset(read=[*plan.get("read", []), str(exercises)], write=[learner], files=[os.devnull],
-                            connect_ports=[port] if port else [])
+    return landlock.Ruleset(
+        read=[*plan.get("read", []), str(exercises)],
+        write=[learner],
+        files=[os.devnull],
+        connect_ports=[port] if port else [],
+    )
 
 
 def _become_subreaper() -> bool:
@@ -347,8 +354,15 @@ def _sweep_orphans() -> None:
         time.sleep(0.002)
 
 
-def _child(run: dict[str, Any], limits: dict[str, int], exercises: Path, ids: tuple[int, int] | None, bytecode: Path | None,
-           ruleset: Any, refusal: str) -> None:
+def _child(
+    run: dict[str, Any],
+    limits: dict[str, int],
+    exercises: Path,
+    ids: tuple[int, int] | None,
+    bytecode: Path | None,
+    ruleset: Any,
+    refusal: str,
+) -> None:
     """Body of one forked child; never returns."""
     os.setpgid(0, 0)
     devnull = os.open(os.devnull, os.O_RDONLY)
@@ -478,7 +492,11 @@ def _share_parsed_endpoint_rules() -> None:
     def shared(ruleset_data: Any, partition_data: Any, **options: Any) -> Any:
         key = (id(ruleset_data), id(partition_data), repr(sorted(options.items())))
         if key not in parsed:  # the data is kept too, so its id is never reused
-            parsed[key] = (parse(ruleset_data=ruleset_data, partition_data=partition_data, **options), ruleset_data, partition_data)
+            parsed[key] = (
+                parse(ruleset_data=ruleset_data, partition_data=partition_data, **options),
+                ruleset_data,
+                partition_data,
+            )
         return parsed[key][0]
 
     botocore.regions.EndpointProvider = shared
@@ -492,8 +510,13 @@ def _preload() -> None:
     """
     _share_parsed_endpoint_rules()
     try:
-        boto3.client("kinesis", region_name="us-east-1", endpoint_url="http://127.0.0.1:9",
-                     aws_access_key_id="preload", aws_secret_access_key="preload").close()
+        boto3.client(
+            "kinesis",
+            region_name="us-east-1",
+            endpoint_url="http://127.0.0.1:9",
+            aws_access_key_id="preload",
+            aws_secret_access_key="preload",
+        ).close()
     except Exception:  # noqa: BLE001 - only a warm-up: a failure costs speed, nothing else
         pass
 

@@ -18,7 +18,13 @@ from dataclasses import dataclass, field
 from tests.mutants.patching import Patch
 
 P, C = "enhanced_producer.py", "enhanced_consumer.py"
-READING = {"consumer.all_shards", "consumer.stopping", "consumer.filtering", "consumer.independence", "consumer.throughput"}
+READING = {
+    "consumer.all_shards",
+    "consumer.stopping",
+    "consumer.filtering",
+    "consumer.independence",
+    "consumer.throughput",
+}
 
 
 @dataclass(frozen=True)
@@ -48,7 +54,9 @@ def selection(module: str) -> list[str]:
     return ["-k", f"{module} or faults"]
 
 
-def m(id: str, task: str, *patches: Patch, also: set[str] | None = None, survives: str = "", equivalent: bool = False) -> Mutant:
+def m(
+    id: str, task: str, *patches: Patch, also: set[str] | None = None, survives: str = "", equivalent: bool = False
+) -> Mutant:
     if equivalent and (also or survives):
         raise ValueError(f"{id}: an equivalent rewrite keeps full marks; it has no 'also' or 'survives'")
     return Mutant(id, task, tuple(patches), frozenset(also or ()), survives, equivalent)

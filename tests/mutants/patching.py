@@ -47,8 +47,13 @@ def shared_dir() -> Path:
     return folder
 
 
-def materialize(target: Path, patches: Iterable[Patch] = (), overlay: Path | None = None,
-                generate: Callable[[Path], None] | None = None, reference: Path = REFERENCE) -> Path:
+def materialize(
+    target: Path,
+    patches: Iterable[Patch] = (),
+    overlay: Path | None = None,
+    generate: Callable[[Path], None] | None = None,
+    reference: Path = REFERENCE,
+) -> Path:
     """Write ``target/exercises``: the reference, patched, then overlaid, then generated files."""
     exercises = target / "exercises"
     exercises.mkdir(parents=True, exist_ok=True)
@@ -80,7 +85,9 @@ def _grade_one(job: Job) -> tuple[str, dict[str, Any], float]:
     from grader.pipeline import grade
 
     started = time.monotonic()
-    report = grade.grade(job.exercises, include_hidden=job.include_hidden, out_dir=job.out_dir, extra_args=job.extra_args or None)
+    report = grade.grade(
+        job.exercises, include_hidden=job.include_hidden, out_dir=job.out_dir, extra_args=job.extra_args or None
+    )
     return job.name, report, time.monotonic() - started
 
 

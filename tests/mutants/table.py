@@ -26,7 +26,9 @@ def pairs(mutants: list[Mutant]) -> list[tuple[Mutant, ...]]:
     return [tuple(m for m in pair if m is not None) for pair in itertools.zip_longest(producers, consumers)]
 
 
-def grade_mutants(mutants: list[Mutant], workers: int = 2, reference: Path = REFERENCE) -> tuple[dict[str, dict[str, Any]], float]:
+def grade_mutants(
+    mutants: list[Mutant], workers: int = 2, reference: Path = REFERENCE
+) -> tuple[dict[str, dict[str, Any]], float]:
     """Grade every mutant (in pairs); returns mutant id -> report, and the wall time."""
     base = shared_dir() / "mutants"
     jobs, members = [], {}
@@ -101,7 +103,10 @@ def main(argv: list[str] | None = None) -> int:
             side["points"] += sum(row["costs"].values())
     print()
     for module, side in totals.items():
-        print(f"{module}: {side['killed']:g}/{side['mistakes']:g} mistakes lose points on their task "
-              f"({side['points']:g} points lost in all); {side['kept']:g}/{side['equivalent']:g} equivalent rewrites keep full marks")
+        print(
+            f"{module}: {side['killed']:g}/{side['mistakes']:g} mistakes lose points on their task "
+            f"({side['points']:g} points lost in all); {side['kept']:g}/{side['equivalent']:g} equivalent rewrites "
+            "keep full marks"
+        )
     print(f"{len(pairs(chosen))} gradings in {seconds:.0f} s; {failures} not as declared")
     return 1 if failures else 0

@@ -17,6 +17,9 @@ def test_choice_answer_is_readable(question, answers_path):
     sheet = read_answer_sheet(answers_path, QUESTIONS, label="exercises/checkpoint.md")
     letter, problem = read_choice(sheet, question)
     if problem is not None:
-        raise Feedback(f"the grader reading {question} in exercises/checkpoint.md", f"found a problem: {problem.message}",
-                       "one of the question's option letters on the 'Answer:' line")
+        raise Feedback(
+            f"the grader reading {question} in exercises/checkpoint.md",
+            f"found a problem: {problem.message}",
+            "one of the question's option letters on the 'Answer:' line",
+        )
     assert letter is not None

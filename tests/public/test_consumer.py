@@ -5,10 +5,7 @@ import pytest
 from grader.harness import consumer_checks as checks
 
 USERS = ["alice", "bob", "charlie", "diana", "zoë"]
-EVENTS = [
-    {"userId": USERS[n % 5], "type": ["login", "add_to_cart", "search"][n % 3], "n": n}
-    for n in range(12)
-]
+EVENTS = [{"userId": USERS[n % 5], "type": ["login", "add_to_cart", "search"][n % 3], "n": n} for n in range(12)]
 KEYED = [(e["userId"], e) for e in EVENTS]
 
 

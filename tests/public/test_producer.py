@@ -10,8 +10,16 @@ ZOE = {"userId": "zoë", "type": "add_to_cart", "item": "café crème"}
 SAMPLE = [
     {"userId": user, "type": action, "n": n}
     for n, (user, action) in enumerate(
-        [("alice", "login"), ("bob", "search"), ("alice", "view_page"), ("charlie", "login"),
-         ("bob", "add_to_cart"), ("diana", "login"), ("alice", "logout"), ("charlie", "search")]
+        [
+            ("alice", "login"),
+            ("bob", "search"),
+            ("alice", "view_page"),
+            ("charlie", "login"),
+            ("bob", "add_to_cart"),
+            ("diana", "login"),
+            ("alice", "logout"),
+            ("charlie", "search"),
+        ]
     )
 ]
 
@@ -24,7 +32,6 @@ def test_ensure_stream_exists_creates_an_active_stream(learner, streams):
 @pytest.mark.task("producer.stream_setup")
 def test_ensure_stream_exists_twice_is_harmless(learner, streams):
     checks.check_stream_setup(learner, streams, shard_count=2, calls=2, flags=True)
-
 
 
 @pytest.mark.task("producer.send_event")
@@ -70,9 +77,13 @@ def test_get_stats_reads_the_stream_again(learner, streams):
 
 @pytest.mark.task("producer.concurrency")
 def test_two_producers_in_one_program(learner, streams):
-    checks.check_producers_in_one_process(learner, streams, 1, SAMPLE[:4], [dict(e, userId="p2-" + e["userId"]) for e in SAMPLE[4:]])
+    checks.check_producers_in_one_process(
+        learner, streams, 1, SAMPLE[:4], [dict(e, userId="p2-" + e["userId"]) for e in SAMPLE[4:]]
+    )
 
 
 @pytest.mark.task("producer.concurrency")
 def test_two_producers_at_once(learner, streams):
-    checks.check_concurrent_producers(learner, streams, 2, [SAMPLE[:4], [dict(e, userId="p2-" + e["userId"]) for e in SAMPLE[4:]]])
+    checks.check_concurrent_producers(
+        learner, streams, 2, [SAMPLE[:4], [dict(e, userId="p2-" + e["userId"]) for e in SAMPLE[4:]]]
+    )

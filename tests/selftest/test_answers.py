@@ -140,9 +140,7 @@ def test_reads_choices_and_multiline_free_text(tmp_path: Path) -> None:
     assert sheet.path_label == "checkpoint.md"
     assert sheet.answers["checkpoint.q1"] == Answer("checkpoint.q1", "C", 12, "ABCD")
     assert sheet.answers["checkpoint.q2"].text == "b)"
-    assert sheet.answers["checkpoint.q3"] == Answer(
-        "checkpoint.q3", "Free text over\nseveral lines.", 19
-    )
+    assert sheet.answers["checkpoint.q3"] == Answer("checkpoint.q3", "Free text over\nseveral lines.", 19)
     assert "notes.q9" not in sheet.answers
     assert read_choice(sheet, "checkpoint.q1") == ("C", None)
     assert read_choice(sheet, "checkpoint.q2") == ("B", None)
@@ -229,9 +227,7 @@ def test_missing_section(tmp_path: Path) -> None:
 
 def test_section_without_answer_line(tmp_path: Path) -> None:
     text = "# Answers\n\n## checkpoint.q1: x\nA) one\n<!-- Answer: here -->\nC\n"
-    problem = read_answer_sheet(_write(tmp_path, text), ["checkpoint.q1"]).problem_for(
-        "checkpoint.q1"
-    )
+    problem = read_answer_sheet(_write(tmp_path, text), ["checkpoint.q1"]).problem_for("checkpoint.q1")
     assert problem is not None
     assert problem.line == 3
     assert problem.message.startswith("checkpoint.md line 3: ")
@@ -278,8 +274,7 @@ def test_read_choice_messages(tmp_path: Path) -> None:
     letter, problem = read_choice(sheet, "checkpoint.q1")
     assert letter is None and problem is not None
     assert problem.message == (
-        "checkpoint.md line 4: the answer to checkpoint.q1 is empty. "
-        'Write one letter (A, B, C or D) after "Answer:".'
+        'checkpoint.md line 4: the answer to checkpoint.q1 is empty. Write one letter (A, B, C or D) after "Answer:".'
     )
     letter, problem = read_choice(sheet, "checkpoint.q2")
     assert letter is None and problem is not None

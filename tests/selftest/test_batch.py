@@ -60,7 +60,9 @@ def test_results_feedback_and_progress(graded: tuple[Path, Path, str]) -> None:
     assert "3/3" in progress and "ETA" in progress
 
 
-def test_second_run_skips_unchanged_unless_forced(graded: tuple[Path, Path, str], monkeypatch: pytest.MonkeyPatch) -> None:
+def test_second_run_skips_unchanged_unless_forced(
+    graded: tuple[Path, Path, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     submissions, out, _ = graded
     calls: list[str] = []
 
@@ -81,7 +83,9 @@ def test_second_run_skips_unchanged_unless_forced(graded: tuple[Path, Path, str]
     assert sorted(calls) == ["reference", "stubs", "stubs"]
 
 
-def test_a_crashing_grading_gives_an_error_row(graded: tuple[Path, Path, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_a_crashing_grading_gives_an_error_row(
+    graded: tuple[Path, Path, str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     submissions, _, _ = graded
 
     def crash(submission: Path, target: Path, timeout: float) -> tuple[dict | None, str]:
@@ -99,7 +103,9 @@ def test_import_manual_adds_columns_and_final_total(graded: tuple[Path, Path, st
     copy = tmp_path / "out"
     shutil.copytree(out, copy)
     manual = tmp_path / "manual.csv"
-    manual.write_text("submission,task,points\nreference,checkpoint.q3,4\nreference,discussion.q1,3.5\nstubs,discussion.q2,0\n")
+    manual.write_text(
+        "submission,task,points\nreference,checkpoint.q3,4\nreference,discussion.q1,3.5\nstubs,discussion.q2,0\n"
+    )
     assert batch.main(["import-manual", str(manual), str(copy)]) == 0
     rows = _rows(copy)
     assert rows["reference"]["manual:checkpoint.q3"] == "4" and rows["reference"]["manual:discussion.q2"] == ""

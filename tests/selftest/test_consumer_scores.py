@@ -23,7 +23,10 @@ POINTS = {t.id: t.points for t in manifest.load()}
 @pytest.fixture(scope="module")
 def scores() -> dict[str, dict[str, float]]:
     """The consumer task scores of each submission, graded once."""
-    jobs = [Job(name, SUBMISSIONS / name / "exercises", extra_args=["-k", "consumer or faults"]) for name in ("do_nothing", "module_style")]
+    jobs = [
+        Job(name, SUBMISSIONS / name / "exercises", extra_args=["-k", "consumer or faults"])
+        for name in ("do_nothing", "module_style")
+    ]
     return {name: task_scores(report) for name, (report, _) in grade_all(jobs, reuse=True).items()}
 
 

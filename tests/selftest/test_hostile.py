@@ -52,7 +52,9 @@ def _options(case: Case) -> tuple[bool, tuple[str, ...]]:
 
 
 def _untracked_and_changed() -> set[str]:
-    done = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=ROOT, capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=all"], cwd=ROOT, capture_output=True, text=True, check=True
+    )
     return {line[3:] for line in done.stdout.splitlines()}
 
 
@@ -80,8 +82,12 @@ def graded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     for case in sorted(CASES, key=lambda c: -c.seconds):  # the slowest first: better packing
         materialize(base / case.id, case.patches, case.overlay, case.generate)
         submissions[case.id] = base / case.id
-        jobs.append(Job(case.id, base / case.id / "exercises", case.include_hidden, case.extra_args, base / "out" / case.id))
-    for include_hidden, extra in sorted({_options(c) for c in CASES if not c.module and (c.include_hidden is False or c.extra_args)}):
+        jobs.append(
+            Job(case.id, base / case.id / "exercises", case.include_hidden, case.extra_args, base / "out" / case.id)
+        )
+    for include_hidden, extra in sorted(
+        {_options(c) for c in CASES if not c.module and (c.include_hidden is False or c.extra_args)}
+    ):
         jobs.append(Job(f"reference{include_hidden}{extra}", REFERENCE, include_hidden, list(extra)))
     trees = {name: _tree(folder) for name, folder in submissions.items()}
     repo_before = _untracked_and_changed()
@@ -158,7 +164,9 @@ def test_failures_say_what_went_wrong(graded, case_id):
 def test_report_is_complete_and_time_bounded(graded, case_id):
     case = BY_ID[case_id]
     report, seconds = graded["results"][case_id]
-    reference, _ = graded["results"].get(f"reference{_options(case)[0]}{() if case.module else _options(case)[1]}", (None, 0))
+    reference, _ = graded["results"].get(
+        f"reference{_options(case)[0]}{() if case.module else _options(case)[1]}", (None, 0)
+    )
     selected = [t for t in report["tests"] if t["status"] != "error" or t["message"]]
     assert all(t["status"] in ("passed", "failed") for t in selected), "no test left unreported or crashed"
     if reference is not None:
@@ -292,8 +300,14 @@ def test_hidden_tests_are_not_run_where_learner_code_could_read_them(monkeypatch
 def test_gradebook_cells_are_never_formulas(tmp_path):
     tasks = manifest.load()
     written_id = gradebook.written_tasks(tasks)[0].id
-    report = {"score": 1.0, "max_score": 100.0, "status": "fail", "tasks": [], "problems": ["-2+3"],
-              "manual": [{"id": written_id, "answer": '=HYPERLINK("http://127.0.0.1/","x")'}]}
+    report = {
+        "score": 1.0,
+        "max_score": 100.0,
+        "status": "fail",
+        "tasks": [],
+        "problems": ["-2+3"],
+        "manual": [{"id": written_id, "answer": '=HYPERLINK("http://127.0.0.1/","x")'}],
+    }
     rows = [gradebook.row(name, report, "", tasks) for name in ("=1+1", "+1", "@SUM(A1)", "\tx", "\rx", "plain")]
     path = tmp_path / "gradebook.csv"
     gradebook.write_csv(path, gradebook.columns(tasks), rows)
@@ -343,9 +357,15 @@ def elsewhere(request, graded) -> dict[str, Any]:
         out_when_done = _tree(base / "out")
         time.sleep(WATCH_OUT_SECONDS)
         yield {
-            "name": name, "results": json.loads((base / "out" / "result.json").read_text(encoding="utf-8")),
-            "seconds": seconds, "out_when_done": out_when_done, "out_later": _tree(base / "out"), "out": base / "out",
-            "repo_before": repo_before, "repo_after": _untracked_and_changed(), "left": _processes_with(MARKER),
+            "name": name,
+            "results": json.loads((base / "out" / "result.json").read_text(encoding="utf-8")),
+            "seconds": seconds,
+            "out_when_done": out_when_done,
+            "out_later": _tree(base / "out"),
+            "out": base / "out",
+            "repo_before": repo_before,
+            "repo_after": _untracked_and_changed(),
+            "left": _processes_with(MARKER),
         }
     finally:
         shutil.rmtree(base, ignore_errors=True)
@@ -420,7 +440,9 @@ Path(config["result"]).write_text(json.dumps(grade_all(jobs)), encoding="utf-8")
 
 def _copy_project(target: Path) -> None:
     """The project as it is now (tracked and new files, its venv), and a history holding the reference."""
-    listed = subprocess.run(["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT, capture_output=True, check=True)
+    listed = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT, capture_output=True, check=True
+    )
     for name in filter(None, listed.stdout.decode().split("\0")):
         source = ROOT / name
         if source.is_file() and not name.startswith(".venv"):
@@ -452,22 +474,43 @@ def test_a_checkout_in_a_private_folder_is_graded_fully_and_still_hides_its_secr
     _copy_project(repo)
     case = BY_ID["steals_the_reference"]
     materialize(subs / case.id, case.patches, case.overlay, case.generate)
-    jobs = [["reference", str(repo / "solutions"), True, [], str(private / "out" / "reference")],
-            [case.id, str(subs / case.id / "exercises"), case.include_hidden, case.extra_args, str(private / "out" / case.id)]]
+    jobs = [
+        ["reference", str(repo / "solutions"), True, [], str(private / "out" / "reference")],
+        [
+            case.id,
+            str(subs / case.id / "exercises"),
+            case.include_hidden,
+            case.extra_args,
+            str(private / "out" / case.id),
+        ],
+    ]
     config = private / "config.json"
     config.write_text(json.dumps({"jobs": jobs, "result": str(private / "result.json")}), encoding="utf-8")
     grader_files = {path: path.read_bytes() for path in (repo / "grader").rglob("*.py")}
-    env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": str(private), "TMPDIR": str(temp), "PYTHONDONTWRITEBYTECODE": "1"}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "HOME": str(private),
+        "TMPDIR": str(temp),
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
     assert not os.stat(private).st_mode & 0o007  # other users cannot enter it
-    done = subprocess.run([str(repo / ".venv" / "bin" / "python"), "-c", PRIVATE_DRIVER, str(config)], cwd=repo, env=env,
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [str(repo / ".venv" / "bin" / "python"), "-c", PRIVATE_DRIVER, str(config)],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     results = json.loads((private / "result.json").read_text(encoding="utf-8"))
     reference, _ = results["reference"]
     assert "mount" in reference["sandbox"]["isolation"], reference["sandbox"]  # the venv must be shown to nobody
     assert reference["problems"] == [] and reference["hidden_tests"] != "absent", reference["problems"]
     assert (reference["score"], reference["max_score"]) == (100, 100), [
-        (t["name"], t["message"][:300]) for t in reference["tests"] if t["score"] < t["max_score"]][:5]
+        (t["name"], t["message"][:300]) for t in reference["tests"] if t["score"] < t["max_score"]
+    ][:5]
     stolen, _ = results[case.id]
     assert stolen["problems"] == [] and _escaped(stolen) == []
     scores, full = task_scores(stolen), {t.id: float(t.points) for t in manifest.load()}

@@ -67,12 +67,31 @@ def test_real_aws_is_never_the_default(make_args: list[str]) -> None:
 @pytest.mark.parametrize(
     ("experiment", "facts"),
     [
-        ("producers", ["producer-1: 10/10 events in the stream ✓", "producer-3: 10/10 events in the stream ✓",
-                       "in the order it sent them: yes ✓", "All events from all producers appear"]),
-        ("consumers", ["consumer-1: read 24 events, 24 of the 24", "consumer-3: read 24 events, 24 of the 24",
-                       "Each consumer saw every event"]),
-        ("filter", ["events read:    40 (the stream holds 40) ✓", "events matched: 10 (add_to_cart in the stream: 10) ✓",
-                    "all add_to_cart: yes ✓"]),
+        (
+            "producers",
+            [
+                "producer-1: 10/10 events in the stream ✓",
+                "producer-3: 10/10 events in the stream ✓",
+                "in the order it sent them: yes ✓",
+                "All events from all producers appear",
+            ],
+        ),
+        (
+            "consumers",
+            [
+                "consumer-1: read 24 events, 24 of the 24",
+                "consumer-3: read 24 events, 24 of the 24",
+                "Each consumer saw every event",
+            ],
+        ),
+        (
+            "filter",
+            [
+                "events read:    40 (the stream holds 40) ✓",
+                "events matched: 10 (add_to_cart in the stream: 10) ✓",
+                "all add_to_cart: yes ✓",
+            ],
+        ),
     ],
 )
 def test_experiment_with_the_reference_shows_its_key_facts(experiment: str, facts: list[str]) -> None:
@@ -91,13 +110,23 @@ def test_watch_once_on_the_reference_says_all_done() -> None:
 
 def test_watch_summary_shows_the_first_failing_task() -> None:
     report = {
-        "status": "fail", "score": 8, "max_score": 94, "problems": [],
+        "status": "fail",
+        "score": 8,
+        "max_score": 94,
+        "problems": [],
         "tasks": [
             {"id": "producer.stream_setup", "number": 1, "title": "Create or verify the stream", "status": "passed"},
             {"id": "producer.send_event", "number": 2, "title": "Send one event", "status": "failed"},
             {"id": "checkpoint.q1", "number": 13, "title": "Checkpoint 1", "status": "pending"},
         ],
-        "tests": [{"name": "test_send", "task": "producer.send_event", "status": "failed", "message": "Called send_event.\nIt raised."}],
+        "tests": [
+            {
+                "name": "test_send",
+                "task": "producer.send_event",
+                "status": "failed",
+                "message": "Called send_event.\nIt raised.",
+            }
+        ],
     }
     text = watch.summary(report)
     assert "Progress: 1/2 tasks done" in text
@@ -147,7 +176,9 @@ def test_check_is_not_all_done_while_a_question_is_unanswered(tmp_path: Path) ->
     assert "✗ discussion.q3" in done.stdout and "All done" not in done.stdout
     assert "Not done yet: 3 checks marked ✗" in done.stdout
     score = next(line for line in done.stdout.splitlines() if line.strip().startswith("Score:"))
-    assert score.strip().startswith("Score: 94/94, out of 94 here: grading adds the 6 multiple-choice points (out of 100)")
+    assert score.strip().startswith(
+        "Score: 94/94, out of 94 here: grading adds the 6 multiple-choice points (out of 100)"
+    )
     assert re.search(r"and \d+ hidden checks", score)
     watched = _python("grader.commands.watch", "--once", "--exercises", str(exercises))
     assert watched.returncode == 1 and "All done" not in watched.stdout
@@ -177,8 +208,12 @@ def test_lag_experiment_runs_on_the_simulated_clock_and_concludes_from_its_figur
         outputs.append(done.stdout.replace(str(svg), "SVG"))
     assert outputs[0] == outputs[1]
     out = outputs[0]
-    polls = [(float(t), int(n), int(ms), int(behind)) for t, n, ms, behind in
-             re.findall(r"t=\s*([\d.]+)s\s+poll\s+\d+:\s+(\d+) records\s+MillisBehindLatest=\s*(\d+) ms\s+(\d+) events behind", out)]
+    polls = [
+        (float(t), int(n), int(ms), int(behind))
+        for t, n, ms, behind in re.findall(
+            r"t=\s*([\d.]+)s\s+poll\s+\d+:\s+(\d+) records\s+MillisBehindLatest=\s*(\d+) ms\s+(\d+) events behind", out
+        )
+    ]
     assert len(polls) >= 5
     full = [p for p in polls if p[1] == 30]
     growth = (polls[-1][3] - full[0][3]) / (polls[-1][0] - full[0][0])
@@ -189,7 +224,10 @@ def test_lag_experiment_runs_on_the_simulated_clock_and_concludes_from_its_figur
     assert sent and int(sent.group(2)) == 150 and int(sent.group(1)) <= 450
     assert f"events behind went from {polls[0][3]} to {polls[-1][3]}" in out
     assert f"MillisBehindLatest from {polls[0][2]} ms to {polls[-1][2]} ms" in out
-    assert "Events behind (sent but not yet read) (events)" in out and "MillisBehindLatest (what Kinesis reports) (ms)" in out
+    assert (
+        "Events behind (sent but not yet read) (events)" in out
+        and "MillisBehindLatest (what Kinesis reports) (ms)" in out
+    )
     svg = ElementTree.parse(tmp_path / "lag-1.svg").getroot()
     lines = svg.findall("{http://www.w3.org/2000/svg}polyline")
     assert len(lines) == 2 and all(len(line.get("points", "").split()) == len(polls) for line in lines)
@@ -200,11 +238,13 @@ def test_lag_conclusion_follows_the_figures() -> None:
     from grader.commands import experiments
 
     polls = [{"at": t / 10, "records": 15, "millis_behind": 0, "behind": 0} for t in range(1, 30, 3)]
-    kept_up = experiments.lag_conclusion(experiments.lag_figures(
-        {"polls": polls, "produced": 450, "read": 450, "seconds": 3.0, "produce_seconds": 3.0}))
+    kept_up = experiments.lag_conclusion(
+        experiments.lag_figures({"polls": polls, "produced": 450, "read": 450, "seconds": 3.0, "produce_seconds": 3.0})
+    )
     assert "kept up" in kept_up and "grew" not in kept_up and "events behind went from 0 to 0" in kept_up
-    nothing = experiments.lag_conclusion(experiments.lag_figures(
-        {"polls": [], "produced": 0, "read": 0, "seconds": 3.0, "produce_seconds": 3.0}))
+    nothing = experiments.lag_conclusion(
+        experiments.lag_figures({"polls": [], "produced": 0, "read": 0, "seconds": 3.0, "produce_seconds": 3.0})
+    )
     assert "read nothing" in nothing and "grew" not in nothing
 
 

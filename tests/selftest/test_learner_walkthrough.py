@@ -81,5 +81,7 @@ def test_the_readme_walkthrough(clone: Path) -> None:
         result = make(clone, experiment)
         assert result.returncode == 0, experiment + result.stdout[-2000:] + result.stderr[-2000:]
     # 6. Nothing was written into the tracked files but the learner's own exercises/.
-    changed = subprocess.run([*GIT, "status", "--porcelain"], cwd=clone, capture_output=True, text=True, check=True).stdout
+    changed = subprocess.run(
+        [*GIT, "status", "--porcelain"], cwd=clone, capture_output=True, text=True, check=True
+    ).stdout
     assert {line[3:].split("/")[0] for line in changed.splitlines()} <= {"exercises"}, changed

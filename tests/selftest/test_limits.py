@@ -35,9 +35,14 @@ class Caller:
 
     def __init__(self, kinesis: EmbeddedKinesis, pid: str = "4242") -> None:
         self.now = 0.0
-        self.client = boto3.client("kinesis", endpoint_url=kinesis.endpoint_url, region_name=REGION,
-                                   aws_access_key_id="t", aws_secret_access_key="t",
-                                   config=Config(retries={"max_attempts": 1, "mode": "standard"}))
+        self.client = boto3.client(
+            "kinesis",
+            endpoint_url=kinesis.endpoint_url,
+            region_name=REGION,
+            aws_access_key_id="t",
+            aws_secret_access_key="t",
+            config=Config(retries={"max_attempts": 1, "mode": "standard"}),
+        )
         self.client.meta.events.register("before-send.kinesis", self._stamp)
         self.pid = pid
 
@@ -91,7 +96,10 @@ def test_two_mib_a_second_out_per_shard(kinesis):
     view.put(name, [("k", {"note": "x" * 600_000}) for _ in range(4)])  # 2.4 MB
     caller = Caller(kinesis)
     caller.get_records(ShardIterator=iterator(caller, name))
-    assert error_of(caller.get_records, ShardIterator=iterator(caller, name))[0] == "ProvisionedThroughputExceededException"
+    assert (
+        error_of(caller.get_records, ShardIterator=iterator(caller, name))[0]
+        == "ProvisionedThroughputExceededException"
+    )
     caller.now = 0.3
     caller.get_records(ShardIterator=iterator(caller, name), Limit=1)
 
@@ -117,7 +125,10 @@ def test_one_mib_a_second_in_per_shard(kinesis):
     big = b"x" * 400_000
     caller.put_record(StreamName=name, Data=big, PartitionKey="k")
     caller.put_record(StreamName=name, Data=big, PartitionKey="k")
-    assert error_of(caller.put_record, StreamName=name, Data=big, PartitionKey="k")[0] == "ProvisionedThroughputExceededException"
+    assert (
+        error_of(caller.put_record, StreamName=name, Data=big, PartitionKey="k")[0]
+        == "ProvisionedThroughputExceededException"
+    )
     caller.now = 0.4
     caller.put_record(StreamName=name, Data=big, PartitionKey="k")
 
@@ -139,14 +150,23 @@ def test_put_records_at_most_500_entries_and_5_mib(kinesis):
     code, _ = error_of(caller.put_records, StreamName=name, Records=[{"Data": b"x", "PartitionKey": "k"}] * 501)
     assert code == "ValidationException"
     six = [{"Data": b"x" * 1_000_000, "PartitionKey": f"k{i}"} for i in range(6)]
-    assert error_of(caller.put_records, StreamName=name, Records=six) == ("InvalidArgumentException", "Records size exceeds 5 MB limit")
+    assert error_of(caller.put_records, StreamName=name, Records=six) == (
+        "InvalidArgumentException",
+        "Records size exceeds 5 MB limit",
+    )
 
 
 def test_record_of_at_most_1_mib_with_its_key(kinesis):
     name = StreamView(kinesis).create(1)
     caller = Caller(kinesis)
-    assert error_of(caller.put_record, StreamName=name, Data=b"x" * (limits.MiB + 1), PartitionKey="k")[0] == "ValidationException"
-    assert error_of(caller.put_record, StreamName=name, Data=b"x" * limits.MiB, PartitionKey="k")[0] == "InvalidArgumentException"
+    assert (
+        error_of(caller.put_record, StreamName=name, Data=b"x" * (limits.MiB + 1), PartitionKey="k")[0]
+        == "ValidationException"
+    )
+    assert (
+        error_of(caller.put_record, StreamName=name, Data=b"x" * limits.MiB, PartitionKey="k")[0]
+        == "InvalidArgumentException"
+    )
     caller.put_record(StreamName=name, Data=b"x" * (limits.MiB - 1), PartitionKey="k")
 
 
@@ -220,7 +240,10 @@ def test_new_streams_are_creating_and_resharding_is_updating(kinesis):
     caller.update_shard_count(StreamName="new", TargetShardCount=2, ScalingType="UNIFORM_SCALING")
     assert caller.describe_stream(StreamName="new")["StreamDescription"]["StreamStatus"] == "UPDATING"
     caller.put_record(StreamName="new", Data=b"x", PartitionKey="k")  # writes go on while UPDATING
-    assert error_of(caller.update_shard_count, StreamName="new", TargetShardCount=4, ScalingType="UNIFORM_SCALING")[0] == "ResourceInUseException"
+    assert (
+        error_of(caller.update_shard_count, StreamName="new", TargetShardCount=4, ScalingType="UNIFORM_SCALING")[0]
+        == "ResourceInUseException"
+    )
 
 
 def test_the_clock_never_runs_back_and_a_new_run_restarts_it(kinesis):
@@ -242,7 +265,9 @@ def test_the_clock_never_runs_back_and_a_new_run_restarts_it(kinesis):
 def test_the_graders_own_access_is_never_limited(kinesis):
     name = StreamView(kinesis).create(1)
     trusted = kinesis.client()
-    position = trusted.get_shard_iterator(StreamName=name, ShardId=SHARD, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    position = trusted.get_shard_iterator(StreamName=name, ShardId=SHARD, ShardIteratorType="TRIM_HORIZON")[
+        "ShardIterator"
+    ]
     for _ in range(20):
         trusted.get_records(ShardIterator=position)
     StreamView(kinesis).put(name, [("k", {"n": n}) for n in range(3000)])  # far above 1,000 a second
@@ -250,17 +275,28 @@ def test_the_graders_own_access_is_never_limited(kinesis):
 
 # Mistakes that would fail on AWS, each costing points on the task whose contract it breaks.
 LIMIT_MUTANTS = [
-    m("limit_above_10000", "consumer.read_shard",
-      (C, "            limit = 1000 if max_events is None else max(1, min(1000, max_events - read))\n",
-       "            limit = 20000 if max_events is None else max(1, min(1000, max_events - read))\n"),
-      also=READING),
-    m("polls_again_at_once", "consumer.stopping",
-      (C, "                time.sleep(self.poll_interval)\n", "")),
-    m("stats_first_page_only", "producer.stats",
-      (P, '        while page.get("HasMoreShards") and page["Shards"]:', '        while False:')),
-    m("reads_unpaced", "consumer.read_shard",
-      (C, "                time.sleep(wait)\n", "                pass\n"),
-      survives="botocore retries a throttled read by itself, and the reference retries after that"),
+    m(
+        "limit_above_10000",
+        "consumer.read_shard",
+        (
+            C,
+            "            limit = 1000 if max_events is None else max(1, min(1000, max_events - read))\n",
+            "            limit = 20000 if max_events is None else max(1, min(1000, max_events - read))\n",
+        ),
+        also=READING,
+    ),
+    m("polls_again_at_once", "consumer.stopping", (C, "                time.sleep(self.poll_interval)\n", "")),
+    m(
+        "stats_first_page_only",
+        "producer.stats",
+        (P, '        while page.get("HasMoreShards") and page["Shards"]:', "        while False:"),
+    ),
+    m(
+        "reads_unpaced",
+        "consumer.read_shard",
+        (C, "                time.sleep(wait)\n", "                pass\n"),
+        survives="botocore retries a throttled read by itself, and the reference retries after that",
+    ),
 ]
 
 
@@ -286,8 +322,12 @@ def test_the_reference_runs_against_kinesalite(tmp_path):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = subprocess.Popen([str(KINESALITE), "--port", str(port), "--createStreamMs", "50"],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    server = subprocess.Popen(
+        [str(KINESALITE), "--port", str(port), "--createStreamMs", "50"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 20
         while socket.socket().connect_ex(("127.0.0.1", port)) != 0:
@@ -300,9 +340,21 @@ def test_the_reference_runs_against_kinesalite(tmp_path):
         for name in ("Makefile", "requirements.lock"):  # copy2 keeps their times: .venv counts as up to date
             shutil.copy2(ROOT / name, tmp_path / name)
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-        done = subprocess.run(["make", "--no-print-directory", "run", f"ENDPOINT=http://127.0.0.1:{port}",
-                               f"VENV={ROOT / '.venv'}", f"STAMP={ROOT / '.venv' / '.installed'}"],
-                              cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+        done = subprocess.run(
+            [
+                "make",
+                "--no-print-directory",
+                "run",
+                f"ENDPOINT=http://127.0.0.1:{port}",
+                f"VENV={ROOT / '.venv'}",
+                f"STAMP={ROOT / '.venv' / '.installed'}",
+            ],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
         assert "Producer and consumer both finished" in done.stdout
     finally:

@@ -23,14 +23,17 @@ MISTAKES = {
     "counting_characters": (
         "enhanced_producer.py",
         ['payload = json.dumps(event_data).encode("utf-8")', "self.bytes_sent += len(payload)"],
-        ['text = json.dumps(event_data, ensure_ascii=False)\n            payload = text.encode("utf-8")', "self.bytes_sent += len(text)"],
+        [
+            'text = json.dumps(event_data, ensure_ascii=False)\n            payload = text.encode("utf-8")',
+            "self.bytes_sent += len(text)",
+        ],
         "test_counters_count_utf8_bytes",
         ["bytes_sent", "number of characters, not bytes", "UTF-8"],
     ),
     "reading_one_shard": (
         "enhanced_consumer.py",
-        "shard_ids.extend(shard[\"ShardId\"] for shard in response[\"Shards\"])",
-        "shard_ids.extend(shard[\"ShardId\"] for shard in response[\"Shards\"][:1])",
+        'shard_ids.extend(shard["ShardId"] for shard in response["Shards"])',
+        'shard_ids.extend(shard["ShardId"] for shard in response["Shards"][:1])',
         "test_consume_stream_reads_every_shard",
         ["list_shard_ids", "all 3 shard ids", "misses those users"],
     ),
@@ -63,7 +66,9 @@ def mistaken_copy(tmp_path: Path, file: str, old: str | list[str], new: str | li
     exercises = tmp_path / "exercises"
     shutil.copytree(ROOT / "solutions", exercises)
     source = (exercises / file).read_text(encoding="utf-8")
-    for before, after in zip([old] if isinstance(old, str) else old, [new] if isinstance(new, str) else new, strict=True):
+    for before, after in zip(
+        [old] if isinstance(old, str) else old, [new] if isinstance(new, str) else new, strict=True
+    ):
         assert source.count(before) == 1, f"the reference no longer contains {before!r}"
         source = source.replace(before, after)
     (exercises / file).write_text(source, encoding="utf-8")

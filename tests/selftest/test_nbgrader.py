@@ -27,8 +27,15 @@ NOTEBOOK = nbgrader_export.NOTEBOOK
 def _nbgrader(course: Path, *args: str) -> subprocess.CompletedProcess[str]:
     # nbgrader runs its own tools (alembic) by name: they live next to this interpreter.
     env = os.environ | {"PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
-    done = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=course, env=env,
-                          capture_output=True, text=True, timeout=600, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "nbgrader", *args],
+        cwd=course,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "is not absolute" not in done.stderr, done.stderr[-2000:]
     return done

@@ -20,11 +20,17 @@ def notebook(tmp_path_factory: pytest.TempPathFactory) -> dict:
 
 
 def _graded(notebook: dict) -> dict[str, dict]:
-    return {c["metadata"]["nbgrader"]["grade_id"]: c for c in notebook["cells"] if c["metadata"].get("nbgrader", {}).get("grade")}
+    return {
+        c["metadata"]["nbgrader"]["grade_id"]: c
+        for c in notebook["cells"]
+        if c["metadata"].get("nbgrader", {}).get("grade")
+    }
 
 
 def test_reference_code_cells_carry_nbgrader_markers(notebook: dict) -> None:
-    answers = [c for c in notebook["cells"] if c["metadata"].get("nbgrader", {}).get("solution") and c["cell_type"] == "code"]
+    answers = [
+        c for c in notebook["cells"] if c["metadata"].get("nbgrader", {}).get("solution") and c["cell_type"] == "code"
+    ]
     code = "\n".join(c["source"] for c in answers)
     assert code.count("### BEGIN SOLUTION") == code.count("### END SOLUTION") >= 12
     assert "### BEGIN SOLUTION [" not in code and '__name__ == "__main__"' not in code

@@ -14,7 +14,15 @@ import pytest
 from instructor import release, stubs
 
 ROOT = Path(release.__file__).resolve().parent.parent
-GIT = ["git", "-c", "user.name=Release Test", "-c", "user.email=release@example.invalid", "-c", "init.defaultBranch=main"]
+GIT = [
+    "git",
+    "-c",
+    "user.name=Release Test",
+    "-c",
+    "user.email=release@example.invalid",
+    "-c",
+    "init.defaultBranch=main",
+]
 
 
 @pytest.fixture(scope="module")
@@ -48,10 +56,21 @@ def _region_lines(text: str) -> list[str]:
 
 def test_release_holds_the_learner_files(student: Path) -> None:
     files = set(_text_files(student))
-    for expected in ("exercises/enhanced_producer.py", "exercises/enhanced_consumer.py", "exercises/checkpoint.md",
-                     "tests/public/test_producer.py", "grader/__main__.py", "grader/pipeline/grade.py", "grader/manifest.toml",
-                     "Makefile", "requirements.lock", "pyproject.toml", "README.md", ".gitignore",
-                     ".github/workflows/classroom.yml"):
+    for expected in (
+        "exercises/enhanced_producer.py",
+        "exercises/enhanced_consumer.py",
+        "exercises/checkpoint.md",
+        "tests/public/test_producer.py",
+        "grader/__main__.py",
+        "grader/pipeline/grade.py",
+        "grader/manifest.toml",
+        "Makefile",
+        "requirements.lock",
+        "pyproject.toml",
+        "README.md",
+        ".gitignore",
+        ".github/workflows/classroom.yml",
+    ):
         assert expected in files
     for name in files:
         assert not name.startswith(("solutions/", "grader/hidden/", "tests/selftest/", ".ci/")), name
@@ -66,13 +85,23 @@ def test_release_holds_no_solution_marker_body_or_key(student: Path) -> None:
     stub_text = "\n".join(p.read_text(encoding="utf-8") for p in (ROOT / "exercises").glob("*.py"))
     # Kinesis calls of the reference bodies: the part of a solution a learner has to write.
     telling = {
-        line for source in (ROOT / "solutions").glob("*.py") for line in _region_lines(source.read_text(encoding="utf-8"))
+        line
+        for source in (ROOT / "solutions").glob("*.py")
+        for line in _region_lines(source.read_text(encoding="utf-8"))
         if "kinesis." in line and len(line) >= 25 and line not in stub_text
     }
     assert len(telling) >= 5
     key = ROOT / "grader" / "hidden" / "answer_key.toml"
-    explanations = [line.strip() for line in key.read_text(encoding="utf-8").splitlines() if len(line.strip()) > 40] if key.is_file() else []
-    written = [line for line in _region_lines((ROOT / "solutions" / "checkpoint.md").read_text(encoding="utf-8")) if len(line) > 40]
+    explanations = (
+        [line.strip() for line in key.read_text(encoding="utf-8").splitlines() if len(line.strip()) > 40]
+        if key.is_file()
+        else []
+    )
+    written = [
+        line
+        for line in _region_lines((ROOT / "solutions" / "checkpoint.md").read_text(encoding="utf-8"))
+        if len(line) > 40
+    ]
     for name, text in texts.items():
         assert "### BEGIN SOLUTION" not in text and "### END SOLUTION" not in text, name
         assert "answer_key" not in name, name
@@ -95,7 +124,9 @@ def test_learner_makefile_has_no_instructor_targets(student: Path) -> None:
 def test_leaks_are_found_and_release_refused(tmp_path: Path) -> None:
     planted = tmp_path / "planted"
     shutil.copytree(ROOT / "exercises", planted / "exercises")
-    (planted / "exercises" / "enhanced_producer.py").write_text((ROOT / "solutions" / "enhanced_producer.py").read_text(encoding="utf-8"))
+    (planted / "exercises" / "enhanced_producer.py").write_text(
+        (ROOT / "solutions" / "enhanced_producer.py").read_text(encoding="utf-8")
+    )
     leaks = release.find_leaks(planted)
     assert any("### BEGIN SOLUTION" in leak for leak in leaks)
     assert any("lines of the reference solution" in leak for leak in leaks)
@@ -107,8 +138,15 @@ def test_leaks_are_found_and_release_refused(tmp_path: Path) -> None:
 def _grade_clone(clone: Path, out: Path) -> tuple[int, dict]:
     """Run the clone's own grader the way a learner does, public tests only."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
-    done = subprocess.run([sys.executable, "-m", "grader", "check", "--public-only", "--out", str(out)],
-                          cwd=clone, env=env, capture_output=True, text=True, timeout=300, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "grader", "check", "--public-only", "--out", str(out)],
+        cwd=clone,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
     return done.returncode, json.loads((out / "results.json").read_text(encoding="utf-8"))
 
 

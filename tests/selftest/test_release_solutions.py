@@ -31,7 +31,9 @@ def test_reference_code_is_clean_and_complete(published: Path) -> None:
         assert "### BEGIN SOLUTION" not in clean and "### END SOLUTION" not in clean
         compile(clean, name, "exec")
         reference = (ROOT / "solutions" / name).read_text(encoding="utf-8").splitlines()
-        assert clean.splitlines() == [line for line in reference if "### BEGIN SOLUTION" not in line and "### END SOLUTION" not in line]
+        assert clean.splitlines() == [
+            line for line in reference if "### BEGIN SOLUTION" not in line and "### END SOLUTION" not in line
+        ]
 
 
 def test_answers_are_explained_and_written_questions_have_model_answers(published: Path) -> None:
@@ -54,7 +56,9 @@ def test_diff_turns_the_stubs_into_the_reference(published: Path, tmp_path: Path
     shutil.copytree(ROOT / "exercises", work / "exercises")
     diff = (published / "solutions.diff").read_text(encoding="utf-8")
     assert diff.startswith("--- a/exercises/") and "\n+++ b/exercises/" in diff
-    applied = subprocess.run(["git", "apply", str(published / "solutions.diff")], cwd=work, capture_output=True, text=True, check=False)
+    applied = subprocess.run(
+        ["git", "apply", str(published / "solutions.diff")], cwd=work, capture_output=True, text=True, check=False
+    )
     assert applied.returncode == 0, applied.stderr
     for clean in (published / "solutions").iterdir():
         assert (work / "exercises" / clean.name).read_text(encoding="utf-8") == clean.read_text(encoding="utf-8")

@@ -58,10 +58,7 @@ def test_python_region_becomes_todo_with_indentation_and_method_name() -> None:
     assert "### BEGIN" not in out and "### END" not in out
     assert "        payload = event\n" in out  # lines outside regions are kept
     assert "        # TODO(producer.send_event): your code here\n" in out
-    assert (
-        '        raise NotImplementedError("TODO(producer.send_event): implement Producer.send")\n'
-        in out
-    )
+    assert '        raise NotImplementedError("TODO(producer.send_event): implement Producer.send")\n' in out
 
 
 def test_module_level_function_and_default_task_word() -> None:
@@ -83,8 +80,7 @@ def test_crlf_line_endings_are_kept() -> None:
     text = "def f():\r\n    ### BEGIN SOLUTION\r\n    return 1\r\n    ### END SOLUTION\r\n"
     out = strip_solutions(text, "f.py")
     assert out == (
-        "def f():\r\n    # TODO(task): your code here\r\n"
-        '    raise NotImplementedError("TODO(task): implement f")\r\n'
+        'def f():\r\n    # TODO(task): your code here\r\n    raise NotImplementedError("TODO(task): implement f")\r\n'
     )
 
 

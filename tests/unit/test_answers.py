@@ -26,7 +26,9 @@ def test_options_limit_the_letters():
 
 def test_sheet_problems_name_the_file_and_line(tmp_path: Path):
     sheet_path = tmp_path / "checkpoint.md"
-    sheet_path.write_text("# Answers\n\n## checkpoint.q1: streams\nAnswer: B\n\n## checkpoint.q2: topics\nAnswer:\n", encoding="utf-8")
+    sheet_path.write_text(
+        "# Answers\n\n## checkpoint.q1: streams\nAnswer: B\n\n## checkpoint.q2: topics\nAnswer:\n", encoding="utf-8"
+    )
     sheet = read_answer_sheet(sheet_path, ["checkpoint.q1", "checkpoint.q2", "discussion.q3"])
     assert read_choice(sheet, "checkpoint.q1") == ("B", None)
     letter, empty = read_choice(sheet, "checkpoint.q2")
@@ -57,4 +59,8 @@ def test_questions_of_a_template():
 
     text = "# Sheet\n\n## checkpoint.q1: Streams\nWhich one?\nA) x\nB) y\n\nAnswer:\n\n## notes\nfree\n"
     (question,) = read_questions(text)
-    assert (question.id, question.heading, question.text) == ("checkpoint.q1", "checkpoint.q1: Streams", "Which one?\nA) x\nB) y")
+    assert (question.id, question.heading, question.text) == (
+        "checkpoint.q1",
+        "checkpoint.q1: Streams",
+        "Which one?\nA) x\nB) y",
+    )

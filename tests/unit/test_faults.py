@@ -30,7 +30,10 @@ def test_two_runs_combine_and_every_plan_sees_every_call():
     plan = fail_runs(("PutRecord",), [(1, 1, "InternalFailure"), (3, 1, "ProvisionedThroughputExceededException")])
     assert isinstance(plan, Together)
     assert codes(plan, ["PutRecord"] * 4) == [
-        "InternalFailure", None, "ProvisionedThroughputExceededException", None,
+        "InternalFailure",
+        None,
+        "ProvisionedThroughputExceededException",
+        None,
     ]
 
 

@@ -30,9 +30,21 @@ def test_nothing_shipped_imports_the_instructor_package():
 
 
 def test_secret_paths():
-    for path in ("solutions/enhanced_producer.py", "grader/hidden/test_hidden_limits.py", "grader/hidden",
-                 "instructor/release.py", ".git/HEAD", "tests/mutants/producer.py", "copy/of/answer_key.toml"):
+    for path in (
+        "solutions/enhanced_producer.py",
+        "grader/hidden/test_hidden_limits.py",
+        "grader/hidden",
+        "instructor/release.py",
+        ".git/HEAD",
+        "tests/mutants/producer.py",
+        "copy/of/answer_key.toml",
+    ):
         assert secrets.is_secret(path), path
-    for path in ("grader/pipeline/grade.py", "grader/hiddenness.py", "tests/public/test_producer.py",
-                 "exercises/enhanced_consumer.py", "solutions-notes.md"):
+    for path in (
+        "grader/pipeline/grade.py",
+        "grader/hiddenness.py",
+        "tests/public/test_producer.py",
+        "exercises/enhanced_consumer.py",
+        "solutions-notes.md",
+    ):
         assert not secrets.is_secret(path), path

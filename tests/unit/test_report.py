@@ -19,8 +19,15 @@ TASKS = [
 def built(hidden_present: bool) -> dict:
     results = [
         collect.TestResult("test_ok", "producer.send_event", hidden=False, scored=True, status="passed"),
-        collect.TestResult("test_bad", "producer.send_event", hidden=False, scored=True, status="failed",
-                           message="Called f().\nIt returned 1.", output="printed line"),
+        collect.TestResult(
+            "test_bad",
+            "producer.send_event",
+            hidden=False,
+            scored=True,
+            status="failed",
+            message="Called f().\nIt returned 1.",
+            output="printed line",
+        ),
     ]
     scores = resolve(TASKS, results, hidden_present)
     written = [{"id": "discussion.q1", "answer": "because", "problem": ""}]

@@ -16,7 +16,12 @@ def result(task: str, status: str, *, scored: bool = True, hidden: bool = False)
 
 
 def test_share_of_passed_tests():
-    results = [result(CODE.id, "passed"), result(CODE.id, "failed"), result(CODE.id, "passed"), result(CODE.id, "passed")]
+    results = [
+        result(CODE.id, "passed"),
+        result(CODE.id, "failed"),
+        result(CODE.id, "passed"),
+        result(CODE.id, "passed"),
+    ]
     scores = resolve([CODE], results, hidden_present=True)
     task = scores.tasks[0]
     assert (task.score, task.max_score, task.status, task.passed, task.total) == (7.5, 10.0, "partial", 3, 4)

@@ -16,16 +16,30 @@ from tests.mutants.patching import Patch
 
 HERE = Path(__file__).resolve().parent
 P, C = "enhanced_producer.py", "enhanced_consumer.py"
-PRODUCER_TASKS = {"producer.stream_setup", "producer.send_event", "producer.ordering", "producer.counters", "producer.stats", "producer.concurrency"}
-CONSUMER_TASKS = {"consumer.read_shard", "consumer.all_shards", "consumer.stopping", "consumer.throughput", "consumer.filtering", "consumer.independence"}
+PRODUCER_TASKS = {
+    "producer.stream_setup",
+    "producer.send_event",
+    "producer.ordering",
+    "producer.counters",
+    "producer.stats",
+    "producer.concurrency",
+}
+CONSUMER_TASKS = {
+    "consumer.read_shard",
+    "consumer.all_shards",
+    "consumer.stopping",
+    "consumer.throughput",
+    "consumer.filtering",
+    "consumer.independence",
+}
 CHOICE_TASKS = {"checkpoint.q1", "checkpoint.q2", "discussion.q3"}
 # Learner processes started by the hostile code carry this in their command line.
 MARKER = "hostile-lingering-marker"
 
-STATS = "        description = self.kinesis.describe_stream(StreamName=self.stream_name)[\"StreamDescription\"]\n"
+STATS = '        description = self.kinesis.describe_stream(StreamName=self.stream_name)["StreamDescription"]\n'
 IMPORTS_P = "import boto3\nfrom botocore.exceptions import BotoCoreError, ClientError\n"
 IMPORTS_C = "import boto3\nfrom botocore.exceptions import ClientError\n"
-CONSUME_START = "        print(f\"Starting consumer for {self.stream_name}/{self.shard_id}\\n\")\n"
+CONSUME_START = '        print(f"Starting consumer for {self.stream_name}/{self.shard_id}\\n")\n'
 
 
 def in_stats(code: str) -> Patch:
@@ -68,6 +82,7 @@ class Case:
 def _answers(data: bytes) -> Callable[[Path], None]:
     def write(exercises: Path) -> None:
         (exercises / "checkpoint.md").write_bytes(data)
+
     return write
 
 
@@ -111,7 +126,8 @@ class Anything:
     __hash__ = object.__hash__
 '''
 
-PATCH_EVERYTHING = '''
+PATCH_EVERYTHING = (
+    """
 import builtins, json, sys
 import pytest, hypothesis
 _real_dumps = json.dumps
@@ -123,7 +139,10 @@ json.dumps = _fake_dumps
 pytest.fail = pytest.skip = lambda *a, **k: None
 hypothesis.given = lambda *a, **k: (lambda f: f)
 for name in list(sys.modules):
-    if name.startswith("grader") and not name.startswith("grader.sandbox"):  # the worker's own code is the learner's to break
+"""
+    '    if name.startswith("grader") and not name.startswith("grader.sandbox"):  # the worker\'s own '
+    "code is the learner's to break\n"
+    """\
         module = sys.modules[name]
         for attr in list(vars(module)):
             if attr.startswith(("check_", "require_", "resolve", "build", "render", "describe", "decode")):
@@ -132,16 +151,21 @@ for name in list(sys.modules):
                 except Exception:
                     pass
 builtins.print = lambda *a, **k: None
-'''
+"""
+)
 
-FAKE_OUTPUT = '''
+FAKE_OUTPUT = (
+    """
 import os, sys, json as _json
 print("Points 100/100")
 print("::notice title=Autograding complete::Points 100/100")
 print("::set-output name=result::100")
 print("##[group]Points 100/100")
 _fake = _json.dumps({"score": 100, "max_score": 100, "status": "pass"})
-_places = {os.getcwd(), os.path.expanduser("~"), os.environ.get("TMPDIR", "/tmp"), os.path.dirname(os.path.abspath(__file__))}
+"""
+    '_places = {os.getcwd(), os.path.expanduser("~"), os.environ.get("TMPDIR", "/tmp"), '
+    "os.path.dirname(os.path.abspath(__file__))}\n"
+    """\
 _places.update(p for p in sys.path if p and os.path.isdir(p))
 for _place in list(_places):
     _here = _place
@@ -163,7 +187,8 @@ for _name in ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY", "GITHUB_ENV"):
                 _handle.write("result=100\\n")
         except OSError:
             pass
-'''
+"""
+)
 
 LINGERING = f'''
 import os, subprocess, sys, threading
@@ -178,21 +203,26 @@ if os.fork() == 0:  # a classic daemon: fork, setsid, fork again
 threading.Thread(target=threading.Event().wait, name="{MARKER}").start()  # non-daemon, never ends
 '''
 
-READ_SECRETS = '''
+READ_SECRETS = (
+    """
 import os, sys
 for _root in sys.path:
-    for _secret in ("grader/hidden/answer_key.toml", "grader/hidden/test_hidden_producer.py", "solutions/enhanced_producer.py"):
+"""
+    '    for _secret in ("grader/hidden/answer_key.toml", "grader/hidden/test_hidden_producer.py", '
+    '"solutions/enhanced_producer.py"):\n'
+    """\
         try:
             with open(os.path.join(_root, _secret), encoding="utf-8") as _handle:
                 print("LEAKED", _secret, _handle.read(300))
         except OSError:
             pass
-'''
+"""
+)
 
 
 # Places where the grader's repository may be seen from inside: sys.path and the folders
 # above it, the same through /proc/<pid>/root and /proc/<pid>/cwd of every process.
-FIND_ROOTS = '''
+FIND_ROOTS = """
 import glob as _glob, os as _os, sys as _sys
 _roots = set()
 for _p in list(_sys.path) + [_os.path.dirname(_os.path.abspath(__file__))]:
@@ -202,11 +232,12 @@ for _p in list(_sys.path) + [_os.path.dirname(_os.path.abspath(__file__))]:
 _seen_here = sorted(_roots)
 for _proc in _glob.glob("/proc/[0-9]*"):
     _roots.update([_proc + "/cwd"] + [_proc + "/root" + _r for _r in _seen_here])
-'''
+"""
 
 # Takes the reference from solutions/ or from the history in .git, runs it in place of the
 # learner's own classes, and leaves a backdoor in the grader; each try is printed.
-STEALS_THE_REFERENCE = FIND_ROOTS + '''
+STEALS_THE_REFERENCE = (
+    FIND_ROOTS + """
 import subprocess as _subprocess
 _stolen = None
 for _root in sorted(_roots):
@@ -217,7 +248,10 @@ for _root in sorted(_roots):
             print("BACKDOOR", _root, _name)
         except OSError:
             pass
-    for _secret in ("solutions/enhanced_producer.py", "grader/hidden/answer_key.toml", "grader/hidden/test_hidden_producer.py"):
+"""
+    '    for _secret in ("solutions/enhanced_producer.py", "grader/hidden/answer_key.toml", '
+    '"grader/hidden/test_hidden_producer.py"):\n'
+    """\
         try:
             with open(_os.path.join(_root, _secret), encoding="utf-8") as _handle:
                 _text = _handle.read()
@@ -237,10 +271,11 @@ for _root in sorted(_roots):
             pass
 if _stolen:
     exec(compile(_stolen, "stolen", "exec"), globals())
-'''
+"""
+)
 
 # Fake results where the grader keeps its own: a part's result file, the runs' result files.
-FORGES_RESULTS = '''
+FORGES_RESULTS = """
 import glob as _glob, json as _json, os as _os, tempfile as _tempfile
 _fake_run = _json.dumps({"done": [{"status": "ok", "value": {"t": "int", "v": 100}}] * 40}) + "\\n"
 _fake_part = _json.dumps({"results": [], "problems": []})
@@ -263,16 +298,18 @@ for _folder in sorted(_f for _f in _folders if not _os.path.realpath(_f).startsw
                 pass
             if _index > 3 and _name.startswith("part"):
                 break
-'''
+"""
 
 
 def _with_target(case_id: str, code: str) -> Callable[[Path], None]:
-    '''Append ``code`` to the producer, and write where the grading's OUT is (as a learner
-    who knows the workflow's layout would): the self-test puts OUT at <base>/out/<case>.'''
+    """Append ``code`` to the producer, and write where the grading's OUT is (as a learner
+    who knows the workflow's layout would): the self-test puts OUT at <base>/out/<case>."""
+
     def write(exercises: Path) -> None:
         (exercises / "target.txt").write_text(str(exercises.parent.parent / "out" / case_id), encoding="utf-8")
         with open(exercises / P, "a", encoding="utf-8") as handle:
             handle.write("\n" + code + "\n")
+
     return write
 
 
@@ -280,6 +317,7 @@ def _append(code: str) -> Callable[[Path], None]:
     def write(exercises: Path) -> None:
         with open(exercises / P, "a", encoding="utf-8") as handle:
             handle.write("\n" + code + "\n")
+
     return write
 
 
@@ -314,7 +352,7 @@ for _pid in (_os.getppid(), 1):
 
 # Replaces its temporary folder by a link to the worker's own folder (two levels up), hoping
 # the worker empties it after the run, result files included.
-LINKS_ITS_TEMP_FOLDER = '''
+LINKS_ITS_TEMP_FOLDER = """
 import os as _os
 _tmp = _os.environ.get("TMPDIR", "")
 if _tmp and not _os.path.islink(_tmp):
@@ -323,7 +361,7 @@ if _tmp and not _os.path.islink(_tmp):
         _os.symlink(_os.path.dirname(_os.path.dirname(_tmp)), _tmp)
     except OSError:
         pass
-'''
+"""
 
 HANGS_AT_IMPORT = "while True:\n    pass"
 
@@ -331,76 +369,263 @@ LONE_SURROGATE = "        raise RuntimeError('bad text \\udc80 and \\ud800 here'
 
 
 CASES: list[Case] = [
-    Case("exit_at_import", "os._exit(3) when the producer module is imported",
-         [at_import(P, "import os\nos._exit(3)")], PRODUCER_TASKS, "exited with code 3"),
-    Case("system_exit_in_method", "get_stats raises SystemExit",
-         [in_stats("        raise SystemExit(0)\n")], {"producer.stats"}, "tried to end the program", module="producer"),
-    Case("endless_loop", "consume spins in `while True: pass`",
-         [(C, CONSUME_START, "        while True:\n            pass\n" + CONSUME_START)], CONSUMER_TASKS,
-         "did not finish", seconds=30.0, include_hidden=True),
-    Case("blocking_call", "get_stats waits on an event nobody sets",
-         [in_stats("        import threading\n        threading.Event().wait()\n")], {"producer.stats"}, "did not finish", module="producer"),
-    Case("huge_allocation", "get_stats allocates 8 GiB",
-         [in_stats("        hoard = bytearray(8 * 2**30)\n")], {"producer.stats"}, "used too much memory", module="producer"),
-    Case("patches_the_grader", "patches pytest, hypothesis, the grader, json and builtins at import, and counts characters",
-         [at_import(C, PATCH_EVERYTHING),
-          (C, 'self.bytes_processed += len(record["Data"])', 'self.bytes_processed += len(record["Data"].decode("utf-8"))')],
-         {"consumer.read_shard"}, "bytes_processed", module="consumer"),
-    Case("fake_output", "prints fake points and workflow commands, writes fake results everywhere",
-         [at_import(P, FAKE_OUTPUT), in_stats("        raise RuntimeError('no stats')\n")], {"producer.stats"}, "RuntimeError", module="producer"),
-    Case("always_equal", "counters and results are objects equal to everything",
-         [at_import(P, ALWAYS_EQUAL),
-          (P, "        self.events_sent += 1\n        self.bytes_sent += len(payload)\n        return {",
-           "        self.events_sent = self.bytes_sent = Anything()\n        return Anything() or {"),
-          (C, '            "duration_seconds": duration,', '            "duration_seconds": Anything(),'),
-          at_import(C, ALWAYS_EQUAL)],
-         {"producer.send_event", "producer.counters", "producer.concurrency", "consumer.throughput"}, "Anything"),
-    Case("config_files", "conftest.py, pytest.ini, pyproject.toml and edited public tests; get_stats broken",
-         [in_stats("        return {}\n")], {"producer.stats"}, "get_stats", module="producer"),
-    Case("reads_secrets", "prints the answer key, hidden tests and reference solution if it can find them",
-         [at_import(P, READ_SECRETS), in_stats("        raise RuntimeError('no stats')\n")], {"producer.stats"}, "RuntimeError",
-         module="producer", escape=True),
-    Case("lingering_processes", "leaves children, a setsid daemon and a non-daemon thread running",
-         [at_import(P, LINGERING)], set(), "", module="producer", escape=True),
-    Case("huge_output", "get_stats prints 100 MB",
-         [in_stats("        print('x' * 100_000_000)\n")], set(), "", module="producer"),
-    Case("syntax_error", "the consumer does not parse", [(C, "class EventConsumer:", "class EventConsumer\n")],
-         CONSUMER_TASKS, "SyntaxError"),
-    Case("missing_method", "the producer has no get_stats", [(P, "    def get_stats(self)", "    def stats(self)")],
-         {"producer.stats"}, "no method named get_stats", module="producer"),
-    Case("missing_class", "the consumer class is renamed", [(C, "class EventConsumer:", "class Consumer:"),
-         (C, "consumer = EventConsumer(stream_name, shard_id, client", "consumer = Consumer(stream_name, shard_id, client")],
-         CONSUMER_TASKS - {"consumer.all_shards"}, "no class named EventConsumer", module="consumer"),
-    Case("wrong_signature", "producer get_stats needs an argument", [(P, "    def get_stats(self)", "    def get_stats(self, verbose)")],
-         {"producer.stats"}, "TypeError", module="producer"),
-    Case("wrong_return_types", "get_stats gives the shard count as text",
-         [(P, '"shards": len(description["Shards"]),', '"shards": str(len(description["Shards"])),')],
-         {"producer.stats"}, "shards", module="producer"),
-    Case("steals_the_reference", "takes the reference from solutions/ or .git (also through /proc), leaves a backdoor in the grader",
-         [in_stats("        raise RuntimeError('no stats')\n")], {"producer.stats"}, "RuntimeError", module="producer",
-         generate=_append(STEALS_THE_REFERENCE), escape=True),
-    Case("forges_results", "writes fake run and part results wherever the grader may keep its own",
-         [at_import(P, FORGES_RESULTS), in_stats("        raise RuntimeError('no stats')\n")], {"producer.stats"}, "RuntimeError",
-         module="producer", escape=True),
-    Case("outlives_the_run", "a process in a new session with an empty environment kills the worker, then rewrites OUT",
-         [in_stats("        raise RuntimeError('no stats')\n")], {"producer.stats"}, "RuntimeError", module="producer",
-         generate=_with_target("outlives_the_run", OUTLIVES_THE_RUN), escape=True),
-    Case("hangs_at_import", "the consumer module loops forever when imported",
-         [at_import(C, HANGS_AT_IMPORT)], CONSUMER_TASKS, "did not finish", seconds=30.0, module="consumer", escape=True),
-    Case("links_its_temp_folder", "replaces its temporary folder by a link to the worker's folder",
-         [at_import(P, LINKS_ITS_TEMP_FOLDER), in_stats("        raise RuntimeError('no stats')\n")], {"producer.stats"},
-         "RuntimeError", module="producer"),
-    Case("lone_surrogate", "get_stats raises an exception whose message holds lone surrogates",
-         [in_stats(LONE_SURROGATE)], {"producer.stats"}, "RuntimeError", module="producer"),
-    Case("answers_empty", "checkpoint.md is empty", generate=_answers(b""),
-         loses=CHOICE_TASKS, message="checkpoint.md", include_hidden=True, extra_args=["-k", "choice_answer"]),
-    Case("answers_binary", "checkpoint.md is binary", generate=_answers(bytes(range(256)) * 64),
-         loses=CHOICE_TASKS, message="checkpoint.md", include_hidden=True, extra_args=["-k", "choice_answer"]),
-    Case("answers_huge", "checkpoint.md is 50 MB", generate=_huge_answers,
-         loses=CHOICE_TASKS, message="checkpoint.md", include_hidden=True, extra_args=["-k", "choice_answer"]),
-    Case("answers_latin1", "checkpoint.md is encoded in latin-1", generate=_latin1_answers,
-         loses=CHOICE_TASKS, message="checkpoint.md", include_hidden=True, extra_args=["-k", "choice_answer"]),
-    Case("answers_wrong_format", "checkpoint.md has no question headings",
-         generate=_answers(b"My answers: 1) C 2) D 3) B\n"),
-         loses=CHOICE_TASKS, message="checkpoint.md", include_hidden=True, extra_args=["-k", "choice_answer"]),
+    Case(
+        "exit_at_import",
+        "os._exit(3) when the producer module is imported",
+        [at_import(P, "import os\nos._exit(3)")],
+        PRODUCER_TASKS,
+        "exited with code 3",
+    ),
+    Case(
+        "system_exit_in_method",
+        "get_stats raises SystemExit",
+        [in_stats("        raise SystemExit(0)\n")],
+        {"producer.stats"},
+        "tried to end the program",
+        module="producer",
+    ),
+    Case(
+        "endless_loop",
+        "consume spins in `while True: pass`",
+        [(C, CONSUME_START, "        while True:\n            pass\n" + CONSUME_START)],
+        CONSUMER_TASKS,
+        "did not finish",
+        seconds=30.0,
+        include_hidden=True,
+    ),
+    Case(
+        "blocking_call",
+        "get_stats waits on an event nobody sets",
+        [in_stats("        import threading\n        threading.Event().wait()\n")],
+        {"producer.stats"},
+        "did not finish",
+        module="producer",
+    ),
+    Case(
+        "huge_allocation",
+        "get_stats allocates 8 GiB",
+        [in_stats("        hoard = bytearray(8 * 2**30)\n")],
+        {"producer.stats"},
+        "used too much memory",
+        module="producer",
+    ),
+    Case(
+        "patches_the_grader",
+        "patches pytest, hypothesis, the grader, json and builtins at import, and counts characters",
+        [
+            at_import(C, PATCH_EVERYTHING),
+            (
+                C,
+                'self.bytes_processed += len(record["Data"])',
+                'self.bytes_processed += len(record["Data"].decode("utf-8"))',
+            ),
+        ],
+        {"consumer.read_shard"},
+        "bytes_processed",
+        module="consumer",
+    ),
+    Case(
+        "fake_output",
+        "prints fake points and workflow commands, writes fake results everywhere",
+        [at_import(P, FAKE_OUTPUT), in_stats("        raise RuntimeError('no stats')\n")],
+        {"producer.stats"},
+        "RuntimeError",
+        module="producer",
+    ),
+    Case(
+        "always_equal",
+        "counters and results are objects equal to everything",
+        [
+            at_import(P, ALWAYS_EQUAL),
+            (
+                P,
+                "        self.events_sent += 1\n        self.bytes_sent += len(payload)\n        return {",
+                "        self.events_sent = self.bytes_sent = Anything()\n        return Anything() or {",
+            ),
+            (C, '            "duration_seconds": duration,', '            "duration_seconds": Anything(),'),
+            at_import(C, ALWAYS_EQUAL),
+        ],
+        {"producer.send_event", "producer.counters", "producer.concurrency", "consumer.throughput"},
+        "Anything",
+    ),
+    Case(
+        "config_files",
+        "conftest.py, pytest.ini, pyproject.toml and edited public tests; get_stats broken",
+        [in_stats("        return {}\n")],
+        {"producer.stats"},
+        "get_stats",
+        module="producer",
+    ),
+    Case(
+        "reads_secrets",
+        "prints the answer key, hidden tests and reference solution if it can find them",
+        [at_import(P, READ_SECRETS), in_stats("        raise RuntimeError('no stats')\n")],
+        {"producer.stats"},
+        "RuntimeError",
+        module="producer",
+        escape=True,
+    ),
+    Case(
+        "lingering_processes",
+        "leaves children, a setsid daemon and a non-daemon thread running",
+        [at_import(P, LINGERING)],
+        set(),
+        "",
+        module="producer",
+        escape=True,
+    ),
+    Case(
+        "huge_output",
+        "get_stats prints 100 MB",
+        [in_stats("        print('x' * 100_000_000)\n")],
+        set(),
+        "",
+        module="producer",
+    ),
+    Case(
+        "syntax_error",
+        "the consumer does not parse",
+        [(C, "class EventConsumer:", "class EventConsumer\n")],
+        CONSUMER_TASKS,
+        "SyntaxError",
+    ),
+    Case(
+        "missing_method",
+        "the producer has no get_stats",
+        [(P, "    def get_stats(self)", "    def stats(self)")],
+        {"producer.stats"},
+        "no method named get_stats",
+        module="producer",
+    ),
+    Case(
+        "missing_class",
+        "the consumer class is renamed",
+        [
+            (C, "class EventConsumer:", "class Consumer:"),
+            (
+                C,
+                "consumer = EventConsumer(stream_name, shard_id, client",
+                "consumer = Consumer(stream_name, shard_id, client",
+            ),
+        ],
+        CONSUMER_TASKS - {"consumer.all_shards"},
+        "no class named EventConsumer",
+        module="consumer",
+    ),
+    Case(
+        "wrong_signature",
+        "producer get_stats needs an argument",
+        [(P, "    def get_stats(self)", "    def get_stats(self, verbose)")],
+        {"producer.stats"},
+        "TypeError",
+        module="producer",
+    ),
+    Case(
+        "wrong_return_types",
+        "get_stats gives the shard count as text",
+        [(P, '"shards": len(description["Shards"]),', '"shards": str(len(description["Shards"])),')],
+        {"producer.stats"},
+        "shards",
+        module="producer",
+    ),
+    Case(
+        "steals_the_reference",
+        "takes the reference from solutions/ or .git (also through /proc), leaves a backdoor in the grader",
+        [in_stats("        raise RuntimeError('no stats')\n")],
+        {"producer.stats"},
+        "RuntimeError",
+        module="producer",
+        generate=_append(STEALS_THE_REFERENCE),
+        escape=True,
+    ),
+    Case(
+        "forges_results",
+        "writes fake run and part results wherever the grader may keep its own",
+        [at_import(P, FORGES_RESULTS), in_stats("        raise RuntimeError('no stats')\n")],
+        {"producer.stats"},
+        "RuntimeError",
+        module="producer",
+        escape=True,
+    ),
+    Case(
+        "outlives_the_run",
+        "a process in a new session with an empty environment kills the worker, then rewrites OUT",
+        [in_stats("        raise RuntimeError('no stats')\n")],
+        {"producer.stats"},
+        "RuntimeError",
+        module="producer",
+        generate=_with_target("outlives_the_run", OUTLIVES_THE_RUN),
+        escape=True,
+    ),
+    Case(
+        "hangs_at_import",
+        "the consumer module loops forever when imported",
+        [at_import(C, HANGS_AT_IMPORT)],
+        CONSUMER_TASKS,
+        "did not finish",
+        seconds=30.0,
+        module="consumer",
+        escape=True,
+    ),
+    Case(
+        "links_its_temp_folder",
+        "replaces its temporary folder by a link to the worker's folder",
+        [at_import(P, LINKS_ITS_TEMP_FOLDER), in_stats("        raise RuntimeError('no stats')\n")],
+        {"producer.stats"},
+        "RuntimeError",
+        module="producer",
+    ),
+    Case(
+        "lone_surrogate",
+        "get_stats raises an exception whose message holds lone surrogates",
+        [in_stats(LONE_SURROGATE)],
+        {"producer.stats"},
+        "RuntimeError",
+        module="producer",
+    ),
+    Case(
+        "answers_empty",
+        "checkpoint.md is empty",
+        generate=_answers(b""),
+        loses=CHOICE_TASKS,
+        message="checkpoint.md",
+        include_hidden=True,
+        extra_args=["-k", "choice_answer"],
+    ),
+    Case(
+        "answers_binary",
+        "checkpoint.md is binary",
+        generate=_answers(bytes(range(256)) * 64),
+        loses=CHOICE_TASKS,
+        message="checkpoint.md",
+        include_hidden=True,
+        extra_args=["-k", "choice_answer"],
+    ),
+    Case(
+        "answers_huge",
+        "checkpoint.md is 50 MB",
+        generate=_huge_answers,
+        loses=CHOICE_TASKS,
+        message="checkpoint.md",
+        include_hidden=True,
+        extra_args=["-k", "choice_answer"],
+    ),
+    Case(
+        "answers_latin1",
+        "checkpoint.md is encoded in latin-1",
+        generate=_latin1_answers,
+        loses=CHOICE_TASKS,
+        message="checkpoint.md",
+        include_hidden=True,
+        extra_args=["-k", "choice_answer"],
+    ),
+    Case(
+        "answers_wrong_format",
+        "checkpoint.md has no question headings",
+        generate=_answers(b"My answers: 1) C 2) D 3) B\n"),
+        loses=CHOICE_TASKS,
+        message="checkpoint.md",
+        include_hidden=True,
+        extra_args=["-k", "choice_answer"],
+    ),
 ]

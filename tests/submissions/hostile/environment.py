@@ -53,12 +53,20 @@ def command(environment: str, config: Path, bench: bool = False) -> tuple[list[s
     (with ``bench``: measure there, into the file ``config``)."""
     arguments = ["--bench", str(config)] if bench else [str(config)]
     own = [sys.executable, "-m", "tests.submissions.hostile.environment", *arguments]
-    env = {"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8", "HOME": str(config.parent), "PYTHONPATH": str(ROOT),
-           "PYTHONDONTWRITEBYTECODE": "1"}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "HOME": str(config.parent),
+        "PYTHONPATH": str(ROOT),
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
     if environment == "root_without_cap_sys_admin":
         import shlex
 
-        return [shutil.which("capsh") or "capsh", "--drop=cap_sys_admin", "--", "-c", "exec " + shlex.join(own)], {"env": env, "cwd": ROOT}
+        return [shutil.which("capsh") or "capsh", "--drop=cap_sys_admin", "--", "-c", "exec " + shlex.join(own)], {
+            "env": env,
+            "cwd": ROOT,
+        }
     system = [str(SYSTEM_VENV / "bin" / "python"), "-m", "tests.submissions.hostile.environment", *arguments]
     if environment == "user_with_userns":
         return system, {"env": env, "cwd": ROOT, "user": NOBODY, "group": NOBODY, "extra_groups": []}
@@ -66,9 +74,18 @@ def command(environment: str, config: Path, bench: bool = False) -> tuple[list[s
         import shlex
 
         capless = [shutil.which("capsh") or "capsh", "--drop=cap_sys_admin", "--", "-c", "exec " + shlex.join(system)]
-        return [sys.executable, "-m", "tests.submissions.hostile.environment", "--without-userns", "--as-root", *capless], \
-            {"env": env, "cwd": ROOT}
-    return [sys.executable, "-m", "tests.submissions.hostile.environment", "--without-userns", *system], {"env": env, "cwd": ROOT}
+        return [
+            sys.executable,
+            "-m",
+            "tests.submissions.hostile.environment",
+            "--without-userns",
+            "--as-root",
+            *capless,
+        ], {"env": env, "cwd": ROOT}
+    return [sys.executable, "-m", "tests.submissions.hostile.environment", "--without-userns", *system], {
+        "env": env,
+        "cwd": ROOT,
+    }
 
 
 def _without_userns(argv: list[str]) -> None:
