@@ -40,10 +40,3 @@ def test_list_more_than_100_shards(learner, streams, shard_count):
 @given(poll_interval=st.sampled_from([0.5, 1.0, 2.0]), seconds=st.sampled_from([3, 5]))
 def test_idle_consumer_waits_poll_interval(learner, streams, poll_interval, seconds):
     checks.check_idle_polling(learner, streams, poll_interval, seconds)
-
-
-@pytest.mark.task("consumer.independence")
-@settings(max_examples=1)
-@given(consumers=st.integers(4, 5), count=st.integers(10, 40))
-def test_readers_of_one_shard_share_its_read_rate(learner, streams, consumers, count):
-    checks.check_shared_shard(learner, streams, consumers, count)

@@ -20,6 +20,16 @@ _RETRY = """            for attempt in range(max_attempts):
             results.append(result)
 """
 _DESCRIBE = 'description = self.kinesis.describe_stream(StreamName=self.stream_name)["StreamDescription"]'
+# The rest of get_stats' describe_stream paging (a summary needs no pages).
+_DESCRIBE_PAGES = (
+    "        page = description\n"
+    '        while page.get("HasMoreShards") and page["Shards"]:  # at most 100 shards per answer\n'
+    '            last = page["Shards"][-1]["ShardId"]\n'
+    "            page = self.kinesis.describe_stream(\n"
+    "                StreamName=self.stream_name, ExclusiveStartShardId=last\n"
+    '            )["StreamDescription"]\n'
+    '            description["Shards"].extend(page["Shards"])\n'
+)
 _FAILURE = '            return {"success": False, "error": str(error), "error_code": _error_code(error)}'
 
 PRODUCER_MUTANTS: list[Mutant] = [
@@ -483,7 +493,7 @@ PRODUCER_MUTANTS: list[Mutant] = [
         "producer.stats",
         (
             P,
-            "        " + _DESCRIBE + "\n",
+            "        " + _DESCRIBE + "\n" + _DESCRIBE_PAGES,
             (
                 "        summary = "
                 'self.kinesis.describe_stream_summary(StreamName=self.stream_name)["StreamDescriptionSummary"]\n'
