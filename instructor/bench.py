@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -45,11 +46,15 @@ def _tree_rss(process: psutil.Process) -> int:
     return total
 
 
-def timed(command: list[str], cwd: Path = ROOT) -> float:
-    """Run ``command``; return its wall time."""
+def timed(command: list[str], cwd: Path = ROOT) -> tuple[float, float]:
+    """Run ``command``; return its wall time and the CPU seconds (user + system) of its process
+    tree, which is what batch grading pays."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
     subprocess.run(command, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-    return time.monotonic() - started
+    wall = time.monotonic() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def peak_memory(command: list[str], cwd: Path = ROOT) -> int:
@@ -70,9 +75,13 @@ def peak_memory(command: list[str], cwd: Path = ROOT) -> int:
 
 
 def median_of(command: list[str], runs: int) -> dict[str, float]:
-    """Median wall time over ``runs`` runs, and the peak memory of one more run."""
+    """Median wall and CPU time over ``runs`` runs, and the peak memory of one more run."""
     times = [timed(command) for _ in range(runs)]
-    return {"seconds": statistics.median(times), "peak_rss": peak_memory(command)}
+    return {
+        "seconds": statistics.median(wall for wall, _ in times),
+        "cpu_seconds": statistics.median(cpu for _, cpu in times),
+        "peak_rss": peak_memory(command),
+    }
 
 
 def endless_loop_submission(base: Path) -> Path:
@@ -250,11 +259,15 @@ def main(argv: list[str] | None = None) -> int:
     floor = figures["floor (import boto3, moto)"]["seconds"]
     overhead = isolation_overhead(Path(args.reference), args.runs)
     print(
-        f"{'what':28} {'median s':>9} {'x floor':>8} {'peak RSS MB':>12}   (median of {args.runs} runs, load "
+        f"{'what':28} {'median s':>9} {'x floor':>8} {'CPU s':>7} {'peak RSS MB':>12}   "
+        f"(median of {args.runs} runs, load "
         f"{os.getloadavg()[0]:.1f})"
     )
     for name, value in figures.items():
-        print(f"{name:28} {value['seconds']:9.2f} {value['seconds'] / floor:8.1f} {value['peak_rss'] / 2**20:12.0f}")
+        print(
+            f"{name:28} {value['seconds']:9.2f} {value['seconds'] / floor:8.1f} {value['cpu_seconds']:7.2f} "
+            f"{value['peak_rss'] / 2**20:12.0f}"
+        )
     plain, isolated = overhead["plain_seconds"], overhead["isolated_seconds"]
     print(
         f"\nisolation, the reference graded in one process: as plain pytest (learner code in the grading process) "
