@@ -6,6 +6,7 @@ learner sees the grader's own report, not pytest's.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,27 +37,28 @@ class TestResult:
 class Collector:
     """Records results; registered under the name ``grading``."""
 
-    def __init__(self, exercises: Path, hidden_dir: Path, task_ids: set[str], side: str = "") -> None:
+    def __init__(
+        self, exercises: Path, hidden_dir: Path, task_ids: set[str], keep: Callable[[str], bool] | None = None
+    ) -> None:
         self.exercises = exercises
         self.hidden_dir = hidden_dir.resolve()
         self.task_ids = task_ids
         self.results: dict[str, TestResult] = {}
         self.collection_errors: list[str] = []
         self.sandbox: Any = None  # a worker started early for the ``sandbox`` fixture, if any
-        # "consumer": run only the consumer's tasks; "others": all but those; "": everything.
-        self.side = side
+        # Whether a task's tests run in this part (``parts.task_filter``); None: every test runs.
+        self.keep = keep
         self.positions: dict[str, int] = {}
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
-        """Note every test's place in the whole run, then keep this part's side only."""
+        """Note every test's place in the whole run, then keep this part's tests only."""
         self.positions = {item.nodeid: index for index, item in enumerate(items)}
-        if not self.side:
+        if self.keep is None:
             return
         kept, dropped = [], []
         for item in items:
-            consumer = _task_of(item).startswith("consumer.")
-            (kept if consumer == (self.side == "consumer") else dropped).append(item)
+            (kept if self.keep(_task_of(item)) else dropped).append(item)
         if dropped:
             config.hook.pytest_deselected(items=dropped)
             items[:] = kept

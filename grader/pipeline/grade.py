@@ -7,25 +7,19 @@ in a ``finally``: even if the grader itself fails, a complete report is written.
 
 from __future__ import annotations
 
-import dataclasses
-import json
+import functools
 import os
-import secrets
 import shutil
-import signal
-import sys
 import tempfile
-import time
-import traceback
 from pathlib import Path
 from typing import Any
 
 from grader import manifest
 from grader.paths import ROOT
-from grader.pipeline import report, scoring
+from grader.pipeline import parts, report, scoring
 from grader.pipeline.answers import read_answer_sheet, read_written
 from grader.pipeline.collect import Collector, TestResult
-from grader.sandbox.runner import Sandbox, isolation, kill_marked
+from grader.sandbox.runner import Sandbox, isolation
 
 PUBLIC_TESTS = ROOT / "tests" / "public"
 HIDDEN_TESTS = ROOT / "grader" / "hidden"
@@ -52,7 +46,6 @@ UNUSED_PLUGINS = [
     )
     for arg in ("-p", f"no:{name}")
 ]
-PART_SECONDS = 20 * 60  # a part that takes longer is stopped; a hostile grading takes well under a minute
 MAX_COPY_BYTES = 64 * 1024 * 1024  # per file: a 50 MB answer file is copied, then refused by the parser
 ANSWERS = "checkpoint.md"
 
@@ -85,7 +78,7 @@ def grade(
 
     With ``processes`` 2 (the default on a machine with two cores or more) the consumer's
     tasks and all the others run at the same time in two processes, each with its own
-    Kinesis and worker (``run_parts``); with 1, everything runs in this process. The report
+    Kinesis and worker (``parts.run_parts``); with 1, everything runs in this process. The report
     is the same either way: every test starts from an empty Kinesis.
     """
     tasks = manifest.load()
@@ -101,12 +94,13 @@ def grade(
     try:
         exercises = copy_exercises(exercises_source, workdir / "exercises")
         files = test_files(hidden_present)
-        sides = split_tests(processes or default_processes())
+        sides = parts.split_tests(processes or default_processes())
         task_ids = {t.id for t in tasks}
         if len(sides) == 1:
             results, problems = run_tests(exercises, files, extra_args or [], task_ids)
         else:
-            results, problems = run_parts(exercises, files, sides, extra_args or [], workdir, task_ids)
+            run_part = functools.partial(run_tests, exercises, files, extra_args or [], task_ids)
+            results, problems = parts.run_parts(exercises, sides, run_part)
         written = _written_answers(exercises / ANSWERS, tasks)
     except Exception as error:  # the report must still be written
         problems.append(f"the autograder failed: {type(error).__name__}: {error}")
@@ -151,16 +145,6 @@ def test_files(hidden_present: bool) -> list[Path]:
     return [path for folder in folders for path in sorted(folder.glob("test_*.py"))]
 
 
-# Each part runs every test file but only its side's tasks: the consumer's, or all others.
-# A learner method then belongs to one part only, so one that hangs costs one timeout.
-SIDES = ("others", "consumer")
-
-
-def split_tests(processes: int) -> list[str]:
-    """The sides to run at the same time, or everything in one part."""
-    return list(SIDES) if processes >= 2 else [""]
-
-
 def run_tests(
     exercises: Path,
     files: list[Path],
@@ -175,7 +159,7 @@ def run_tests(
 
     problems: list[str] = []
     nothing_selected_is_fine = bool(side)  # a -k selection may leave one side empty
-    collector = Collector(exercises, HIDDEN_TESTS, task_ids, side)
+    collector = Collector(exercises, HIDDEN_TESTS, task_ids, parts.task_filter(side))
     # The worker imports boto3 (~0.5 s) on the other core while pytest starts and collects.
     collector.sandbox = sandbox or Sandbox(exercises, token=token)
     collector.sandbox.start()
@@ -209,144 +193,6 @@ def run_tests(
     finally:
         collector.sandbox.cleanup()  # already done by the fixture, unless no test used it
     return list(collector.results.values()), problems
-
-
-def run_parts(
-    exercises: Path, files: list[Path], parts: list[str], extra_args: list[str], workdir: Path, task_ids: set[str]
-) -> tuple[list[TestResult], list[str]]:
-    """Run the parts at the same time: the first in this process, each other one in a fork of it.
-
-    The fork is made once pytest, hypothesis and moto are imported, so the second part
-    starts warm instead of paying for a new interpreter. Each part has its own embedded
-    Kinesis and worker; a part's worker carries a token so that this process can kill what
-    is left of it even if the fork died.
-    """
-    tokens = [secrets.token_hex(16) for _ in parts]
-    first = Sandbox(exercises, token=tokens[0])
-    first.start()  # loads boto3 while the imports below run
-    _import_for_tests()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    children = []
-    for index in range(1, len(parts)):
-        read_end, write_end = os.pipe()  # the part's results: a channel only the two grading processes hold
-        pid = os.fork()
-        if pid == 0:
-            os.close(read_end)
-            _forked_part(exercises, files, parts[index], extra_args, task_ids, tokens[index], write_end)
-        os.close(write_end)
-        children.append((index, pid, _PipeReader(read_end)))
-    try:
-        results, problems = run_tests(exercises, files, extra_args, task_ids, sandbox=first, side=parts[0])
-    finally:
-        deadline = time.monotonic() + PART_SECONDS
-        codes = {index: _wait_or_kill(pid, deadline) for index, pid, _ in children}
-        for token in tokens[1:]:
-            kill_marked(token)  # the fork's worker and anything learner code left there
-    for index, _pid, reader in children:
-        part_results, part_problems = _read_part(reader.result(), codes[index], index)
-        results.extend(part_results)
-        problems.extend(part_problems)
-    results.sort(key=lambda result: result.position)  # the order of a one-process run
-    return results, problems
-
-
-def _import_for_tests() -> None:
-    """Import what every part needs (in the parent, so a fork has it already)."""
-    import hypothesis  # noqa: F401
-    import moto.kinesis.models  # noqa: F401
-    import moto.kinesis.responses  # noqa: F401
-    import pytest  # noqa: F401
-
-    import grader.harness.consumer_checks  # noqa: F401
-    import grader.harness.fixtures  # noqa: F401
-    import grader.harness.producer_checks  # noqa: F401
-
-
-class _PipeReader:
-    """Reads a forked part's results from its pipe while this process grades its own part."""
-
-    MAX_BYTES = 64 * 1024 * 1024
-
-    def __init__(self, fd: int) -> None:
-        import threading
-
-        self.fd = fd
-        self.chunks: list[bytes] = []
-        self.thread = threading.Thread(target=self._read, daemon=True)
-        self.thread.start()
-
-    def _read(self) -> None:
-        size = 0
-        try:
-            while size < self.MAX_BYTES:
-                chunk = os.read(self.fd, 1 << 16)
-                if not chunk:
-                    break
-                self.chunks.append(chunk)
-                size += len(chunk)
-        finally:
-            os.close(self.fd)
-
-    def result(self) -> bytes:
-        self.thread.join(timeout=10)
-        return b"".join(self.chunks)
-
-
-def _forked_part(
-    exercises: Path, files: list[Path], side: str, extra_args: list[str], task_ids: set[str], token: str, out: int
-) -> None:
-    """Body of a forked part: run its tests, write the results as JSON to the pipe ``out``, never return."""
-    code = 70
-    try:
-        try:
-            results, problems = run_tests(exercises, files, extra_args, task_ids, token=token, side=side)
-            data = {"results": [dataclasses.asdict(r) for r in results], "problems": problems}
-        except BaseException:  # noqa: BLE001 - reported by the parent from the exit code
-            data = {"error": traceback.format_exc()[-2000:]}
-        payload = json.dumps(data, ensure_ascii=True).encode("ascii")
-        view = memoryview(payload)
-        while view:
-            view = view[os.write(out, view) :]
-        code = 0 if "results" in data else 71
-    finally:
-        os._exit(code)  # never run the parent's exit handlers or pytest's finalizers here
-
-
-def _wait_or_kill(pid: int, deadline: float) -> int | None:
-    """Wait for a forked part until ``deadline``, then kill it; its exit code (None if killed)."""
-    while True:
-        try:
-            done, status = os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            return None
-        if done:
-            return os.waitstatus_to_exitcode(status)
-        if time.monotonic() > deadline:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            os.waitpid(pid, 0)
-            return None
-        time.sleep(0.02)
-
-
-def _read_part(raw: bytes, code: int | None, index: int) -> tuple[list[TestResult], list[str]]:
-    """A part's results and problems, or a problem saying why there are none.
-
-    Results count only when the part's process ended with exit code 0 and sent a whole JSON
-    document over its pipe.
-    """
-    why = f"it was stopped after {PART_SECONDS} s" if code is None else f"exit code {code}"
-    try:
-        data = json.loads(raw.decode("ascii"))
-        if code == 0 and isinstance(data, dict) and "results" in data:
-            return [TestResult(**r) for r in data["results"]], [str(p) for p in data["problems"]]
-        tail = str(data.get("error", "")).strip().splitlines()[-1:] if isinstance(data, dict) else []
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
-        tail = []
-    return [], [f"part {index + 1} of the grading ended without results ({why}){': ' + tail[0] if tail else ''}"]
 
 
 def _written_answers(path: Path, tasks: list[manifest.Task]) -> list[dict[str, Any]]:

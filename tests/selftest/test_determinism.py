@@ -67,10 +67,10 @@ def test_a_part_that_dies_costs_its_tasks_and_is_reported(monkeypatch):
     is in the report, the other part's points stand, and nothing is left running."""
     import os
 
-    from grader.pipeline import grade
+    from grader.pipeline import grade, parts
     from grader.sandbox.runner import TOKEN_VARIABLE
 
-    monkeypatch.setattr(grade, "_forked_part", lambda *args: os._exit(3))
+    monkeypatch.setattr(parts, "_forked_part", lambda *args: os._exit(3))
     report = grade.grade(REFERENCE, processes=2)
     assert any("part 2 of the grading ended without results (exit code 3)" in p for p in report["problems"])
     scores = {t["id"]: t["score"] for t in report["tasks"]}
