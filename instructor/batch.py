@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from grader import manifest
-from grader.commands.jobs import bar
+from grader.commands.progress import bar
 from grader.paths import ROOT
 from instructor import gradebook
 

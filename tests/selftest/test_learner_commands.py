@@ -270,7 +270,7 @@ def test_experiments_honour_endpoint_and_run_honours_code(make_args: list[str]) 
 def test_progress_bar_is_one_line_when_not_a_terminal() -> None:
     import io
 
-    from grader.commands.jobs import ProgressBar
+    from grader.commands.progress import ProgressBar
 
     stream = io.StringIO()
     bar = ProgressBar(10, stream)
