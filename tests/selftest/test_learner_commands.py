@@ -235,15 +235,17 @@ def test_lag_experiment_runs_on_the_simulated_clock_and_concludes_from_its_figur
 
 def test_lag_conclusion_follows_the_figures() -> None:
     """A consumer that keeps up is not told that the gap grows by 50 events a second."""
-    from grader.commands import experiments
+    from grader.commands import lag_experiment
 
     polls = [{"at": t / 10, "records": 15, "millis_behind": 0, "behind": 0} for t in range(1, 30, 3)]
-    kept_up = experiments.lag_conclusion(
-        experiments.lag_figures({"polls": polls, "produced": 450, "read": 450, "seconds": 3.0, "produce_seconds": 3.0})
+    kept_up = lag_experiment.lag_conclusion(
+        lag_experiment.lag_figures(
+            {"polls": polls, "produced": 450, "read": 450, "seconds": 3.0, "produce_seconds": 3.0}
+        )
     )
     assert "kept up" in kept_up and "grew" not in kept_up and "events behind went from 0 to 0" in kept_up
-    nothing = experiments.lag_conclusion(
-        experiments.lag_figures({"polls": [], "produced": 0, "read": 0, "seconds": 3.0, "produce_seconds": 3.0})
+    nothing = lag_experiment.lag_conclusion(
+        lag_experiment.lag_figures({"polls": [], "produced": 0, "read": 0, "seconds": 3.0, "produce_seconds": 3.0})
     )
     assert "read nothing" in nothing and "grew" not in nothing
 
