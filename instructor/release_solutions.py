@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from grader import manifest
-from grader.pipeline.answers import read_answer_key, read_answer_sheet, read_choice, read_questions, read_written
+from grader.pipeline.answers import read_answer_key, read_answer_sheet, read_questions, read_written
+from grader.pipeline.choice import read_choice
 from instructor import stubs
 from instructor.release import ROOT, ReleaseError, _check_target
 

@@ -6,7 +6,8 @@ import pytest
 
 from grader import manifest
 from grader.harness.feedback import Feedback
-from grader.pipeline.answers import read_answer_key, read_answer_sheet, read_choice
+from grader.pipeline.answers import read_answer_key, read_answer_sheet
+from grader.pipeline.choice import read_choice
 
 KEY = read_answer_key(Path(__file__).with_name("answer_key.toml"))
 QUESTIONS = [t.id for t in manifest.load() if t.kind in (manifest.Kind.CHOICE, manifest.Kind.WRITTEN)]

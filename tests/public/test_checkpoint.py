@@ -4,7 +4,8 @@ import pytest
 
 from grader import manifest
 from grader.harness.feedback import Feedback
-from grader.pipeline.answers import read_answer_sheet, read_choice
+from grader.pipeline.answers import read_answer_sheet
+from grader.pipeline.choice import read_choice
 
 TASKS = manifest.load()
 CHOICES = [t.id for t in TASKS if t.kind is manifest.Kind.CHOICE]

@@ -1,4 +1,4 @@
-"""Self-tests of grader.pipeline.answers: reading checkpoint.md and parsing multiple-choice answers."""
+"""Self-tests of grader.pipeline.answers and .choice: reading checkpoint.md and parsing multiple-choice answers."""
 
 from __future__ import annotations
 
@@ -8,14 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from grader.pipeline.answers import (
-    Answer,
-    AnswerProblem,
-    parse_choice,
-    read_answer_sheet,
-    read_choice,
-    read_written,
-)
+from grader.pipeline.answers import Answer, AnswerProblem, read_answer_sheet, read_written
+from grader.pipeline.choice import parse_choice, read_choice
 
 ROOT = Path(__file__).resolve().parents[2]
 IDS = ["checkpoint.q1", "checkpoint.q2", "checkpoint.q3"]

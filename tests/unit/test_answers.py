@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from grader.pipeline.answers import parse_choice, read_answer_sheet, read_choice
+from grader.pipeline.answers import read_answer_sheet
+from grader.pipeline.choice import parse_choice, read_choice
 
 
 @pytest.mark.parametrize("text", ["C", "c", "(c)", "C)", "**C**", "Answer: C", "option C", "C. Streams decouple"])
