@@ -78,7 +78,6 @@ class EmbeddedKinesis:
         self.lock = threading.Lock()
         self.fault_plan: FaultPlan | None = None
         self.rewriter: ResponseRewriter | None = None
-        self.calls = 0
         self.rules = Rules(self.backend)
         self.enforce_limits = True
         self._trusted_token = secrets.token_hex(16)  # never in the learner's environment
@@ -197,7 +196,6 @@ def _make_handler(kinesis: EmbeddedKinesis, response_class: Any) -> type[BaseHTT
                 request_json = {}
             trusted = self.headers.get(TRUSTED_HEADER) == kinesis._trusted_token
             with kinesis.lock:
-                kinesis.calls += 1
                 rules = kinesis.rules if kinesis.enforce_limits and not trusted else None
                 now = rules.clock(self.headers.get(CLOCK_HEADER)) if rules is not None else 0.0
                 clock = {CLOCK_HEADER: f"{now:.6f}"} if rules is not None else {}
