@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from grader import manifest
-from tests.mutants.patching import Job, grade_all, task_scores
+from tests.mutants.patching import Job, grade_all, shared_dir, task_scores
+from tests.submissions.do_nothing import pretending
 
 ROOT = Path(__file__).resolve().parents[2]
 SUBMISSIONS = ROOT / "tests" / "submissions"
@@ -23,10 +24,11 @@ POINTS = {t.id: t.points for t in manifest.load()}
 @pytest.fixture(scope="module")
 def scores() -> dict[str, dict[str, float]]:
     """The consumer task scores of each submission, graded once."""
-    jobs = [
-        Job(name, SUBMISSIONS / name / "exercises", extra_args=["-k", "consumer or faults"])
-        for name in ("do_nothing", "module_style")
-    ]
+    folders = {
+        "do_nothing": pretending.build(shared_dir() / "do_nothing"),
+        "module_style": SUBMISSIONS / "module_style" / "exercises",
+    }
+    jobs = [Job(name, folder, extra_args=["-k", "consumer or faults"]) for name, folder in folders.items()]
     return {name: task_scores(report) for name, (report, _) in grade_all(jobs, reuse=True).items()}
 
 

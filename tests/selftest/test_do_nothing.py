@@ -1,9 +1,9 @@
 """A submission that does nothing earns nothing.
 
-tests/submissions/do_nothing/ is the untouched stubs with two methods that only pretend:
-``send_event`` returns a failure without calling Kinesis, ``consume`` sleeps for
-``max_seconds`` and returns ``[]``. Checks compare with what the test sent and read, so
-neither earns points on any task.
+The do-nothing submission (``tests/submissions/do_nothing/pretending.py``) is the stubs with
+two methods that only pretend: ``send_event`` returns a failure without calling Kinesis,
+``consume`` sleeps for ``max_seconds`` and returns ``[]``. Checks compare with what the test
+sent and read, so neither earns points on any task.
 """
 
 from __future__ import annotations
@@ -13,19 +13,22 @@ from pathlib import Path
 import pytest
 
 from grader import manifest
-from tests.mutants.patching import Job, grade_all, materialize, shared_dir, task_scores
-
-DO_NOTHING = Path(__file__).resolve().parents[1] / "submissions" / "do_nothing"
+from tests.mutants.patching import Job, grade_all, shared_dir, task_scores
+from tests.submissions.do_nothing import pretending
 
 
 @pytest.fixture(scope="module")
-def report():
-    exercises = materialize(shared_dir() / "do_nothing", overlay=DO_NOTHING)
+def exercises() -> Path:
+    return pretending.build(shared_dir() / "do_nothing")
+
+
+@pytest.fixture(scope="module")
+def report(exercises):
     return grade_all([Job("do_nothing", exercises)], reuse=True)["do_nothing"][0]
 
 
-def test_it_only_pretends():
-    producer = (DO_NOTHING / "exercises" / "enhanced_producer.py").read_text(encoding="utf-8")
+def test_it_only_pretends(exercises):
+    producer = (exercises / "enhanced_producer.py").read_text(encoding="utf-8")
     assert "self.kinesis" not in producer.split("def send_event", 1)[1].split("def send_batch", 1)[0]
 
 
