@@ -11,9 +11,7 @@ from grader.harness.consumer_checks.conditions import (
     DRY_CLOSE,
     SHARD0,
     ClosedShards,
-    put_on_open_shards,
     require_returned,
-    split_keeping_records,
 )
 from grader.harness.feedback import Feedback, show
 from grader.harness.script import CONSUMER, Script, noted_field_equals
@@ -43,8 +41,8 @@ def check_all_shards(
         half = len(keyed_events) // 2
         stored = streams.put(name, keyed_events[:half])
         closed[SHARD0] = max((r.sequence for r in stored if r.shard_id == SHARD0), default=0)
-        split_keeping_records(streams, name, SHARD0)
-        stored += put_on_open_shards(streams, name, keyed_events[half:])
+        streams.split_keeping_records(name, SHARD0)
+        stored += streams.put_on_open_shards(name, keyed_events[half:])
     else:
         stored = streams.put(name, keyed_events)
     script = Script()

@@ -9,9 +9,9 @@ from typing import Any
 
 from grader.harness.checking import CONSUMER_CLASS
 from grader.harness.feedback import Feedback
-from grader.harness.script import Ref, Script, halted
+from grader.harness.outcome import halted
+from grader.harness.script import Ref, Script
 from grader.kinesis.faults import Plan
-from grader.kinesis.stream_view import Record, StreamView, encode_event, hash_key
 
 SHARD0 = "shardId-000000000000"
 DRY_CLOSE = (3, True)  # reading checks: after 3 dry reads in a row the shard looks closed
@@ -140,38 +140,3 @@ class ReadCounter(Plan):
         """Count; never fail."""
         if operation == "GetRecords":
             self.calls += 1
-
-
-def split_keeping_records(streams: StreamView, name: str, shard_id: str) -> list[str]:
-    """Split a shard as AWS does: the parent is closed and keeps its records; two children
-    take its hash range. Returns the children's ids (moto's own split moves the records)."""
-    from moto.kinesis.models import Shard
-
-    with streams.kinesis.lock:
-        stream = streams.kinesis.backend().streams[name]
-        parent = stream.shards[shard_id]
-        last_id = max(s._shard_id for s in stream.shards.values())
-        middle = (parent.starting_hash + parent.ending_hash) // 2
-        children = [
-            Shard(last_id + 1, parent.starting_hash, middle - 1, parent=shard_id),
-            Shard(last_id + 2, middle, parent.ending_hash, parent=shard_id),
-        ]
-        for child in children:
-            stream.shards[child.shard_id] = child
-        parent.is_open = False
-    return [child.shard_id for child in children]
-
-
-def put_on_open_shards(streams: StreamView, name: str, keyed_events: list[tuple[str, Any]]) -> list[Record]:
-    """Write events to the open shard whose range holds each key (moto would pick a closed parent)."""
-    stored = []
-    with streams.kinesis.lock:
-        stream = streams.kinesis.backend().streams[name]
-        open_shards = [s for s in stream.shards.values() if s.is_open]
-        for key, event in keyed_events:
-            value = hash_key(key)
-            shard = next(s for s in open_shards if s.starting_hash <= value <= s.ending_hash)
-            data = encode_event(event)
-            sequence = shard.put_record(key, base64.b64encode(data).decode("ascii"), None)
-            stored.append(Record(shard.shard_id, int(sequence), key, data))
-    return stored
