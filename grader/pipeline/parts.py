@@ -85,13 +85,14 @@ def run_parts(exercises: Path, parts: list[str], run_part: RunPart) -> Outcome:
 def _import_for_tests() -> None:
     """Import what every part needs (in the parent, so a fork has it already)."""
     import hypothesis  # noqa: F401
-    import moto.kinesis.models  # noqa: F401
-    import moto.kinesis.responses  # noqa: F401
     import pytest  # noqa: F401
 
     import grader.harness.consumer_checks  # noqa: F401
     import grader.harness.fixtures  # noqa: F401
     import grader.harness.producer_checks  # noqa: F401
+    from grader.kinesis import server
+
+    server.preload()
 
 
 class _PipeReader:
