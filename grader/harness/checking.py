@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from grader.harness.feedback import Feedback, Missing, Opaque, show, type_name
-from grader.harness.script import CONSUMER, PRODUCER, Outcome, Script
+from grader.harness.outcome import Outcome
+from grader.harness.script import CONSUMER, PRODUCER, Script
 from grader.kinesis.faults import Plan, installed
 from grader.kinesis.stream_view import Record
 

@@ -16,7 +16,8 @@ from hypothesis.configuration import set_hypothesis_home_dir
 from hypothesis.internal.conjecture import providers
 
 from grader.harness.feedback import Feedback
-from grader.harness.script import Outcome, Script, run_script, run_scripts
+from grader.harness.outcome import Outcome, run_script, run_scripts
+from grader.harness.script import Script
 from grader.kinesis.server import EmbeddedKinesis
 from grader.kinesis.stream_view import StreamView
 from grader.sandbox.runner import Sandbox

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from grader.harness import script
+from grader.harness.outcome import LAST_OUTPUT
 from grader.harness.feedback import Feedback
 
 OUTPUT_SHOWN = 500
@@ -86,7 +86,7 @@ class Collector:
 
     def pytest_runtest_setup(self, item: pytest.Item) -> None:
         """Start each test with no learner output."""
-        script.LAST_OUTPUT.clear()
+        LAST_OUTPUT.clear()
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item: pytest.Item, call: pytest.CallInfo[Any]) -> Any:
@@ -98,7 +98,7 @@ class Collector:
             return
         if call.when == "call":
             result.duration = call.duration
-            result.output = _clip("".join(script.LAST_OUTPUT))
+            result.output = _clip("".join(LAST_OUTPUT))
         if report.passed and call.when == "call":
             result.status, result.message = "passed", ""
         elif report.failed:
