@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from grader.harness.feedback import Feedback, Opaque, decode, show
+from grader.sandbox.dry_reads import HALTED
 from grader.sandbox.runner import RunResult, Sandbox
-from grader.sandbox.steps import HALTED
 
 PRODUCER = "enhanced_producer"
 CONSUMER = "enhanced_consumer"

@@ -25,7 +25,8 @@ from grader.paths import ROOT
 from grader.pipeline import report, scoring
 from grader.pipeline.answers import read_answer_sheet, read_written
 from grader.pipeline.collect import Collector, TestResult
-from grader.sandbox.runner import Sandbox, isolation, kill_marked
+from grader.sandbox.isolation import isolation
+from grader.sandbox.runner import Sandbox, kill_marked
 
 PUBLIC_TESTS = ROOT / "tests" / "public"
 HIDDEN_TESTS = ROOT / "grader" / "hidden"
