@@ -61,7 +61,6 @@ class RunResult:
     detail: str = ""
     output: str = ""
     output_dropped: int = 0
-    wall_seconds: float = 0.0
 
 
 class Sandbox:
@@ -165,7 +164,6 @@ class Sandbox:
             result_path = str(self.workdir / f"run-{self._counter}.jsonl")
             output_path = str(self.workdir / f"run-{self._counter}.out")
             runs.append(RunOrder(steps, result_path, output_path, sorted(self.hung), **budgets))
-        started = time.monotonic()
         exits: list[Exit] = []
         try:
             assert proc.stdin is not None and proc.stdout is not None
@@ -181,13 +179,11 @@ class Sandbox:
         except (OSError, ValueError, KeyError, RuntimeError, TypeError):
             self.close()  # the worker itself is broken: start a new one next time
             exits = [Exit(None, False) for _ in runs]
-        elapsed = time.monotonic() - started
         for hook in self.after_runs:
             hook()
         results = []
         for run, exit_info in zip(runs, exits):
             result = _read_result(run, exit_info, wall)
-            result.wall_seconds = elapsed
             if result.status == "timeout" and result.calling_key:
                 self.hung.add(result.calling_key)
             results.append(result)
