@@ -28,8 +28,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any, TypedDict
+from dataclasses import dataclass, field, fields
+from typing import Any, TypedDict, TypeVar
 
 TOKEN_VARIABLE = "GRADER_SANDBOX_TOKEN"  # marks every process started for one Sandbox
 FOLDER_VARIABLE = "GRADER_SANDBOX_DIR"  # the worker's own folder: result and output files
@@ -42,6 +42,7 @@ UNPRIVILEGED_USER = "nobody"  # whom learner code runs as where the grader is ro
 # The one folder learner code may write, in the worker's folder, and its two subfolders.
 LEARNER_FOLDER, SCRATCH_FOLDER, BYTECODE_FOLDER = "learner", "tmp", "pycache"  # HOME and TMPDIR; compiled modules
 DEFAULT_WALL_SECONDS = 6.0
+_Payload = TypeVar("_Payload")
 
 
 class Plan(TypedDict, total=False):
@@ -82,25 +83,6 @@ class ChildLimits:
     processes: int | None = None
     output_chars: int = 20_000
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "memory_bytes": self.memory_bytes,
-            "cpu_seconds": self.cpu_seconds,
-            "file_bytes": self.file_bytes,
-            "processes": self.processes,
-            "output_chars": self.output_chars,
-        }
-
-    @staticmethod
-    def from_json(data: dict[str, Any]) -> ChildLimits:
-        return ChildLimits(
-            data.get("memory_bytes"),
-            data.get("cpu_seconds"),
-            data.get("file_bytes"),
-            data.get("processes"),
-            data.get("output_chars", 20_000),
-        )
-
 
 @dataclass(frozen=True)
 class RunOrder:
@@ -112,27 +94,6 @@ class RunOrder:
     hung: list[str] = field(default_factory=list)  # methods that timed out before: they fail at once
     seconds_budget: float = 120.0  # simulated seconds
     http_budget: int = 3000  # Kinesis calls
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "steps": self.steps,
-            "result_path": self.result_path,
-            "output_path": self.output_path,
-            "hung": self.hung,
-            "seconds_budget": self.seconds_budget,
-            "http_budget": self.http_budget,
-        }
-
-    @staticmethod
-    def from_json(data: dict[str, Any]) -> RunOrder:
-        return RunOrder(
-            data["steps"],
-            data["result_path"],
-            data["output_path"],
-            data.get("hung", []),
-            data.get("seconds_budget", 120.0),
-            data.get("http_budget", 3000),
-        )
 
 
 @dataclass(frozen=True)
@@ -150,7 +111,7 @@ def environment_request(env: dict[str, str]) -> str:
 
 
 def runs_request(runs: list[RunOrder], limits: ChildLimits, wall_seconds: float) -> str:
-    return _line({"runs": [run.to_json() for run in runs], "limits": limits.to_json(), "wall_seconds": wall_seconds})
+    return _line({"runs": [_as_json(run) for run in runs], "limits": _as_json(limits), "wall_seconds": wall_seconds})
 
 
 def read_request(line: str) -> Request:
@@ -159,8 +120,8 @@ def read_request(line: str) -> Request:
         return Request(environment={str(k): str(v) for k, v in request["environment"].items()})
     return Request(
         None,
-        [RunOrder.from_json(run) for run in request["runs"]],
-        ChildLimits.from_json(request["limits"]),
+        [_from_json(RunOrder, run) for run in request["runs"]],
+        _from_json(ChildLimits, request["limits"]),
         float(request.get("wall_seconds") or DEFAULT_WALL_SECONDS),
     )
 
@@ -196,7 +157,7 @@ def read_exits(line: str) -> list[Exit]:
     return exits
 
 
-# --- a child's result file: written after learner code ran, so these look nothing up --------------
+# --- a child's result file; a child builds its lines after learner code ran: they look nothing up ---
 
 
 def step_started(index: int, label: str, key: str) -> dict[str, Any]:
@@ -268,3 +229,13 @@ def _ending(final: dict[str, Any]) -> Ending:
 
 def _line(message: dict[str, Any]) -> str:
     return json.dumps(message) + "\n"
+
+
+def _as_json(payload: Any) -> dict[str, Any]:
+    """A payload's fields by name (shallow: their values are JSON already)."""
+    return {item.name: getattr(payload, item.name) for item in fields(payload)}
+
+
+def _from_json(kind: type[_Payload], data: dict[str, Any]) -> _Payload:
+    """A payload from the fields ``data`` has; a missing one keeps its default (raises if it has none)."""
+    return kind(**{item.name: data[item.name] for item in fields(kind) if item.name in data})
