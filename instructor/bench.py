@@ -277,7 +277,7 @@ def main(argv: list[str] | None = None) -> int:
     bare = overhead["bare_seconds"]
     runs = run_cost(Path(args.reference))
     overhead.update(runs)
-    from grader.sandbox.runner import isolation
+    from grader.sandbox.isolation import isolation
 
     print(
         f"isolation itself ({isolation()['isolation']}): per grading {isolated - bare:+.2f} s "

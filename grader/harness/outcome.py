@@ -7,8 +7,8 @@ from typing import Any
 
 from grader.harness.feedback import Feedback, Opaque, decode
 from grader.harness.script import Ref, Script
+from grader.sandbox.dry_reads import HALTED
 from grader.sandbox.runner import RunResult, Sandbox
-from grader.sandbox.steps import HALTED
 
 
 def halted(value: Any) -> bool:

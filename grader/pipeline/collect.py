@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from grader.harness.outcome import LAST_OUTPUT
 from grader.harness.feedback import Feedback
+from grader.harness.outcome import LAST_OUTPUT
 
 OUTPUT_SHOWN = 500
 

@@ -19,7 +19,8 @@ from grader.paths import ROOT
 from grader.pipeline import parts, report, scoring
 from grader.pipeline.answers import read_answer_sheet, read_written
 from grader.pipeline.collect import Collector, TestResult
-from grader.sandbox.runner import Sandbox, isolation
+from grader.sandbox.isolation import isolation
+from grader.sandbox.runner import Sandbox
 
 PUBLIC_TESTS = ROOT / "tests" / "public"
 HIDDEN_TESTS = ROOT / "grader" / "hidden"
@@ -116,7 +117,7 @@ def grade(
 
 
 def sandbox_summary() -> dict[str, Any]:
-    """What results.json says of the sandbox learner code ran in (see ``runner.isolation``)."""
+    """What results.json says of the sandbox learner code ran in (see ``grader.sandbox.isolation``)."""
     try:
         found = isolation()
     except Exception as error:  # noqa: BLE001 - the report must still be written

@@ -1,22 +1,21 @@
-"""The trusted side of the sandbox: probes the isolation, starts the worker, runs scripts in it.
+"""The trusted side of the sandbox: starts the worker, runs scripts in it, reads what happened.
 
-This is the boundary between grading code and learner code. ``isolation()`` decides once per
-process what the worker sets up (Landlock, a uid of its own, namespaces) and whether hidden
-tests may run. Everything that comes back from the worker is data to check, never code to
-trust: results are read, with a size cap, from files only the trusted side and each run's own
-descriptors reach; a worker that does not report in time is killed with everything it started.
+This is the boundary between grading code and learner code. ``isolation.isolation()`` decides
+once per process what the worker sets up (Landlock, a uid of its own, namespaces) and whether
+hidden tests may run; ``messages`` is all the worker and this side say to each other.
+Everything that comes back from the worker is data to check, never code to trust: results
+are read, with a size cap, from files only the trusted side and each run's own descriptors
+reach; a worker that does not report in time is killed with everything it started.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import pwd
 import secrets
 import select
 import shutil
 import signal
-import stat
 import subprocess
 import sys
 import tempfile
@@ -25,10 +24,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from grader.sandbox import messages
+from grader.sandbox.isolation import isolation, reveal_own_folders
+from grader.sandbox.messages import TOKEN_VARIABLE, ChildLimits, Ending, Exit, RunOrder
+
 ZYGOTE = Path(__file__).with_name("zygote.py")
 MAX_RESULT_BYTES = 4 * 1024 * 1024
-TOKEN_VARIABLE = "GRADER_SANDBOX_TOKEN"  # marks every process started for one Sandbox
-UNPRIVILEGED_USER = "nobody"
 WORKER_START_SECONDS = 60.0  # a new worker imports boto3 and warms up before it forks the first runs
 WORKER_GRACE_SECONDS = 15.0  # after a run's wall-clock limit, before the worker itself is stopped
 
@@ -37,22 +38,16 @@ WORKER_GRACE_SECONDS = 15.0  # after a run's wall-clock limit, before the worker
 class Limits:
     """What one run of learner code may use."""
 
-    wall_seconds: float = 6.0  # the reference's slowest run takes well under a second
+    wall_seconds: float = messages.DEFAULT_WALL_SECONDS  # the reference's slowest run takes well under a second
     memory_bytes: int = 1024 * 1024 * 1024
     cpu_seconds: int = 30
     file_bytes: int = 8 * 1024 * 1024
     processes: int = 256
     output_chars: int = 20_000
 
-    def for_child(self) -> dict[str, int]:
+    def for_child(self) -> ChildLimits:
         """The limits the child applies to itself."""
-        return {
-            "memory_bytes": self.memory_bytes,
-            "cpu_seconds": self.cpu_seconds,
-            "file_bytes": self.file_bytes,
-            "processes": self.processes,
-            "output_chars": self.output_chars,
-        }
+        return ChildLimits(self.memory_bytes, self.cpu_seconds, self.file_bytes, self.processes, self.output_chars)
 
 
 @dataclass
@@ -66,7 +61,6 @@ class RunResult:
     detail: str = ""
     output: str = ""
     output_dropped: int = 0
-    wall_seconds: float = 0.0
 
 
 class Sandbox:
@@ -82,16 +76,17 @@ class Sandbox:
         self.workdir = Path(tempfile.mkdtemp(prefix="grader-worker-"))
         self.token = token or secrets.token_hex(16)  # given by a parent that must be able to clean up too
         self.isolation = isolation()
-        self.learner = self.workdir / "learner"  # the one folder learner code may write
-        for folder in (self.learner, self.learner / "tmp", self.learner / "pycache"):
+        self.learner = self.workdir / messages.LEARNER_FOLDER  # the one folder learner code may write
+        self.scratch = self.learner / messages.SCRATCH_FOLDER
+        for folder in (self.learner, self.scratch, self.learner / messages.BYTECODE_FOLDER):
             folder.mkdir(mode=0o700)
-        self.plan = dict(self.isolation["plan"], learner=str(self.learner))
+        self.plan: messages.Plan = dict(self.isolation["plan"], learner=str(self.learner))
         if self.plan.get("drop_uid") and not self.plan.get("refuse"):
             entry = pwd.getpwnam(self.plan["user"])
             self.workdir.chmod(0o711)  # others may pass through to learner/, and see nothing else here
-            for folder in (self.learner, self.learner / "tmp", self.learner / "pycache"):
+            for folder in (self.learner, self.scratch, self.learner / messages.BYTECODE_FOLDER):
                 os.chown(folder, entry.pw_uid, entry.pw_gid)
-            why = _reveal_own_folders(self.plan, exercises, self.workdir)
+            why = reveal_own_folders(self.plan, exercises, self.workdir)
             if why:
                 self.plan["refuse"] = why
         self._proc: subprocess.Popen[str] | None = None
@@ -118,7 +113,7 @@ class Sandbox:
         if self._env_sent or self.env is None:
             return
         assert proc.stdin is not None
-        proc.stdin.write(json.dumps({"environment": self.env}) + "\n")
+        proc.stdin.write(messages.environment_request(self.env))
         proc.stdin.flush()
         self._env_sent = True
 
@@ -126,14 +121,12 @@ class Sandbox:
         if self._proc is None or self._proc.poll() is not None:
             env = {
                 "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-                "HOME": str(self.learner / "tmp"),
+                "HOME": str(self.scratch),
                 "LANG": "C.UTF-8",
                 "PYTHONDONTWRITEBYTECODE": "1",
                 "PYTHONHASHSEED": "0",
-                TOKEN_VARIABLE: self.token,
-                "GRADER_SANDBOX_DIR": str(self.workdir),
-                "GRADER_SANDBOX_PLAN": json.dumps(self.plan),
-                "TMPDIR": str(self.learner / "tmp"),
+                **messages.worker_variables(self.token, str(self.workdir), self.plan),
+                "TMPDIR": str(self.scratch),
             }
             self._proc = subprocess.Popen(
                 [sys.executable, "-I", str(ZYGOTE), str(self.exercises)],
@@ -168,45 +161,34 @@ class Sandbox:
         runs = []
         for steps in scripts:
             self._counter += 1
-            runs.append(
-                {
-                    "steps": steps,
-                    "result_path": str(self.workdir / f"run-{self._counter}.jsonl"),
-                    "output_path": str(self.workdir / f"run-{self._counter}.out"),
-                    "hung": sorted(self.hung),
-                    **budgets,
-                }
-            )
-        started = time.monotonic()
-        exits: list[dict[str, Any]] = []
+            result_path = str(self.workdir / f"run-{self._counter}.jsonl")
+            output_path = str(self.workdir / f"run-{self._counter}.out")
+            runs.append(RunOrder(steps, result_path, output_path, sorted(self.hung), **budgets))
+        exits: list[Exit] = []
         try:
             assert proc.stdin is not None and proc.stdout is not None
-            proc.stdin.write(json.dumps({"runs": runs, "limits": self.limits.for_child(), "wall_seconds": wall}) + "\n")
+            proc.stdin.write(messages.runs_request(runs, self.limits.for_child(), wall))
             proc.stdin.flush()
-            pids = json.loads(self._readline(proc, time.monotonic() + WORKER_START_SECONDS) or "null")["pids"]
+            pids = messages.read_pids(self._readline(proc, time.monotonic() + WORKER_START_SECONDS))
             line = self._readline(proc, time.monotonic() + wall + WORKER_GRACE_SECONDS)  # the runs are forked now
             if line is None:
                 raise RuntimeError("the worker did not report after its runs' time was up")
-            exits = list(json.loads(line)["exits"])
+            exits = messages.read_exits(line)
             if len(exits) != len(pids) or len(exits) != len(runs):
                 raise ValueError("the worker reported another number of runs")
         except (OSError, ValueError, KeyError, RuntimeError, TypeError):
             self.close()  # the worker itself is broken: start a new one next time
-            exits = [{"code": None, "timeout": False} for _ in runs]
-        elapsed = time.monotonic() - started
+            exits = [Exit(None, False) for _ in runs]
         for hook in self.after_runs:
             hook()
         results = []
         for run, exit_info in zip(runs, exits):
-            code = exit_info.get("code") if isinstance(exit_info, dict) else None
-            timed_out = bool(exit_info.get("timeout")) if isinstance(exit_info, dict) else True
-            result = _read_result(run, code if isinstance(code, int) else None, timed_out, wall)
-            result.wall_seconds = elapsed
+            result = _read_result(run, exit_info, wall)
             if result.status == "timeout" and result.calling_key:
                 self.hung.add(result.calling_key)
             results.append(result)
-            for key in ("result_path", "output_path"):
-                Path(run[key]).unlink(missing_ok=True)
+            for path in (run.result_path, run.output_path):
+                Path(path).unlink(missing_ok=True)
         return results
 
     def _readline(self, proc: subprocess.Popen[str], deadline: float) -> str | None:
@@ -282,195 +264,6 @@ def kill_marked(token: str) -> None:
         time.sleep(0.01)
 
 
-_ISOLATION: dict[str, Any] = {}
-CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWPID = 0x20000, 0x10000000, 0x20000000
-SYSTEM_READ = ["/usr", "/lib", "/lib64", "/bin", "/etc/ssl", "/etc/localtime", "/etc/mime.types"]
-
-
-def isolation() -> dict[str, Any]:
-    """The strongest isolation this machine allows for learner code, probed once per process.
-
-    Returns what results.json shows as ``sandbox``: ``isolation`` (a short description),
-    ``hidden_tests_allowed`` and its ``reason``, and ``plan``, what the worker sets up:
-    - Landlock (no privilege needed): files only beneath the interpreter, the packages and the
-      exercises copy, writes only in one folder, TCP only to the embedded Kinesis, no signal
-      or ptrace reaching outside;
-    - as root, a uid of its own (``nobody``); where that user cannot reach the interpreter
-      (Python under /root) or the venv (a checkout in a private folder), a mount namespace
-      shows it just those folders (``Sandbox`` adds the exercises copy and its own folder
-      where they lie beneath a private folder too);
-    - a pid namespace whose pid 1 is the worker, so nothing outlives it;
-    - a user namespace only where the other namespaces need one (no CAP_SYS_ADMIN).
-    """
-    if not _ISOLATION:
-        _ISOLATION.update(_probe())
-    return json.loads(json.dumps(_ISOLATION))
-
-
-def _probe() -> dict[str, Any]:
-    from grader.sandbox import landlock
-
-    abi = 0 if os.environ.get("GRADER_SANDBOX_NO_LANDLOCK") == "1" else landlock.abi()
-    root = os.geteuid() == 0
-    namespaces = _namespaces_allowed()  # "direct", "user" or ""
-    read = sorted({*_interpreter_paths(), *SYSTEM_READ})
-    plan: dict[str, Any] = {
-        "landlock": abi >= 1,
-        "read": read,
-        "user": "",
-        "drop_uid": False,
-        "mount": False,
-        "pid": bool(namespaces),
-        "user_ns": namespaces == "user",
-        "reveal": [],
-    }
-    parts = [f"Landlock ABI {abi}" if abi else "no Landlock"]
-    reason = ""
-    if root:
-        hidden_from_others = [path for path in _interpreter_paths() if not _open_to_others(Path(path))]
-        if _user_exists(UNPRIVILEGED_USER) and (not hidden_from_others or namespaces):
-            plan.update(
-                drop_uid=True, user=UNPRIVILEGED_USER, mount=bool(hidden_from_others), reveal=hidden_from_others
-            )
-            parts.append(f"uid {UNPRIVILEGED_USER}")
-        else:
-            why = (
-                "the interpreter is in a folder other users cannot enter and no namespace can be made"
-                if hidden_from_others
-                else f"there is no user {UNPRIVILEGED_USER}"
-            )
-            plan["refuse"] = f"learner code never runs as root, and it cannot drop to another user here: {why}"
-            parts.append("refused: would run as root")
-            reason = plan["refuse"]
-    else:
-        parts.append(f"uid {os.geteuid()} (the grader's own)")
-    if plan["pid"]:
-        used = (["user"] if plan["user_ns"] else []) + (["mount"] if plan["mount"] else []) + ["pid"]
-        parts.append("+".join(used) + " namespaces")
-    secrets_root = ZYGOTE.resolve().parents[2]  # the grader's repository: hidden tests, solutions, .git
-    exposed = [path for path in read if Path(path) == secrets_root or Path(path) in secrets_root.parents]
-    if not reason and exposed:
-        reason = f"the grader's repository lies beneath {exposed[0]}, which learner code must be able to read"
-    if not reason and abi < 1:
-        reason = "without Landlock, learner code could read the grader's files (hidden tests, .git)"
-    elif not reason and not root and abi < 6:
-        reason = (
-            f"Landlock ABI {abi} cannot stop learner code, running as the grader's user, from signalling the grader"
-        )
-    return {
-        "isolation": ", ".join(parts),
-        "landlock_abi": abi,
-        "user": plan["user"] or str(os.geteuid()),
-        "hidden_tests_allowed": not reason,
-        "reason": reason,
-        "plan": plan,
-    }
-
-
-def _namespaces_allowed() -> str:
-    """Whether a forked probe can make pid and mount namespaces: "direct", "user" (only inside a new
-    user namespace) or ""."""
-    if os.environ.get("GRADER_SANDBOX_NO_NAMESPACES") == "1":
-        return ""
-    import ctypes
-
-    pid = os.fork()
-    if pid == 0:
-        code = 2
-        try:
-            libc = ctypes.CDLL(None, use_errno=True)
-            if libc.unshare(CLONE_NEWNS | CLONE_NEWPID) == 0:
-                code = 0
-            elif libc.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID) == 0:
-                code = 1
-        finally:
-            os._exit(code)
-    _, status = os.waitpid(pid, 0)
-    return {0: "direct", 1: "user"}.get(os.waitstatus_to_exitcode(status), "")
-
-
-def _user_exists(name: str) -> bool:
-    try:
-        pwd.getpwnam(name)
-        return True
-    except KeyError:
-        return False
-
-
-def _reveal_own_folders(plan: dict[str, Any], exercises: Path, workdir: Path) -> str:
-    """Make the exercises copy and the worker's folder reachable by the sandbox's user; return
-    "" or why learner code cannot run.
-
-    Both are opened to others (the grader made them). Where a folder above them that the
-    grader did not make is closed to others (a temporary folder beneath /tmp/pytest-of-root, a
-    checkout in a private folder), the worker's mount namespace binds them back below a tmpfs,
-    as it does for the interpreter; without a namespace, learner code is not run.
-    """
-    if not _open_exercises(exercises):
-        return "the copy of the exercises could not be opened to the sandbox's user"
-    passable = [path.resolve() for path in (exercises, workdir)]  # workdir: entered, never listed (mode 0711)
-    blocked = [str(path) for path in passable if not all(_others_may(f, stat.S_IXOTH) for f in [path, *path.parents])]
-    if not blocked:
-        return ""
-    if not plan.get("pid"):  # no namespace can be made here (pid is planned wherever one can)
-        return (
-            "the copy of the exercises or the worker's folder lies beneath a folder other users cannot enter, "
-            "and no namespace can be made to show them"
-        )
-    plan.update(mount=True, reveal=sorted({*plan.get("reveal", []), *blocked}))
-    return ""
-
-
-def _open_exercises(exercises: Path) -> bool:
-    """Let the sandbox's user read the exercises copy (it lives in a private temporary folder:
-    open it, and the folders above it that the grader made, never anything outside).
-
-    Whether the folders above the temporary folder let others through is for
-    ``_reveal_own_folders`` to settle."""
-    try:
-        temp_root = Path(tempfile.gettempdir()).resolve()
-        target = exercises.resolve()
-        if temp_root not in target.parents:
-            return False
-        for item in [target, *target.iterdir()]:
-            extra = stat.S_IROTH | (stat.S_IXOTH if item.is_dir() else 0)
-            item.chmod(stat.S_IMODE(item.stat().st_mode) | extra)
-        for folder in target.parents:
-            if folder == temp_root:
-                break
-            folder.chmod(stat.S_IMODE(folder.stat().st_mode) | stat.S_IXOTH)
-        return _open_to_others(target, below=True)
-    except OSError:
-        return False
-
-
-def _interpreter_paths() -> list[str]:
-    """Folders learner code imports from: the interpreter's prefix, the venv, site-packages."""
-    import sysconfig
-
-    paths = {sysconfig.get_path(name) for name in ("stdlib", "platstdlib", "purelib", "platlib")}
-    paths.update({sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(os.path.realpath(sys.executable))})
-    paths.update(p for p in sys.path if p.endswith("-packages"))
-    return sorted(os.path.realpath(p) for p in paths if p and os.path.isdir(p) and os.path.realpath(p) != "/")
-
-
-def _open_to_others(path: Path, below: bool = False) -> bool:
-    """Whether a user other than the owner can reach and list ``path``; with ``below``, whether
-    it can once the folders above it are made passable (``path`` itself and the folders inside
-    it, up to the temporary folder that holds it)."""
-    path = path.resolve()
-    if below:
-        temp_root = Path(tempfile.gettempdir()).resolve()
-        folders = [path, *(p for p in path.parents if temp_root in p.parents)]
-    else:
-        folders = [path, *path.parents]
-    return all(_others_may(f, stat.S_IXOTH) for f in folders) and _others_may(path, stat.S_IROTH)
-
-
-def _others_may(path: Path, bit: int) -> bool:
-    return bool(path.stat().st_mode & bit)
-
-
 def _kill_group(pid: int) -> None:
     try:
         os.killpg(pid, signal.SIGKILL)
@@ -478,44 +271,30 @@ def _kill_group(pid: int) -> None:
         pass
 
 
-def _read_result(run: dict[str, Any], code: int | None, timed_out: bool, wall: float) -> RunResult:
+def _read_result(run: RunOrder, exit_info: Exit, wall: float) -> RunResult:
     """Turn a child's result file and exit code into a ``RunResult``."""
-    calling = calling_key = None
-    final: dict[str, Any] | None = None
     try:
-        with open(run["result_path"], "rb") as handle:
+        with open(run.result_path, "rb") as handle:
             raw = handle.read(MAX_RESULT_BYTES)
     except OSError:
         raw = b""
-    for line in raw.splitlines():
-        try:
-            message = json.loads(line)
-        except ValueError:
-            continue
-        if not isinstance(message, dict):
-            continue
-        if "calling" in message:
-            calling = str(message["calling"])
-            calling_key = str(message.get("key") or "")
-        if "done" in message or "budget" in message or "crash" in message:
-            final = message
-    output = _read_output(run["output_path"])
-    result = _classify(final, code, timed_out, wall, output)
-    result.calling, result.calling_key = calling, calling_key
+    found = messages.read_result(raw)
+    output = _read_output(run.output_path)
+    result = _classify(found.ending, exit_info.code, exit_info.timed_out, wall, output)
+    result.calling, result.calling_key = found.calling, found.calling_key
     return result
 
 
-def _classify(final: dict[str, Any] | None, code: int | None, timed_out: bool, wall: float, output: str) -> RunResult:
+def _classify(final: Ending | None, code: int | None, timed_out: bool, wall: float, output: str) -> RunResult:
     """Decide how a run ended from its last message and its exit code."""
-    if final is not None and "done" in final and isinstance(final["done"], list):
-        outcomes = [o for o in final["done"] if isinstance(o, dict)]
-        return RunResult("done", outcomes, None, None, "", output, int(final.get("output_dropped") or 0))
-    if final is not None and "budget" in final:
-        return RunResult("budget", [], None, None, str(final["budget"])[:300], output)
+    if final is not None and final.kind == "done":
+        return RunResult("done", final.outcomes, None, None, "", output, final.output_dropped)
+    if final is not None and final.kind == "budget":
+        return RunResult("budget", [], None, None, final.detail[:300], output)
     if timed_out:
         return RunResult("timeout", [], None, None, f"it did not return within {wall:g} seconds", output)
-    if final is not None and "crash" in final:
-        return RunResult("crashed", [], None, None, str(final["crash"]), output)
+    if final is not None and final.kind == "crash":
+        return RunResult("crashed", [], None, None, final.detail, output)
     if code is None:
         return RunResult("crashed", [], None, None, "the worker process was lost", output)
     if code < 0:

@@ -5,61 +5,26 @@ module, make an object, call a method, read attributes, read the clock, let simu
 pass. To see what a consumer reads, an object can be made of a subclass whose
 ``process_event`` notes each event first (``observe``), a call can note what the objects of
 a class do inside it (``note_class``), and a call that polls a dry shard forever can be
-ended (``dry``, see ``DryReads``). Each step's outcome
-is described as typed JSON (``describe``), so the trusted side can tell a real ``int`` from
-an object that only claims to equal everything. Nothing here decides a score.
+ended (``dry``, see ``dry_reads``). Each step's outcome is described as typed JSON
+(``describe``), so the trusted side can tell a real ``int`` from an object that only claims
+to equal everything. Before each step, a line on the run's result file says which step runs
+(``messages.step_started``). Nothing here decides a score.
 """
 
 from __future__ import annotations
 
 import importlib
-import math
 import sys
-import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-# Bound early: learner code may later replace builtins such as type or repr.
-_type, _repr, _isinstance, _len, _str = type, repr, isinstance, len, str
-MAX_ITEMS = 2000
-MAX_TEXT = 4000
+from grader.sandbox.describe import MAX_ITEMS, describe, describe_exception, printable
+from grader.sandbox.dry_reads import HALTED, DryReads, Halted, watching
+from grader.sandbox.messages import step_started
 
-
-def describe(value: Any, depth: int = 0) -> dict[str, Any]:
-    """Describe ``value`` as JSON with its exact type (subclasses count as 'other')."""
-    kind = _type(value)
-    if value is None:
-        return {"t": "none"}
-    if kind is bool:
-        return {"t": "bool", "v": value}
-    if kind is int:
-        return (
-            {"t": "int", "v": value} if -(2**63) <= value < 2**63 else {"t": "int", "v": _str(value)[:60], "big": True}
-        )
-    if kind is float:
-        return {"t": "float", "v": value if math.isfinite(value) else _repr(value)}
-    if kind is str:
-        return {"t": "str", "v": value[:MAX_TEXT], "cut": _len(value) > MAX_TEXT}
-    if kind is bytes:
-        return {"t": "bytes", "v": value[:MAX_TEXT].decode("utf-8", "replace"), "len": _len(value)}
-    if depth < 6 and kind in (list, tuple):
-        return {
-            "t": kind.__name__,
-            "items": [describe(item, depth + 1) for item in value[:MAX_ITEMS]],
-            "len": _len(value),
-        }
-    if depth < 6 and kind is dict:
-        items = list(value.items())[:MAX_ITEMS]
-        return {"t": "dict", "items": [[describe(k, depth + 1), describe(v, depth + 1)] for k, v in items]}
-    return {"t": "other", "type": _safe(lambda: kind.__qualname__), "repr": _safe(lambda: _repr(value))[:200]}
-
-
-def _safe(get: Callable[[], str]) -> str:
-    try:
-        return _str(get())
-    except BaseException as error:  # a hostile __repr__ may raise anything
-        return f"<unprintable: {_type(error).__name__}>"
+# Bound early: learner code may later replace builtins such as type or len.
+_type, _isinstance, _len, _str = type, isinstance, len, str
 
 
 class StepError(Exception):
@@ -79,79 +44,6 @@ def _refuse(key: str) -> Callable[..., Any]:
         raise HungCall(key)
 
     return refused
-
-
-HALTED = "grader:halted"  # the type named in a call's value when the grader stopped it (no class has this name)
-
-
-class _Halted(BaseException):
-    """Raised into learner code to end a read that would otherwise poll a dry shard forever."""
-
-
-class DryReads:
-    """Watches the GetRecords calls of one step and ends endless polling of a dry shard.
-
-    A read is dry when it returns no records and MillisBehindLatest is 0. After ``limit`` dry
-    reads in a row of one shard, either the shard is made to look closed (no
-    NextShardIterator, as Kinesis answers at the end of a closed shard), so a loop that
-    follows the iterator ends by itself, or (``close`` false) the call is stopped at once.
-    Any GetRecords call after that stops the call too.
-    """
-
-    def __init__(self, limit: int, close: bool) -> None:
-        self.limit = limit
-        self.close = close
-        self.dry: dict[str, int] = {}
-        self.ended: set[str] = set()  # shards made to look closed
-        self.reads = 0
-
-    def watch(self, operation: str, params: dict[str, Any], answer: Any) -> Any:
-        if operation != "GetRecords" or not _isinstance(answer, dict):
-            return answer
-        self.reads += 1
-        shard = _shard_of(params.get("ShardIterator"))
-        if answer.get("Records") or answer.get("MillisBehindLatest", 0):
-            self.dry[shard] = 0
-            return answer
-        self.dry[shard] = self.dry.get(shard, 0) + 1
-        if self.dry[shard] < self.limit:
-            return answer
-        if not self.close:
-            raise _Halted()
-        self.ended.add(shard)
-        return {**answer, "NextShardIterator": None}
-
-    def before(self, operation: str, params: dict[str, Any]) -> None:
-        if operation == "GetRecords" and _shard_of(params.get("ShardIterator")) in self.ended:
-            raise _Halted()
-
-
-def _shard_of(iterator: Any) -> str:
-    """The shard an embedded-Kinesis iterator points into (its text is 'stream:shard:position')."""
-    try:
-        import base64
-
-        return base64.b64decode(_str(iterator)).decode("utf-8").rsplit(":", 1)[0]
-    except (ValueError, UnicodeDecodeError):
-        return _str(iterator)
-
-
-def _watching(dry: DryReads) -> Callable[[], None]:
-    """Route every boto3 call through ``dry`` until the returned function is called."""
-    from botocore.client import BaseClient
-
-    original = BaseClient._make_api_call
-
-    def make_api_call(client: Any, operation: str, params: dict[str, Any]) -> Any:
-        dry.before(operation, params)
-        return dry.watch(operation, params, original(client, operation, params))
-
-    BaseClient._make_api_call = make_api_call
-
-    def restore() -> None:
-        BaseClient._make_api_call = original
-
-    return restore
 
 
 class Executor:
@@ -180,7 +72,7 @@ class Executor:
         """Run ``steps`` in order; stop at the first that fails. Returns one outcome per step run."""
         outcomes: list[dict[str, Any]] = []
         for index, step in enumerate(steps):
-            self.progress({"step": index, "calling": step.get("label", step["op"]), "key": step.get("key", "")})
+            self.progress(step_started(index, step.get("label", step["op"]), step.get("key", "")))
             outcome = self._run_one(step, clock_read)
             outcomes.append(outcome)
             if outcome["status"] != "ok":
@@ -231,11 +123,11 @@ class Executor:
                 args = [self._materialize(a) for a in step.get("args", [])]
                 kwargs = {k: self._materialize(v) for k, v in step.get("kwargs", {}).items()}
                 dry = DryReads(*step["dry"]) if step.get("dry") else None
-                restore = _watching(dry) if dry is not None else None
+                restore = watching(dry) if dry is not None else None
                 unnote = self._note_class(step["note_class"]) if step.get("note_class") else None
                 try:
                     result = func(*args, **kwargs)
-                except _Halted:
+                except Halted:
                     return {
                         "status": "ok",
                         "value": {"t": "other", "type": HALTED, "repr": f"{dry.reads if dry else 0} reads"},
@@ -254,12 +146,16 @@ class Executor:
         except HungCall as error:  # e.g. consume_stream calling a consume that never returns
             return {"status": "skipped", "reason": error.key}
         except SystemExit as error:
-            return {"status": "raised", **self._exception(error), "exit": True}
+            return {"status": "raised", **describe_exception(error, self.exercises), "exit": True}
         except MemoryError as error:
             limit = f" (the limit is {self.memory_bytes // 2**20} MiB)" if self.memory_bytes else ""
-            return {"status": "raised", **self._exception(error), "message": f"it used too much memory{limit}"}
+            return {
+                "status": "raised",
+                **describe_exception(error, self.exercises),
+                "message": f"it used too much memory{limit}",
+            }
         except BaseException as error:  # learner code may raise anything, even KeyboardInterrupt
-            return {"status": "raised", **self._exception(error)}
+            return {"status": "raised", **describe_exception(error, self.exercises)}
 
     def _observing_class(self, cls: Any) -> Any:
         """The learner's class with a ``process_event`` that first notes the event it is given.
@@ -367,7 +263,7 @@ class Executor:
             return describe(getattr(target, name))
         except BaseException as error:  # a property may raise anything
             problem = error
-            return {"t": "missing", "error": f"{_type(problem).__name__}: {_safe(lambda: _str(problem))[:200]}"}
+            return {"t": "missing", "error": f"{_type(problem).__name__}: {printable(lambda: _str(problem))[:200]}"}
 
     def _materialize(self, value: Any) -> Any:
         """Turn the JSON stand-ins for functions and objects into real ones."""
@@ -395,34 +291,6 @@ class Executor:
         if "$tuple" in value:
             return tuple(self._materialize(v) for v in value["$tuple"])
         return {k: self._materialize(v) for k, v in value.items()}
-
-    def _exception(self, error: BaseException) -> dict[str, Any]:
-        """Describe an exception and where in the learner's files it came from."""
-        frames = []
-        root = _str(self.exercises)
-        for frame in traceback.extract_tb(error.__traceback__):
-            if frame.filename.startswith(root):
-                frames.append(
-                    {
-                        "file": Path(frame.filename).name,
-                        "line": frame.lineno,
-                        "function": frame.name,
-                        "code": (frame.line or "")[:200],
-                    }
-                )
-        if _isinstance(error, SyntaxError) and error.lineno:
-            frames.append(
-                {
-                    "file": Path(error.filename or "?").name,
-                    "line": error.lineno,
-                    "function": "<module>",
-                    "code": (error.text or "").strip()[:200],
-                }
-            )
-        # Never show the grader's private folder: the learner knows the file as exercises/<name>.
-        text = error.msg if _isinstance(error, SyntaxError) else _safe(lambda: _str(error))
-        message = _str(text)[:MAX_TEXT].replace(root + "/", "exercises/")
-        return {"type": _safe(lambda: _type(error).__name__), "message": message, "frames": frames[-5:]}
 
 
 def prepare_import_path(exercises: Path, bytecode: Path | None = None) -> None:

@@ -68,7 +68,7 @@ def test_a_part_that_dies_costs_its_tasks_and_is_reported(monkeypatch):
     import os
 
     from grader.pipeline import grade, parts
-    from grader.sandbox.runner import TOKEN_VARIABLE
+    from grader.sandbox.messages import TOKEN_VARIABLE
 
     monkeypatch.setattr(parts, "_forked_part", lambda *args: os._exit(3))
     report = grade.grade(REFERENCE, processes=2)

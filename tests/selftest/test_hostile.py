@@ -25,7 +25,7 @@ import pytest
 
 from grader import manifest
 from grader.pipeline import report as report_module
-from grader.sandbox.runner import isolation
+from grader.sandbox.isolation import isolation
 from instructor import gradebook
 from tests.mutants.patching import REFERENCE, Job, grade_all, materialize, task_scores
 from tests.submissions.hostile import environment
@@ -286,9 +286,9 @@ def test_every_report_says_which_sandbox(graded):
 def test_hidden_tests_are_not_run_where_learner_code_could_read_them(monkeypatch):
     """Without Landlock, learner code could read grader/hidden: the grader then grades the public tests only."""
     from grader.pipeline import grade
-    from grader.sandbox import runner
+    from grader.sandbox import isolation as probe
 
-    monkeypatch.setattr(runner, "_ISOLATION", {})
+    monkeypatch.setattr(probe, "_ISOLATION", {})
     monkeypatch.setenv("GRADER_SANDBOX_NO_LANDLOCK", "1")
     report = grade.grade(REFERENCE, include_hidden=True, extra_args=["-k", "choice_answer"], processes=1)
     assert report["hidden_tests"] == "absent"
@@ -410,11 +410,11 @@ def test_learner_code_is_not_run_where_only_root_could_run_it(monkeypatch):
     """As root, with an interpreter other users cannot enter and no namespace to show it to
     them, learner code would have to run as root: it is not run, and the report says why."""
     from grader.pipeline import grade
-    from grader.sandbox import runner
+    from grader.sandbox import isolation as probe
 
-    if os.geteuid() != 0 or all(runner._open_to_others(Path(p)) for p in runner._interpreter_paths()):
+    if os.geteuid() != 0 or all(probe._open_to_others(Path(p)) for p in probe._interpreter_paths()):
         pytest.skip("only as root with an interpreter other users cannot enter (e.g. Python under /root)")
-    monkeypatch.setattr(runner, "_ISOLATION", {})
+    monkeypatch.setattr(probe, "_ISOLATION", {})
     monkeypatch.setenv("GRADER_SANDBOX_NO_NAMESPACES", "1")
     report = grade.grade(REFERENCE, include_hidden=True, extra_args=["-k", "producer and stats"], processes=1)
     assert report["status"] == "error" and report["score"] == 0

@@ -123,7 +123,7 @@ def _bench(out: Path) -> None:
     import time
 
     from grader.pipeline import grade
-    from grader.sandbox.runner import isolation
+    from grader.sandbox.isolation import isolation
     from instructor.bench import run_cost
 
     figures: dict[str, Any] = {"sandbox": isolation()["isolation"], **run_cost(ROOT / "solutions", runs=30)}
