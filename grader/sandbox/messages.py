@@ -202,7 +202,7 @@ def read_result(raw: bytes) -> ResultFile:
     for line in raw.splitlines():
         try:
             message = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):  # learner code may write anything here, nested ten thousand deep
             continue
         if not isinstance(message, dict):
             continue
@@ -219,12 +219,17 @@ def read_result(raw: bytes) -> ResultFile:
 def _ending(final: dict[str, Any]) -> Ending:
     if "done" in final and isinstance(final["done"], list):
         outcomes = [o for o in final["done"] if isinstance(o, dict)]
-        return Ending("done", outcomes, "", int(final.get("output_dropped") or 0))
+        return Ending("done", outcomes, "", _count(final.get("output_dropped")))
     if "budget" in final:
         return Ending("budget", detail=str(final["budget"]))
     if "crash" in final:
         return Ending("crash", detail=str(final["crash"]))
     return Ending("")
+
+
+def _count(value: Any) -> int:
+    """A count read from a result file: anything but a whole number of at least 0 counts as 0."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
 
 
 def _line(message: dict[str, Any]) -> str:
