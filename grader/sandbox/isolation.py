@@ -18,6 +18,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from grader import secrets
+from grader.paths import ROOT
 from grader.sandbox.messages import NO_LANDLOCK_VARIABLE, NO_NAMESPACES_VARIABLE, UNPRIVILEGED_USER, Plan
 
 _ISOLATION: dict[str, Any] = {}
@@ -84,10 +86,9 @@ def _probe() -> dict[str, Any]:
     if plan["pid"]:
         used = (["user"] if plan["user_ns"] else []) + (["mount"] if plan["mount"] else []) + ["pid"]
         parts.append("+".join(used) + " namespaces")
-    secrets_root = Path(__file__).resolve().parents[2]  # the grader's repository: hidden tests, solutions, .git
-    exposed = [path for path in read if Path(path) == secrets_root or Path(path) in secrets_root.parents]
+    exposed = [path for path in read if _exposes_secrets(Path(path))]
     if not reason and exposed:
-        reason = f"the grader's repository lies beneath {exposed[0]}, which learner code must be able to read"
+        reason = f"learner code must be able to read {exposed[0]}, and so the grader's hidden files there"
     if not reason and abi < 1:
         reason = "without Landlock, learner code could read the grader's files (hidden tests, .git)"
     elif not reason and not root and abi < 6:
@@ -102,6 +103,15 @@ def _probe() -> dict[str, Any]:
         "reason": reason,
         "plan": plan,
     }
+
+
+def _exposes_secrets(readable: Path) -> bool:
+    """Whether letting learner code read ``readable`` lets it read the grader's repository, or
+    a folder of it that ``grader.secrets`` keeps from learners (a venv made inside one, say)."""
+    root = ROOT.resolve()
+    if readable == root or readable in root.parents:
+        return True
+    return readable.is_relative_to(root) and secrets.is_secret(readable.relative_to(root).as_posix())
 
 
 def _namespaces_allowed() -> str:

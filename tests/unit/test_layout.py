@@ -48,3 +48,17 @@ def test_secret_paths():
         "solutions-notes.md",
     ):
         assert not secrets.is_secret(path), path
+
+
+def test_the_sandbox_refuses_to_let_learner_code_read_a_secret_folder(tmp_path):
+    """The sandbox uses the same definition: a folder learner code would need to read (a venv,
+    say) that is the repository, lies above it or inside one of its secret folders is refused."""
+    from grader.sandbox.isolation import _exposes_secrets
+
+    root = ROOT.resolve()
+    assert _exposes_secrets(root)
+    assert _exposes_secrets(root.parent)
+    assert _exposes_secrets(root / "solutions" / ".venv")
+    assert _exposes_secrets(root / "grader" / "hidden" / "lib")
+    assert not _exposes_secrets(root / ".venv" / "lib")
+    assert not _exposes_secrets(tmp_path)
