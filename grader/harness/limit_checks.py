@@ -15,7 +15,7 @@ from grader.harness.checking import CONSUMER_CLASS, PRODUCER_CLASS, require_int,
 from grader.harness.consumer_checks import DRY_CLOSE
 from grader.harness.feedback import Feedback, show
 from grader.harness.producer_checks import which_event
-from grader.harness.script import CONSUMER, Script, key_of
+from grader.harness.script import CONSUMER, Script
 from grader.kinesis import limits
 from grader.kinesis.stream_view import StreamView, encode_event
 
@@ -44,11 +44,9 @@ def check_write_burst(learner: Any, streams: StreamView, count: int, note_bytes:
     size = sum(len(encode_event(e)) for e in events)
     script = Script()
     producer = script.new(PRODUCER_CLASS, name, name="producer")
-    batch = script.call(
+    batch = script.send_batch(
         producer,
-        "send_batch",
         events,
-        key_of("userId"),
         expect="every event sent once, in order, after waiting out each throttled send",
     )
     learner.run(script, **PATIENT)

@@ -74,6 +74,23 @@ def _call_text(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
     return f"{name}({', '.join(parts)})"
 
 
+def _invocation(
+    step: dict[str, Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    key: str,
+    dry: tuple[int, bool] | None = None,
+    **flags: Any,
+) -> dict[str, Any]:
+    """A step that calls into learner code: ``step`` says what is called; ``key`` names the
+    method in messages and in the list of methods that hung; flags that are not set are left out."""
+    step = {**step, "args": _encode(list(args)), "kwargs": _encode(kwargs), "key": key}
+    if dry is not None:
+        step["dry"] = list(dry)
+    step.update({flag: value for flag, value in flags.items() if value})
+    return step
+
+
 def noted_field_equals(field: str, value: Any) -> Stand:
     """Like ``field_equals``, and every event it is asked about is noted (read with ``Script.noted``)."""
     return Stand({"$noted_field_equals": [field, value]}, f"lambda e: e.get({field!r}) == {value!r}")
@@ -114,15 +131,7 @@ class Script:
         module, _, class_name = class_path.partition(".")
         self._import(module)
         label = _call_text(class_name, args, kwargs)
-        step = {
-            "op": "new",
-            "cls": class_path,
-            "args": _encode(list(args)),
-            "kwargs": _encode(kwargs),
-            "key": f"{class_name}.__init__",
-        }
-        if observe:
-            step["observe"] = True
+        step = _invocation({"op": "new", "cls": class_path}, args, kwargs, f"{class_name}.__init__", observe=observe)
         return self._add(step, label, expect or "it to create the object without an error", name or label)
 
     def call(
@@ -136,17 +145,14 @@ class Script:
         """
         owner = target.label.partition("(")[0]
         label = _call_text(f"{target.name or owner}.{method}", args, kwargs)
-        step = {
-            "op": "call",
-            "var": f"v{target.index}",
-            "method": method,
-            "args": _encode(list(args)),
-            "kwargs": _encode(kwargs),
-            "key": f"{owner}.{method}",
-        }
-        if dry is not None:
-            step["dry"] = list(dry)
+        step = _invocation(
+            {"op": "call", "var": f"v{target.index}", "method": method}, args, kwargs, f"{owner}.{method}", dry
+        )
         return self._add(step, label, expect or "it to return normally")
+
+    def send_batch(self, producer: Ref, events: Any, key_field: str = "userId", expect: str = "", **kwargs: Any) -> Ref:
+        """``producer.send_batch(events, <the events' key_field>)``, the call most producer checks make."""
+        return self.call(producer, "send_batch", events, key_of(key_field), expect=expect, **kwargs)
 
     def function(
         self,
@@ -166,17 +172,9 @@ class Script:
         module, _, function_name = function_path.partition(".")
         self._import(module)
         label = _call_text(function_name, args, kwargs)
-        step = {
-            "op": "call",
-            "function": function_path,
-            "args": _encode(list(args)),
-            "kwargs": _encode(kwargs),
-            "key": function_name,
-        }
-        if dry is not None:
-            step["dry"] = list(dry)
-        if note_class:
-            step["note_class"] = note_class
+        step = _invocation(
+            {"op": "call", "function": function_path}, args, kwargs, function_name, dry, note_class=note_class
+        )
         return self._add(step, label, expect or "it to return normally")
 
     def class_noted(self) -> Ref:

@@ -14,7 +14,7 @@ from grader.harness.checking import (
 from grader.harness.feedback import Feedback
 from grader.harness.producer_checks.counters import counter_values
 from grader.harness.producer_checks.ordering import verify_landed
-from grader.harness.script import Ref, Script, key_of
+from grader.harness.script import Ref, Script
 from grader.kinesis.stream_view import StreamView
 
 
@@ -29,7 +29,7 @@ def check_concurrent_producers(
         script = Script()
         producer = script.new(PRODUCER_CLASS, name, name="producer")
         start = script.attrs(producer, "events_sent")
-        script.call(producer, "send_batch", batch, key_of("userId"))
+        script.send_batch(producer, batch)
         refs.append((start, script.attrs(producer, "events_sent")))
         scripts.append(script)
     outcomes = learner.run_together(scripts)
@@ -50,7 +50,7 @@ def check_concurrent_producers(
 
 def _producer_calls(script: Script, producer: Ref, events: list[dict[str, Any]]) -> None:
     script.call(producer, "send_event", events[0], events[0]["userId"], expect=RESULT_SHAPE)
-    script.call(producer, "send_batch", events[1:], key_of("userId"))
+    script.send_batch(producer, events[1:])
 
 
 def check_producers_in_one_process(
@@ -68,8 +68,8 @@ def check_producers_in_one_process(
     producers = [together.new(PRODUCER_CLASS, name, name=f"producer_{label}") for name, label in zip(names, "ab")]
     together.call(producers[0], "send_event", first[0], first[0]["userId"], expect=RESULT_SHAPE)
     together.call(producers[1], "send_event", second[0], second[0]["userId"], expect=RESULT_SHAPE)
-    together.call(producers[0], "send_batch", first[1:], key_of("userId"))
-    together.call(producers[1], "send_batch", second[1:], key_of("userId"))
+    together.send_batch(producers[0], first[1:])
+    together.send_batch(producers[1], second[1:])
     ends = [together.attrs(p, "events_sent", "bytes_sent") for p in producers]
     scripts, alone = [together], []
     for name, events in zip(names[2:], (first, second)):

@@ -11,7 +11,7 @@ from grader.harness.checking import (
 )
 from grader.harness.feedback import Feedback, show
 from grader.harness.producer_checks.matching import which_event
-from grader.harness.script import Ref, Script, key_of
+from grader.harness.script import Ref, Script
 from grader.kinesis.stream_view import Record, StreamView
 
 
@@ -124,7 +124,7 @@ def check_counters_add_up(
             )
         )
     for number, batch in enumerate(batches, 1):
-        script.call(producer, "send_batch", batch, key_of("userId"), expect="one result per event")
+        script.send_batch(producer, batch, expect="one result per event")
         sent += len(batch)
         steps.append(
             (

@@ -14,7 +14,7 @@ from grader.harness.checking import (
 )
 from grader.harness.feedback import Feedback, show
 from grader.harness.producer_checks.matching import which_event
-from grader.harness.script import Script, key_of
+from grader.harness.script import Script
 from grader.kinesis.faults import Plan
 from grader.kinesis.stream_view import Record, StreamView, encode_event
 
@@ -97,7 +97,7 @@ def check_send_batch(
     if faults is not None:
         expect += ", after retrying each failed send (pausing a little longer each time) before sending the next event"
     batches = [events] + ([again] if again else [])
-    refs = [script.call(producer, "send_batch", batch, key_of(key_field), expect=expect) for batch in batches]
+    refs = [script.send_batch(producer, batch, key_field, expect=expect) for batch in batches]
     outcome = run_with(learner, script, faults)
     called = under(
         refs[0].label if len(refs) == 1 else f"{refs[0].label} then a second send_batch on the same producer", faults

@@ -17,7 +17,7 @@ from grader.harness.checking import (
 from grader.harness.feedback import Feedback, show
 from grader.harness.producer_checks.matching import holds_event, loose_value
 from grader.harness.producer_checks.ordering import require_results, verify_landed
-from grader.harness.script import Script, key_of
+from grader.harness.script import Script
 from grader.kinesis.faults import PUT_OPERATIONS, Plan, error_message
 from grader.kinesis.limits import stream_of
 from grader.kinesis.server import Fault
@@ -69,11 +69,9 @@ def check_backoff(learner: Any, streams: StreamView, events: list[dict[str, Any]
     for name, event in zip(names, events):
         producer = script.new(PRODUCER_CLASS, name, name=f"producer of {name}")
         before = script.clock()
-        batch = script.call(
+        batch = script.send_batch(
             producer,
-            "send_batch",
             [event],
-            key_of("userId"),
             expect="it to retry a failed send, pausing before each new try, longer each time",
         )
         refs.append((before, batch, script.clock()))
@@ -159,11 +157,9 @@ def check_retries_run_out(
     plan = EventAlwaysFails(events[doomed]["n"])
     script = Script()
     producer = script.new(PRODUCER_CLASS, name, name="producer")
-    batch = script.call(
+    batch = script.send_batch(
         producer,
-        "send_batch",
         events,
-        key_of("userId"),
         max_attempts=max_attempts,
         expect="it to give up on the failing event after max_attempts tries and go on with the others",
     )
