@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from grader.manifest import Task
+from grader.manifest import Kind, Task
 from grader.pipeline.report import number
 
 GRADEBOOK = "gradebook.csv"
@@ -22,11 +22,11 @@ class GradebookError(ValueError):
 
 
 def auto_tasks(tasks: list[Task]) -> list[Task]:
-    return [t for t in tasks if t.kind != "written"]
+    return [t for t in tasks if t.kind != Kind.WRITTEN]
 
 
 def written_tasks(tasks: list[Task]) -> list[Task]:
-    return [t for t in tasks if t.kind == "written"]
+    return [t for t in tasks if t.kind == Kind.WRITTEN]
 
 
 def row(name: str, report: dict[str, Any] | None, error: str, tasks: list[Task]) -> dict[str, str]:
@@ -97,9 +97,8 @@ def feedback(name: str, report: dict[str, Any] | None, error: str) -> str:
         "|---|------|--------|---------------|",
     ]
     for task in report["tasks"]:
-        points = (
-            "graded by hand" if task["kind"] == "written" else f"{number(task['score'])} / {number(task['max_score'])}"
-        )
+        scored = f"{number(task['score'])} / {number(task['max_score'])}"
+        points = "graded by hand" if task["kind"] == Kind.WRITTEN else scored
         checks = f"{task['checks_passed']} / {task['checks_run']}" if task["checks_run"] else "-"
         lines.append(f"| {task['number']} | {task['title']} | {points} | {checks} |")
     hints = {t["id"]: t["hint"] for t in report["tasks"]}

@@ -129,7 +129,7 @@ def build_notebook() -> dict[str, Any]:
         prefix = filename.removeprefix("enhanced_").removesuffix(".py")
         book.markdown(f"## Part {part}: the {prefix}\n\nImplement the methods of `{filename}` below.", f"part-{part}")
         book.answer_code(notebook_code(ROOT / "solutions" / filename), f"{prefix}-code")
-        for task in (t for t in tasks if t.kind == "code" and t.id.startswith(prefix + ".")):
+        for task in (t for t in tasks if t.kind == manifest.Kind.CODE and t.id.startswith(prefix + ".")):
             visible, hidden = CHECKS[task.id]
             book.markdown(
                 f"### Task {task.number}: {task.title} ({task.points} points)\n\nHint: {task.hint}",
@@ -141,7 +141,7 @@ def build_notebook() -> dict[str, Any]:
     for question in read_questions((ROOT / "solutions" / "checkpoint.md").read_text(encoding="utf-8")):
         task = by_id[question.id]
         book.markdown(f"### {question.heading}\n\n{question.text}", f"question-{_id(task.id)}")
-        if task.kind == "choice":
+        if task.kind == manifest.Kind.CHOICE:
             name = task.id.replace(".", "_")
             letter = key[task.id]["answer"]
             book.answer_code(

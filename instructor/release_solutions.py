@@ -48,7 +48,7 @@ def answers_markdown() -> str:
     for question in asked:
         task = tasks.get(question.id)
         parts.append(f"## {question.heading}\n\n{question.text}\n")
-        if task is not None and task.kind == "choice":
+        if task is not None and task.kind == manifest.Kind.CHOICE:
             letter, _ = read_choice(sheet, question.id)
             entry = key.get(question.id)
             if entry is None:

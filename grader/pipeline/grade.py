@@ -198,8 +198,8 @@ def run_tests(
 
 def _written_answers(path: Path, tasks: list[manifest.Task]) -> list[dict[str, Any]]:
     """Collect free-text answers for the instructor, with any problem found in them."""
-    written = [t for t in tasks if t.kind == "written"]
-    sheet = read_answer_sheet(path, [t.id for t in tasks if t.kind != "code"], label=f"exercises/{ANSWERS}")
+    written = [t for t in tasks if t.kind == manifest.Kind.WRITTEN]
+    sheet = read_answer_sheet(path, [t.id for t in tasks if t.kind != manifest.Kind.CODE], label=f"exercises/{ANSWERS}")
     entries = []
     for task in written:
         text, problem = read_written(sheet, task.id)

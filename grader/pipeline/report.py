@@ -168,7 +168,7 @@ def _why_maximum(report: dict[str, Any], pending: list[dict[str, Any]], hidden_c
     total = number(report["max_score"] + added)
     what = (
         "multiple-choice points"
-        if {t["kind"] for t in pending} == {"choice"}
+        if {t["kind"] for t in pending} == {manifest.Kind.CHOICE}
         else "points of the tasks only hidden checks score"
     )
     return (

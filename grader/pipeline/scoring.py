@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from grader.manifest import Task
+from grader.manifest import Kind, Task
 from grader.pipeline.collect import TestResult
 
 
@@ -52,7 +52,7 @@ def resolve(tasks: list[Task], results: list[TestResult], hidden_present: bool) 
         scored = [r for r in mine if r.scored]
         for r in mine:
             test_scores[id(r)] = (0.0, 0.0)
-        if task.kind == "written":
+        if task.kind == Kind.WRITTEN:
             task_scores.append(TaskScore(task, 0.0, 0.0, "manual", tests=mine))
             continue
         if not scored:

@@ -79,7 +79,7 @@ def _locate(name: str) -> tuple[str, int]:
 
 
 def _auto_points() -> int:
-    return int(sum(t.points for t in manifest.load() if t.kind != "written"))
+    return int(sum(t.points for t in manifest.load() if t.kind != manifest.Kind.WRITTEN))
 
 
 MESSAGE_CHARS = 4000  # per test: step outputs are limited in size, and the log shows the rest
@@ -94,7 +94,8 @@ def runner_name(task_number: int) -> str:
 def runner_names() -> list[str]:
     """Every runner id a workflow may be asked to report: one per automatically scored task, then
     the one that carries problems."""
-    return [runner_name(t.number) for t in manifest.load() if t.kind != "written" and t.points > 0] + [PROBLEM_RUNNER]
+    scored = [t for t in manifest.load() if t.kind != manifest.Kind.WRITTEN and t.points > 0]
+    return [runner_name(t.number) for t in scored] + [PROBLEM_RUNNER]
 
 
 def _test_entry(test: dict[str, Any], hint: str, score: float) -> dict[str, Any]:
@@ -153,7 +154,7 @@ def to_runners(report: dict[str, Any] | None, error: str = "") -> dict[str, dict
     runners: dict[str, dict[str, Any]] = {}
     table_total = 0.0
     for task in report["tasks"]:
-        if task["kind"] == "written" or not task["max_score"]:
+        if task["kind"] == manifest.Kind.WRITTEN or not task["max_score"]:
             continue
         scored = [t for t in report["tests"] if t["task"] == task["id"] and t.get("scored", True)]
         max_score = int(round(task["max_score"]))

@@ -62,3 +62,35 @@ def test_the_sandbox_refuses_to_let_learner_code_read_a_secret_folder(tmp_path):
     assert _exposes_secrets(root / "grader" / "hidden" / "lib")
     assert not _exposes_secrets(root / ".venv" / "lib")
     assert not _exposes_secrets(tmp_path)
+
+
+def _kind_compared_to_text(path: Path) -> list[int]:
+    """Lines comparing a task's ``kind`` (``t.kind``, ``task["kind"]``) with a literal string."""
+    lines = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if not isinstance(node, ast.Compare):
+            continue
+        sides = [node.left, *node.comparators]
+        names_kind = any(
+            (isinstance(side, ast.Attribute) and side.attr == "kind")
+            or (isinstance(side, ast.Subscript) and isinstance(side.slice, ast.Constant) and side.slice.value == "kind")
+            for side in sides
+        )
+        literals = [
+            c.value
+            for side in sides
+            for c in ast.walk(side)
+            if isinstance(c, ast.Constant) and c.value in {"code", "choice", "written"}
+        ]
+        if names_kind and literals:
+            lines.append(node.lineno)
+    return lines
+
+
+def test_task_kinds_are_compared_as_the_enum():
+    offenders = {
+        str(path.relative_to(ROOT)): _kind_compared_to_text(path)
+        for folder in ("grader", "instructor")
+        for path in (ROOT / folder).rglob("*.py")
+    }
+    assert {k: v for k, v in offenders.items() if v} == {}
