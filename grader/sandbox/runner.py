@@ -34,20 +34,17 @@ WORKER_START_SECONDS = 60.0  # a new worker imports boto3 and warms up before it
 WORKER_GRACE_SECONDS = 15.0  # after a run's wall-clock limit, before the worker itself is stopped
 
 
+def _child_limits() -> ChildLimits:
+    return ChildLimits(memory_bytes=1024 * 1024 * 1024, cpu_seconds=30, file_bytes=8 * 1024 * 1024, processes=256)
+
+
 @dataclass
 class Limits:
-    """What one run of learner code may use."""
+    """What one run of learner code may use: the wall clock, kept by the worker, and what the
+    child caps for itself."""
 
     wall_seconds: float = messages.DEFAULT_WALL_SECONDS  # the reference's slowest run takes well under a second
-    memory_bytes: int = 1024 * 1024 * 1024
-    cpu_seconds: int = 30
-    file_bytes: int = 8 * 1024 * 1024
-    processes: int = 256
-    output_chars: int = 20_000
-
-    def for_child(self) -> ChildLimits:
-        """The limits the child applies to itself."""
-        return ChildLimits(self.memory_bytes, self.cpu_seconds, self.file_bytes, self.processes, self.output_chars)
+    child: ChildLimits = field(default_factory=_child_limits)
 
 
 @dataclass
@@ -78,13 +75,14 @@ class Sandbox:
         self.isolation = isolation()
         self.learner = self.workdir / messages.LEARNER_FOLDER  # the one folder learner code may write
         self.scratch = self.learner / messages.SCRATCH_FOLDER
-        for folder in (self.learner, self.scratch, self.learner / messages.BYTECODE_FOLDER):
+        own_folders = (self.learner, self.scratch, self.learner / messages.BYTECODE_FOLDER)
+        for folder in own_folders:
             folder.mkdir(mode=0o700)
         self.plan: messages.Plan = dict(self.isolation["plan"], learner=str(self.learner))
         if self.plan.get("drop_uid") and not self.plan.get("refuse"):
             entry = pwd.getpwnam(self.plan["user"])
             self.workdir.chmod(0o711)  # others may pass through to learner/, and see nothing else here
-            for folder in (self.learner, self.scratch, self.learner / messages.BYTECODE_FOLDER):
+            for folder in own_folders:
                 os.chown(folder, entry.pw_uid, entry.pw_gid)
             why = reveal_own_folders(self.plan, exercises, self.workdir)
             if why:
@@ -92,9 +90,6 @@ class Sandbox:
         self._proc: subprocess.Popen[str] | None = None
         self._env_sent = False
         self._counter = 0
-        # Called after every batch of runs, once all their processes are gone: e.g. for the
-        # embedded Kinesis to drop what those runs left queued.
-        self.after_runs: list[Any] = []
 
     def start(self) -> None:
         """Start the worker now, so that it loads boto3 while the grader does other work.
@@ -167,7 +162,7 @@ class Sandbox:
         exits: list[Exit] = []
         try:
             assert proc.stdin is not None and proc.stdout is not None
-            proc.stdin.write(messages.runs_request(runs, self.limits.for_child(), wall))
+            proc.stdin.write(messages.runs_request(runs, self.limits.child, wall))
             proc.stdin.flush()
             pids = messages.read_pids(self._readline(proc, time.monotonic() + WORKER_START_SECONDS))
             line = self._readline(proc, time.monotonic() + wall + WORKER_GRACE_SECONDS)  # the runs are forked now
@@ -179,8 +174,6 @@ class Sandbox:
         except (OSError, ValueError, KeyError, RuntimeError, TypeError):
             self.close()  # the worker itself is broken: start a new one next time
             exits = [Exit(None, False) for _ in runs]
-        for hook in self.after_runs:
-            hook()
         results = []
         for run, exit_info in zip(runs, exits):
             result = _read_result(run, exit_info, wall)
