@@ -26,10 +26,10 @@ from grader.sandbox.runner import Sandbox, kill_marked
 SIDES = ("others", "consumer")
 PART_SECONDS = 20 * 60  # a part that takes longer is stopped; a hostile grading takes well under a minute
 
-Outcome = tuple[list[TestResult], list[str]]  # a part's results and problems
+PartResults = tuple[list[TestResult], list[str]]  # a part's results and problems
 # Runs one part's tests in the calling process: ``run_part(side=..., token=...)`` or
 # ``run_part(side=..., sandbox=...)`` with a worker already started.
-RunPart = Callable[..., Outcome]
+RunPart = Callable[..., PartResults]
 
 
 def split_tests(processes: int) -> list[str]:
@@ -44,7 +44,7 @@ def task_filter(side: str) -> Callable[[str], bool] | None:
     return lambda task: task.startswith("consumer.") == (side == "consumer")
 
 
-def run_parts(exercises: Path, parts: list[str], run_part: RunPart) -> Outcome:
+def run_parts(exercises: Path, parts: list[str], run_part: RunPart) -> PartResults:
     """Run the parts at the same time: the first in this process, each other one in a fork of it.
 
     The fork is made once pytest, hypothesis and moto are imported, so the second part
@@ -160,7 +160,7 @@ def _wait_or_kill(pid: int, deadline: float) -> int | None:
         time.sleep(0.02)
 
 
-def _read_part(raw: bytes, code: int | None, index: int) -> Outcome:
+def _read_part(raw: bytes, code: int | None, index: int) -> PartResults:
     """A part's results and problems, or a problem saying why there are none.
 
     Results count only when the part's process ended with exit code 0 and sent a whole JSON
