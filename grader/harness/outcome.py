@@ -132,12 +132,7 @@ def _step_feedback(script: Script, index: int, outcome: dict[str, Any]) -> Feedb
 
 def run_script(sandbox: Sandbox, script: Script, **budgets: Any) -> Outcome:
     """Run ``script``; raise Feedback if it did not run to the end."""
-    result = sandbox.run(script.steps, **budgets)
-    feedback = explain_failure(script, result)
-    LAST_OUTPUT.append(result.output)
-    if feedback is not None:
-        raise feedback
-    return Outcome(script, result)
+    return run_scripts(sandbox, [script], **budgets)[0]
 
 
 def run_scripts(sandbox: Sandbox, scripts: list[Script], **budgets: Any) -> list[Outcome]:
