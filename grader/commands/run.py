@@ -117,28 +117,28 @@ def learner_output(result: JobResult) -> str:
     return "".join(line for line in result.stdout.splitlines(keepends=True) if not line.startswith(RESULT_PREFIX))
 
 
-def embedded_environment(client_env: dict[str, str]) -> dict[str, str]:
-    """This process's environment without any AWS setting, plus the embedded endpoint's."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(client_env)
-    env["PYTHONUNBUFFERED"] = "1"  # output appears as it happens, in order
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    return env
-
-
-def endpoint_environment(url: str, region: str) -> dict[str, str]:
-    """Point boto3 at another emulator; fake credentials, since emulators accept any."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    env.update(server.endpoint_environment(url, region))
+def _child_environment(aws: dict[str, str], drop: str = "AWS_") -> dict[str, str]:
+    """This process's environment without the variables starting with ``drop``, plus ``aws``;
+    the child's output appears as it happens, in order."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
+    env.update(aws)
     env["PYTHONUNBUFFERED"] = "1"
     return env
 
 
+def embedded_environment(client_env: dict[str, str]) -> dict[str, str]:
+    """This process's environment without any AWS setting, plus the embedded endpoint's."""
+    return {**_child_environment(client_env), "PYTHONDONTWRITEBYTECODE": "1"}
+
+
+def endpoint_environment(url: str, region: str) -> dict[str, str]:
+    """Point boto3 at another emulator; fake credentials, since emulators accept any."""
+    return _child_environment(server.endpoint_environment(url, region))
+
+
 def real_aws_environment(region: str) -> dict[str, str]:
     """Keep the user's credentials and profile; drop endpoint overrides so calls reach AWS."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_ENDPOINT_URL")}
-    env.update({"AWS_DEFAULT_REGION": region, "AWS_REGION": region, "PYTHONUNBUFFERED": "1"})
-    return env
+    return _child_environment({"AWS_DEFAULT_REGION": region, "AWS_REGION": region}, drop="AWS_ENDPOINT_URL")
 
 
 def check_folder(code: str) -> Path:
