@@ -15,16 +15,23 @@ line that runs it in one of ``ENVIRONMENTS``:
   user namespace (``user.max_user_namespaces`` 0 there; the machine's own setting is untouched).
 
 An ordinary user cannot run an interpreter under /root: both user environments use a venv made
-from the system's Python (``make venv-system``), readable by everyone.
+from the system's Python (``make venv-system``), readable by everyone. Where the checkout itself
+lies beneath a folder other users cannot enter (a clone in a ``mktemp -d`` folder, say), the
+environments that use that venv run from a copy of the project made for this run in a folder
+everyone can reach (the venv hard-linked where it can be), removed when the tests end.
 """
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import json
 import os
 import shutil
+import stat
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +55,45 @@ def unavailable(environment: str) -> str:
     return ""
 
 
+_STAGED: list[Path] = []
+
+
+def _reachable_by_others(path: Path) -> bool:
+    """Whether a user other than the owner can pass through ``path`` and every folder above it."""
+    return all(os.stat(folder).st_mode & stat.S_IXOTH for folder in [path, *path.parents])
+
+
+def project_root() -> Path:
+    """Where the environments that run ``.venv-system`` find the project: the checkout, where
+    every user can reach it, else a copy of it made once per process."""
+    if _reachable_by_others(SYSTEM_VENV):
+        return ROOT
+    if not _STAGED:
+        target = Path(tempfile.mkdtemp(prefix="hostile-project-"))
+        atexit.register(shutil.rmtree, target, True)
+        _stage_project(target)
+        _STAGED.append(target)
+    return _STAGED[0]
+
+
+def _stage_project(target: Path) -> None:
+    """Copy the project's files (tracked and new, as they are now) and its system venv to ``target``."""
+    listed = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard", "-z"], cwd=ROOT, capture_output=True, check=True
+    )
+    for name in filter(None, listed.stdout.decode().split("\0")):
+        source = ROOT / name
+        if source.is_file() and not source.is_symlink():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target / name)
+    venv = target / SYSTEM_VENV.name
+    if subprocess.run(["cp", "-al", str(SYSTEM_VENV), str(venv)], capture_output=True, check=False).returncode:
+        shutil.rmtree(venv, ignore_errors=True)
+        subprocess.run(["cp", "-a", str(SYSTEM_VENV), str(venv)], check=True)
+    for folder in [target, *(path for path in target.rglob("*") if path.is_dir() and not path.is_symlink())]:
+        folder.chmod(0o755)
+
+
 def command(environment: str, config: Path, bench: bool = False) -> tuple[list[str], dict[str, Any]]:
     """The command line and ``subprocess.Popen`` options that grade ``config`` in ``environment``
     (with ``bench``: measure there, into the file ``config``)."""
@@ -67,9 +113,12 @@ def command(environment: str, config: Path, bench: bool = False) -> tuple[list[s
             "env": env,
             "cwd": ROOT,
         }
-    system = [str(SYSTEM_VENV / "bin" / "python"), "-m", "tests.submissions.hostile.environment", *arguments]
+    root = project_root()
+    env["PYTHONPATH"] = str(root)
+    python = root / SYSTEM_VENV.name / "bin" / "python"
+    system = [str(python), "-m", "tests.submissions.hostile.environment", *arguments]
     if environment == "user_with_userns":
-        return system, {"env": env, "cwd": ROOT, "user": NOBODY, "group": NOBODY, "extra_groups": []}
+        return system, {"env": env, "cwd": root, "user": NOBODY, "group": NOBODY, "extra_groups": []}
     if environment == "root_in_a_default_container":
         import shlex
 
@@ -81,10 +130,10 @@ def command(environment: str, config: Path, bench: bool = False) -> tuple[list[s
             "--without-userns",
             "--as-root",
             *capless,
-        ], {"env": env, "cwd": ROOT}
+        ], {"env": env, "cwd": root}
     return [sys.executable, "-m", "tests.submissions.hostile.environment", "--without-userns", *system], {
         "env": env,
-        "cwd": ROOT,
+        "cwd": root,
     }
 
 
