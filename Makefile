@@ -38,7 +38,7 @@ check: $(STAMP) ## grade your exercises/ and explain every failure
 
 test: $(STAMP) venv-system $(TOOLS_STAMP) $(KINESALITE) ## run the project's self-tests: lint, the fast unit tests, then every end-to-end self-test
 	@$(VENV)/bin/ruff check grader instructor solutions tests
-	@$(PY) -m pytest tests/unit tests/selftest -q -rs -p no:cacheprovider
+	@$(PY) -m pytest tests/unit tests/selftest -q -rs -p no:cacheprovider --durations=15
 
 test-fast: $(STAMP) ## run the unit tests of the grader's pure parts (seconds; no Kinesis, no sandbox)
 	@$(PY) -m pytest tests/unit -q -p no:cacheprovider
