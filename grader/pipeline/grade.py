@@ -19,6 +19,7 @@ from grader.paths import ROOT
 from grader.pipeline import parts, report, scoring
 from grader.pipeline.answers import read_answer_sheet, read_written
 from grader.pipeline.collect import Collector, TestResult
+from grader.sandbox import reaping
 from grader.sandbox.isolation import isolation
 from grader.sandbox.runner import Sandbox
 
@@ -93,16 +94,17 @@ def grade(
     results: list[TestResult] = []
     written: list[dict[str, Any]] = []
     try:
-        exercises = copy_exercises(exercises_source, workdir / "exercises")
-        files = test_files(hidden_present)
-        sides = parts.split_tests(processes or default_processes())
-        task_ids = {t.id for t in tasks}
-        if len(sides) == 1:
-            results, problems = run_tests(exercises, files, extra_args or [], task_ids)
-        else:
-            run_part = functools.partial(run_tests, exercises, files, extra_args or [], task_ids)
-            results, problems = parts.run_parts(exercises, sides, run_part)
-        written = _written_answers(exercises / ANSWERS, tasks)
+        with reaping.nothing_left_running():  # however the grading ends, every process it started ends first
+            exercises = copy_exercises(exercises_source, workdir / "exercises")
+            files = test_files(hidden_present)
+            sides = parts.split_tests(processes or default_processes())
+            task_ids = {t.id for t in tasks}
+            if len(sides) == 1:
+                results, problems = run_tests(exercises, files, extra_args or [], task_ids)
+            else:
+                run_part = functools.partial(run_tests, exercises, files, extra_args or [], task_ids)
+                results, problems = parts.run_parts(exercises, sides, run_part)
+            written = _written_answers(exercises / ANSWERS, tasks)
     except Exception as error:  # the report must still be written
         problems.append(f"the autograder failed: {type(error).__name__}: {error}")
     finally:

@@ -21,7 +21,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from grader.pipeline.collect import TestResult
-from grader.sandbox.runner import Sandbox, kill_marked
+from grader.sandbox import reaping
+from grader.sandbox.runner import Sandbox
 
 SIDES = ("others", "consumer")
 PART_SECONDS = 20 * 60  # a part that takes longer is stopped; a hostile grading takes well under a minute
@@ -49,8 +50,8 @@ def run_parts(exercises: Path, parts: list[str], run_part: RunPart) -> PartResul
 
     The fork is made once pytest, hypothesis and moto are imported, so the second part
     starts warm instead of paying for a new interpreter. Each part has its own embedded
-    Kinesis and worker; a part's worker carries a token so that this process can kill what
-    is left of it even if the fork died.
+    Kinesis and worker. A fork dies with this process; what it leaves when it dies or is
+    stopped is reparented here and stopped when the grading ends (``reaping.nothing_left_running``).
     """
     tokens = [secrets.token_hex(16) for _ in parts]
     first = Sandbox(exercises, token=tokens[0])
@@ -59,21 +60,25 @@ def run_parts(exercises: Path, parts: list[str], run_part: RunPart) -> PartResul
     sys.stdout.flush()
     sys.stderr.flush()
     children = []
+    grader = os.getpid()
     for index in range(1, len(parts)):
         read_end, write_end = os.pipe()  # the part's results: a channel only the two grading processes hold
         pid = os.fork()
         if pid == 0:
+            reaping.die_with_parent(grader)
             os.close(read_end)
             _forked_part(run_part, parts[index], tokens[index], write_end)
         os.close(write_end)
         children.append((index, pid, _PipeReader(read_end)))
+    finished = False
     try:
         results, problems = run_part(side=parts[0], sandbox=first)
+        finished = True
     finally:
-        deadline = time.monotonic() + PART_SECONDS
+        first.cleanup()  # done already, unless this part failed before its tests started
+        # A grading that failed or was interrupted here stops its other parts at once.
+        deadline = time.monotonic() + (PART_SECONDS if finished else 0)
         codes = {index: _wait_or_kill(pid, deadline) for index, pid, _ in children}
-        for token in tokens[1:]:
-            kill_marked(token)  # the fork's worker and anything learner code left there
     for index, _pid, reader in children:
         part_results, part_problems = _read_part(reader.result(), codes[index], index)
         results.extend(part_results)

@@ -1,32 +1,64 @@
-"""What runs leave behind in the worker: their processes and their files.
+"""What processes leave behind: in the worker after each batch of runs, and in a grading.
 
 The worker keeps each run's wall-clock limit itself (``wait_for``), then kills whatever the
 runs left (``sweep_orphans``: as pid 1 of its own pid namespace, everything else in it;
 otherwise its children, since it is their child subreaper) before it reports, and empties
-the learner's temporary folder (``empty_folder``).
+the learner's temporary folder (``empty_folder``). It dies with the process that started it
+(``die_with_parent``), and so, as pid 1, does everything in its namespace.
+
+A grading holds its processes the same way (``nothing_left_running``): for as long as it
+runs, the grading process is a child subreaper, so every process started beneath it stays
+beneath it even when the process between them dies; when the grading ends, however it ends,
+each of them is killed and waited for before it returns.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import select
 import shutil
 import signal
 import stat
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
-PR_SET_CHILD_SUBREAPER = 36
+PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER, PR_GET_CHILD_SUBREAPER = 1, 36, 37
+_GRADING = threading.Lock()  # one grading at a time per process: its end kills every new child
 
 
-def become_subreaper() -> bool:
-    """Make orphans of learner code (even after setsid) children of this worker, so none escape."""
+def _prctl(option: int, value: object) -> bool:
     try:
         libc = ctypes.CDLL(None, use_errno=True)
-        return libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+        return libc.prctl(option, value, 0, 0, 0) == 0
     except (OSError, AttributeError):
         return False
+
+
+def become_subreaper(on: bool = True) -> bool:
+    """Make orphans of learner code (even after setsid) children of this process, so none escape."""
+    return _prctl(PR_SET_CHILD_SUBREAPER, int(on))
+
+
+def is_subreaper() -> bool:
+    flag = ctypes.c_int(0)
+    return _prctl(PR_GET_CHILD_SUBREAPER, ctypes.byref(flag)) and bool(flag.value)
+
+
+def die_with_parent(parent: int | None = None) -> None:
+    """Be killed when the thread that started this process ends, however it ends.
+
+    Set first thing in a worker: a worker whose grader was killed (a batch timeout) then
+    dies too, and as pid 1 of its namespace takes every learner process with it. With
+    ``parent``, a process whose parent ended before the call leaves at once; a worker
+    without it reads the end of its input and leaves.
+    """
+    _prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL))
+    if parent is not None and os.getppid() != parent:
+        os._exit(70)
 
 
 def _children() -> list[int]:
@@ -65,27 +97,90 @@ def _children_listed() -> list[int] | None:
 
 
 def sweep_orphans() -> None:
-    """Kill and reap every process left over from the runs (they were reparented here)."""
-    for _ in range(200):
-        while True:  # reap what has already ended
+    """Kill and wait for every process left over from the runs (they were reparented here).
+
+    As pid 1 of the worker's own pid namespace, one signal reaches them all and none can be
+    forked after it; waiting until no child is left then means no process is left in it.
+    """
+    if os.getpid() != 1:
+        kill_children()
+        return
+    try:
+        os.kill(-1, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    while True:
+        try:
+            os.waitpid(-1, 0)
+        except ChildProcessError:
+            return
+
+
+def kill_children(keep: frozenset[int] = frozenset()) -> None:
+    """Kill every child of this process but ``keep``, and wait for each; again for their orphans.
+
+    A killed child's own children are reparented here (this process is their subreaper), so
+    rounds go on until no child is left: afterwards, nothing this process started beneath
+    it is running. Waiting for a pid namespace's pid 1 returns only once its namespace is empty.
+    """
+    while True:
+        pids = [pid for pid in _children() if pid not in keep]
+        if not pids:
+            return
+        for pid in pids:
             try:
-                pid, _status = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                return
-            if pid == 0:
-                break
-        if os.getpid() == 1:  # pid 1 of the worker's own pid namespace: only runs' processes are in it
-            try:
-                os.kill(-1, signal.SIGKILL)
-            except ProcessLookupError:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
                 pass
-        else:
-            for pid in _children():
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
-        time.sleep(0.002)
+        for pid in pids:
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
+
+
+@contextlib.contextmanager
+def nothing_left_running() -> Iterator[None]:
+    """Run the block as one grading: every process started beneath it is gone when it ends.
+
+    However the block ends (normally, by an exception, by Ctrl-C or SIGTERM turned into an
+    exception), every child this process gained meanwhile is killed and waited for, and so
+    are their orphans. Children the process had before are left alone. An interrupt that
+    arrives while they are being stopped is delivered afterwards.
+    """
+    with _GRADING:
+        was_subreaper = is_subreaper()
+        become_subreaper()
+        before = frozenset(_children())
+        try:
+            yield
+        finally:
+            with _interrupts_deferred():
+                kill_children(keep=before)
+                if not was_subreaper:
+                    become_subreaper(False)
+
+
+@contextlib.contextmanager
+def _interrupts_deferred() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM (their Python handlers run in the main thread only) until the block ends."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    held = {}
+    for number in (signal.SIGINT, signal.SIGTERM):
+        previous = signal.getsignal(number)
+        if previous is not None:  # None: a handler not set from Python, left as it is
+            held[number] = previous
+            signal.signal(number, lambda got, _frame: caught.append(got))
+    try:
+        yield
+    finally:
+        for number, previous in held.items():
+            signal.signal(number, previous)
+        if caught:
+            signal.raise_signal(caught[0])
 
 
 def wait_for(pids: list[int], seconds: float) -> tuple[dict[int, int], set[int]]:

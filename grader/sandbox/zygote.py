@@ -93,6 +93,7 @@ def _child(
     bytecode: Path | None,
     ruleset: Any,
     refusal: str,
+    worker: int,
 ) -> None:
     """Body of one forked child; never returns."""
     os.setpgid(0, 0)
@@ -131,6 +132,7 @@ def _child(
         if ruleset is not None:
             ruleset.enforce()  # from here on: only the listed folders and the Kinesis port
         confine.drop_privileges(ids)
+        reaping.die_with_parent(worker)  # after the drop, which clears it: no run outlives its worker
     except OSError as error:  # never run learner code in a weaker sandbox than the grader reported
         emit(_run_crashed(f"the sandbox refused to run this code: {error}"[:500]))
         _os_exit(0)
@@ -215,6 +217,7 @@ def _warm_up() -> None:
 
 def main() -> None:
     """Serve run requests from stdin until it closes."""
+    reaping.die_with_parent()
     exercises = Path(sys.argv[1]).resolve()
     plan = messages.read_plan(os.environ)
     own = messages.worker_folder(os.environ)  # the worker's own folder: result files (learner code never sees it)
@@ -227,6 +230,7 @@ def main() -> None:
     scratch = learner / messages.SCRATCH_FOLDER
     ruleset = None
     _preload()
+    worker = os.getpid()  # 1 in its own pid namespace
     for line in sys.stdin:
         request = messages.read_request(line)
         if request.environment is not None:
@@ -246,7 +250,7 @@ def main() -> None:
             pid = os.fork()
             if pid == 0:
                 try:
-                    _child(run, request.limits, exercises, ids, bytecode, ruleset, refusal)
+                    _child(run, request.limits, exercises, ids, bytecode, ruleset, refusal, worker)
                 finally:
                     _os_exit(70)
             pids.append(pid)

@@ -14,6 +14,7 @@ import pytest
 
 from tests.mutants.mutants import MUTANTS
 from tests.mutants.patching import REFERENCE, Job, grade_all, materialize, shared_dir
+from tests.selftest.leftovers import Leftovers
 
 MODULE_STYLE = Path(__file__).resolve().parents[1] / "submissions" / "module_style" / "exercises"
 MUTANT = next(m for m in MUTANTS if m.id == "max_events_per_batch")
@@ -68,21 +69,13 @@ def test_a_part_that_dies_costs_its_tasks_and_is_reported(monkeypatch):
     import os
 
     from grader.pipeline import grade, parts
-    from grader.sandbox.messages import TOKEN_VARIABLE
 
     monkeypatch.setattr(parts, "_forked_part", lambda *args: os._exit(3))
-    report = grade.grade(REFERENCE, processes=2)
+    with Leftovers(monkeypatch) as leftovers:
+        report = grade.grade(REFERENCE, processes=2)
+        left = leftovers.running()
     assert any("part 2 of the grading ended without results (exit code 3)" in p for p in report["problems"])
     scores = {t["id"]: t["score"] for t in report["tasks"]}
     assert scores["producer.ordering"] > 0 and scores["consumer.read_shard"] == 0
     assert report["status"] == "error"
-    leftovers = [pid for pid in os.listdir("/proc") if pid.isdigit() and _has_token(pid, TOKEN_VARIABLE)]
-    assert leftovers == []
-
-
-def _has_token(pid: str, variable: str) -> bool:
-    try:
-        with open(f"/proc/{pid}/environ", "rb") as handle:
-            return variable.encode() + b"=" in handle.read()
-    except OSError:
-        return False
+    assert leftovers.tokens and left == []
