@@ -12,7 +12,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -29,18 +28,12 @@ SOURCES = {
     "stubs": ROOT / "exercises",
     "module_style": SUBMISSIONS / "module_style" / "exercises",
 }
-TIMINGS: dict[str, float] = {}
 
 
 @pytest.fixture(scope="module")
 def reports() -> dict[str, dict]:
-    """Each known submission graded once, with its wall time."""
-    graded = {}
-    for name, source in SOURCES.items():
-        started = time.monotonic()
-        graded[name] = grade.grade(source)
-        TIMINGS[name] = time.monotonic() - started
-    return graded
+    """Each known submission graded once."""
+    return {name: grade.grade(source) for name, source in SOURCES.items()}
 
 
 def summary(report: dict) -> dict:
@@ -88,7 +81,11 @@ def test_module_style_code_gets_partial_credit_in_bounded_time(reports):
     # What the module gets right scores; its consumer that never stops does not.
     assert tasks["producer.send_event"]["status"] == "passed"
     assert tasks["consumer.stopping"]["score"] == 0
-    assert TIMINGS["module_style"] < 120
+    # Bounded by the grader's own rules, not by the machine's speed: the consumer that never
+    # stops is stopped once it finds the shard dry, and no run waited out its real-time limit.
+    messages = [t["message"] for t in report["tests"]]
+    assert any("found nothing new, so the grader stopped it" in message for message in messages)
+    assert not any("did not return within" in message for message in messages)
 
 
 def test_every_failure_is_explained(reports):

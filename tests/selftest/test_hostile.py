@@ -34,9 +34,11 @@ from tests.submissions.hostile.cases import CASES, CONSUMER_TASKS, MARKER, PRODU
 ROOT = Path(__file__).resolve().parents[2]
 BY_ID = {case.id: case for case in CASES}
 WRITTEN_BY_HOSTILE_CODE = {"results.json", "github_output", ".hostile-was-here"}
-# Run alone, the endless loop is graded in about 25 s (see `make bench`); two gradings share
-# the two cores here, hence the margin.
-PARALLEL_SLOWDOWN = 1.5
+# What bounds a grading's time is the grader's own rules, whatever the machine's load (the
+# seconds themselves are `make bench`'s to measure): every run ends on the simulated clock but
+# those that hang, which wait out the real-time limit once per part; a method that hung fails
+# at once when called again.
+REAL_TIME_WAITS = 2  # at most, in one grading: one in each of its two parts
 # What hostile code prints when it got through; the escape cases print these on success.
 ESCAPED = ("LEAKED", "BACKDOOR")
 # After the grader returns, OUT is watched this long for a process of the submission writing to it.
@@ -163,7 +165,7 @@ def test_failures_say_what_went_wrong(graded, case_id):
 @pytest.mark.parametrize("case_id", list(BY_ID))
 def test_report_is_complete_and_time_bounded(graded, case_id):
     case = BY_ID[case_id]
-    report, seconds = graded["results"][case_id]
+    report, _ = graded["results"][case_id]
     reference, _ = graded["results"].get(
         f"reference{_options(case)[0]}{() if case.module else _options(case)[1]}", (None, 0)
     )
@@ -172,7 +174,12 @@ def test_report_is_complete_and_time_bounded(graded, case_id):
     if reference is not None:
         wanted = [t["name"] for t in reference["tests"] if not case.module or t["task"].startswith(case.module + ".")]
         assert [t["name"] for t in report["tests"]] == wanted
-    assert seconds < case.seconds * PARALLEL_SLOWDOWN, f"{case_id} took {seconds:.1f} s"
+    assert _real_time_waits(report) <= REAL_TIME_WAITS, case_id
+
+
+def _real_time_waits(report: dict[str, Any]) -> int:
+    """How many runs of the grading waited out the real-time limit (the others end on the simulated clock)."""
+    return sum("(real time)" in t["message"] for t in report["tests"])
 
 
 def test_a_broken_module_costs_only_its_own_tasks(graded):
@@ -373,7 +380,7 @@ def elsewhere(request, graded) -> dict[str, Any]:
 
 def test_escapes_fail_in_every_environment(graded, elsewhere):
     for case in ESCAPES:
-        report, seconds = elsewhere["results"][case.id]
+        report, _ = elsewhere["results"][case.id]
         where = f"{elsewhere['name']}/{case.id}"
         got, reference = task_scores(report), _baseline(graded, case)
         for task, points in reference.items():  # the broken tasks lose points, nothing else changes
@@ -381,7 +388,7 @@ def test_escapes_fail_in_every_environment(graded, elsewhere):
         assert report["problems"] == [], where
         assert _escaped(report) == [], where
         assert all(t["status"] in ("passed", "failed") for t in report["tests"]), where
-        assert seconds < case.seconds * PARALLEL_SLOWDOWN, f"{where} took {seconds:.1f} s"
+        assert _real_time_waits(report) <= REAL_TIME_WAITS, where
         assert report["sandbox"]["hidden_tests_allowed"], (where, report["sandbox"])
         written = json.loads((elsewhere["out"] / case.id / "results.json").read_text(encoding="utf-8"))
         assert written == report, where

@@ -62,7 +62,7 @@ class Case:
     patches: list[Patch] = field(default_factory=list)
     loses: set[str] = field(default_factory=set)  # tasks that must score below full marks
     message: str = ""  # a phrase of the failure message of those tasks
-    seconds: float = 60.0  # grading must finish within this
+    seconds: float = 60.0  # about how long grading it takes: the slowest are graded first
     include_hidden: bool = False
     extra_args: list[str] = field(default_factory=list)
     generate: Callable[[Path], None] | None = None
