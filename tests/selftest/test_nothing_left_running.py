@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import select
+import signal
 import subprocess
 import sys
 import time
@@ -94,8 +95,14 @@ def test_an_interrupted_grading_leaves_nothing(monkeypatch):
     assert len(leftovers.tokens) >= 2 and left == []
 
 
-def test_a_killed_grading_process_takes_its_processes_with_it(monkeypatch, tmp_path):
-    """A batch's timeout kills the grader with SIGKILL: its workers and learner code die with it."""
+@pytest.mark.parametrize(
+    "stop",
+    [
+        "kill",  # SIGKILL to the grading process alone, as a batch's timeout does: nothing of it runs again
+        "ctrl-c",  # SIGINT to its whole process group, as a terminal's Ctrl-C during `make check` does
+    ],
+)
+def test_a_stopped_grading_process_takes_its_processes_with_it(monkeypatch, tmp_path, stop):
     submission = tmp_path / "submission"
     (submission / "exercises").mkdir(parents=True)
     for source in REFERENCE.iterdir():
@@ -107,12 +114,20 @@ def test_a_killed_grading_process_takes_its_processes_with_it(monkeypatch, tmp_p
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
+            start_new_session=True,  # its own process group, as a terminal's foreground job has
         )
-        started = _learner_processes(grader)
-        handles = {pid: os.pidfd_open(pid) for pid in started}  # held before the kill: each is waited for exactly
-        tokens = _tokens(started)
-        grader.kill()
-        grader.wait()
+        handles = {}
+        for pid in _learner_processes(grader):
+            try:
+                handles[pid] = os.pidfd_open(pid)  # held before the stop: each is waited for exactly
+            except ProcessLookupError:
+                continue
+        tokens = _tokens(list(handles))
+        if stop == "kill":
+            grader.kill()
+        else:
+            os.killpg(grader.pid, signal.SIGINT)
+        grader.wait(timeout=LEARNER_CODE_STARTED_SECONDS)
         try:
             still_alive = _alive_after(handles, seconds=60)
         finally:
