@@ -70,9 +70,9 @@ def load(path: Path) -> Policy:
         raise PolicyError(f"{path}: unknown setting {', '.join(unknown)} (known: {', '.join(sorted(known))})")
     policy = Policy(**data)
     if policy.per not in UNITS:
-        raise PolicyError(f"{path}: per = {policy.per!r}; use \"day\" or \"hour\"")
+        raise PolicyError(f'{path}: per = {policy.per!r}; use "day" or "hour"')
     if policy.choose not in CHOICES:
-        raise PolicyError(f"{path}: choose = {policy.choose!r}; use \"last\" or \"best\"")
+        raise PolicyError(f'{path}: choose = {policy.choose!r}; use "last" or "best"')
     numbers = ("penalty_percent", "grace_minutes", "floor_percent", "accept_late_days")
     for name in numbers:
         value = getattr(policy, name)

@@ -116,7 +116,7 @@ def canvas(roster: rawcsv.Table | None, learners: list[Learner], options: Option
     export = _fill(roster, learners, options, CANVAS_IDS, {column: "score"}, points_rows)
     index = roster.column(column)
     for row in points_rows:
-        if is_new or not roster.records[row].values()[index:index + 1] or not roster.records[row].values()[index]:
+        if is_new or not roster.records[row].values()[index : index + 1] or not roster.records[row].values()[index]:
             roster.set_cell(row, index, f"{options.points:g}")
     if is_new:
         export.notes.append(f"new column {column!r}: Canvas creates an assignment of that name on import")

@@ -131,4 +131,3 @@ def index_learners(learners: list[Learner]) -> dict[str, Learner]:
             index.setdefault(key.strip().casefold(), learner)
             index.setdefault(csv_cell(key).strip().casefold(), learner)  # as a file of our own writes it
     return index
-

@@ -56,7 +56,9 @@ def classroom(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]
     """Four learners: commits on both sides of the deadline, only late, none at all, no git."""
     base = tmp_path / "collected"
     shas = {
-        "ana": _repo(base, "ana", [(timedelta(days=-2), "10"), (timedelta(hours=-1), "20"), (timedelta(hours=1), "90")]),
+        "ana": _repo(
+            base, "ana", [(timedelta(days=-2), "10"), (timedelta(hours=-1), "20"), (timedelta(hours=1), "90")]
+        ),
         "ben": _repo(base, "ben", [(timedelta(days=1), "100")]),
         "cy": _repo(base, "cy", []),
     }
@@ -95,7 +97,7 @@ def test_the_last_commit_before_the_deadline_is_graded(classroom: dict[str, Any]
     ana_repo = classroom["base"] / "ana"
     head = subprocess.run([*GIT, "rev-parse", "HEAD"], cwd=ana_repo, capture_output=True, text=True).stdout.strip()
     assert head == classroom["shas"]["ana"][2] and (ana_repo / "exercises" / "score.txt").read_text() == "90"
-    assert subprocess.run([*GIT, "status", "--porcelain"], cwd=ana_repo, capture_output=True) .stdout == (
+    assert subprocess.run([*GIT, "status", "--porcelain"], cwd=ana_repo, capture_output=True).stdout == (
         ana_before.stdout
     )
 
@@ -117,7 +119,11 @@ def test_best_of_and_a_changed_policy_grade_nothing_again(classroom: dict[str, A
     assert graded == ["ana", "ana", "ana", "ben"]  # every commit before the cut-off, once each
     ana, ben = rows["ana"], rows["ben"]
     assert (ana["commit"], ana["raw_score"], ana["penalty"], ana["final_score"]) == (
-        classroom["shas"]["ana"][2], "90", "9", "81")
+        classroom["shas"]["ana"][2],
+        "90",
+        "9",
+        "81",
+    )
     assert (ben["raw_score"], ben["penalty"], ben["final_score"], ben["late_hours"]) == ("100", "10", "90", "24")
     # The instructor changes the policy: the last commit, 50 % a day. Nothing is graded again.
     strict = tmp_path / "late.toml"
