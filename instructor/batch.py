@@ -163,6 +163,7 @@ def grade_all(
             )
             (target / "feedback.md").write_text(gradebook.feedback(folder.name, report, error), encoding="utf-8")
             return Outcome(folder.name, report, error, skipped=skipped, seconds=time.monotonic() - started)
+        (target / deadline.HISTORY).unlink(missing_ok=True)  # graded as it is now, not at a deadline
         try:
             digest = content_hash(folder, fingerprint)
         except OSError as error:  # an unreadable file: graded anyway, never skipped

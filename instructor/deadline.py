@@ -32,7 +32,11 @@ HISTORY = "history.json"
 NOT_SUBMITTED = "not submitted"
 # A learner's repository is data, not configuration: no hooks, no fsmonitor, no pager, and
 # readable whoever owns it (the grader may run as root on a runner's checkout).
-GIT = ["git", "-c", "safe.directory=*", "-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null"]
+GIT = [
+    "git",
+    *("-c", "safe.directory=*", "-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null"),
+    *("-c", "log.showSignature=false", "-c", "core.pager=cat"),
+]
 GIT_TIMEOUT = 120
 Grade = Callable[[Path, Path, float], "tuple[dict[str, Any] | None, str]"]
 
@@ -134,8 +138,17 @@ def extract(repo: Path, sha: str, dest: Path) -> None:
         stream.write(done.stdout)
         stream.seek(0)
         with tarfile.open(fileobj=stream) as archive:
-            members = [m for m in archive.getmembers() if m.isfile() or m.isdir()]
-            archive.extractall(dest, members=members, filter="data")
+            members = [m for m in archive.getmembers() if (m.isfile() or m.isdir()) and _inside(m.name)]
+            if hasattr(tarfile, "data_filter"):  # Python 3.11.4 and later
+                archive.extractall(dest, members=members, filter="data")
+            else:
+                archive.extractall(dest, members=members)
+
+
+def _inside(name: str) -> bool:
+    """A member path that stays in the folder it is extracted to."""
+    parts = Path(name).parts
+    return bool(parts) and not Path(name).is_absolute() and ".." not in parts
 
 
 def grade_at_cutoff(

@@ -109,15 +109,15 @@ def canvas(roster: rawcsv.Table | None, learners: list[Learner], options: Option
         raise ExportError("Canvas needs the course's own gradebook export: ROSTER=<csv exported from Canvas>")
     header = roster.header
     column = next((c for c in header if c == options.title or c.startswith(options.title + " (")), options.title)
-    points_rows = {
-        i for i, r in enumerate(roster.records) if i > 0 and r.values() and r.values()[0].strip() == POINTS_POSSIBLE
-    }
+    # Rows that are not learners: "Points Possible" and, where posting is manual, a row
+    # without a name that says so per assignment.
+    not_learners = {i for i, r in enumerate(roster.records) if i > 0 and r.values()[0].strip() in ("", POINTS_POSSIBLE)}
     is_new = column not in header
-    export = _fill(roster, learners, options, CANVAS_IDS, {column: "score"}, points_rows)
+    export = _fill(roster, learners, options, CANVAS_IDS, {column: "score"}, not_learners)
     index = roster.column(column)
-    for row in points_rows:
-        if is_new or not roster.records[row].values()[index : index + 1] or not roster.records[row].values()[index]:
-            roster.set_cell(row, index, f"{options.points:g}")
+    for row in not_learners:
+        if is_new and index is not None and roster.records[row].values()[0].strip() == POINTS_POSSIBLE:
+            roster.set_cell(row, index, f"{options.points:g}")  # an existing column keeps Canvas's own
     if is_new:
         export.notes.append(f"new column {column!r}: Canvas creates an assignment of that name on import")
     return export
