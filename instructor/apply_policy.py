@@ -60,12 +60,14 @@ def apply(out: Path, policy: Policy) -> Path:
     from instructor import batch  # batch calls add_columns: imported here, not at the top
 
     outcomes = []
-    for folder in sorted(p for p in out.iterdir() if p.is_dir() and not p.name.startswith(".")):
+    _, rows = gradebook.read_csv(out / gradebook.GRADEBOOK)
+    for row in rows:  # the learners of the batch, in its order
+        folder = out / row["submission"]
         record = _history(folder)
-        if record is None:
+        if record is None:  # not graded at a deadline (e.g. not a repository): kept as it was
             results = folder / "results.json"
             report = json.loads(results.read_text(encoding="utf-8")) if results.is_file() else None
-            outcomes.append(batch.Outcome(folder.name, report, "" if report else "not graded"))
+            outcomes.append(batch.Outcome(folder.name, report, "" if report else row.get("error", "")))
             continue
         report, error = deadline.install(folder, record, policy)
         (folder / "feedback.md").write_text(gradebook.feedback(folder.name, report, error), encoding="utf-8")

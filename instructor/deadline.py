@@ -123,10 +123,24 @@ def history(repo: Path) -> list[Commit]:
     return commits
 
 
-def tree_of(repo: Path, sha: str) -> str:
-    """The id of the commit's ``exercises/`` tree ("" if it has none): equal ids, equal grades."""
-    done = _git(repo, "rev-parse", "--verify", "--quiet", f"{sha}:exercises")
-    return done.stdout.strip() if done.returncode == 0 else ""
+def trees_of(repo: Path, shas: list[str]) -> list[str]:
+    """The id of each commit's ``exercises/`` tree ("" where it has none), asked of git in one
+    call: equal ids, equal grades, so a commit that did not touch ``exercises/`` is not graded
+    again."""
+    if not shas:
+        return []
+    done = subprocess.run(
+        [*GIT, "-C", str(repo), "cat-file", "--batch-check"],
+        input="".join(f"{sha}:exercises\n" for sha in shas),
+        capture_output=True,
+        text=True,
+        timeout=GIT_TIMEOUT,
+        check=False,
+    )
+    lines = done.stdout.splitlines()
+    if done.returncode != 0 or len(lines) != len(shas):
+        raise DeadlineError(f"git cat-file failed: {done.stderr.strip()[-200:]}")
+    return [parts[0] if len(parts) == 3 and parts[1] == "tree" else "" for parts in map(str.split, lines)]
 
 
 def extract(repo: Path, sha: str, dest: Path) -> None:
@@ -161,25 +175,28 @@ def grade_at_cutoff(
     except (DeadlineError, OSError, subprocess.SubprocessError) as error:
         return None, str(error), False
     last = cutoff.last(name)
-    allowed = [c for c in commits if c.time <= last]
-    wanted = allowed[:1] if cutoff.policy.choose == "last" else allowed
+    allowed = [c.sha for c in commits if c.time <= last]
+    wanted = set(allowed[:1] if cutoff.policy.choose == "last" else allowed)
+    try:
+        tree_ids = trees_of(folder, [c.sha for c in commits])
+    except (DeadlineError, OSError, subprocess.SubprocessError) as error:
+        return None, str(error), False
     previous = _load(target / HISTORY) or {}
     cached = previous.get("trees", {}) if previous.get("fingerprint") == fingerprint and not force else {}
-    trees: dict[str, Any] = {}
-    record_commits = []
+    # Every tree graded before and still on disk is kept, so a later policy can use it.
+    trees = {
+        tree: entry
+        for tree, entry in cached.items()
+        if tree in tree_ids and (not tree or (target / entry["folder"] / "results.json").is_file())
+    }
     skipped = True
-    for commit in commits:
-        entry = {"sha": commit.sha, "time": commit.time.isoformat()}
-        if commit in wanted:
-            tree = tree_of(folder, commit.sha)
-            entry["tree"] = tree
-            if tree not in trees:
-                if tree in cached and (target / cached[tree]["folder"] / "results.json").is_file():
-                    trees[tree] = cached[tree]
-                else:
-                    skipped = False
-                    trees[tree] = _grade_commit(folder, commit, tree, target, grade, timeout)
-        record_commits.append(entry)
+    for commit, tree in zip(commits, tree_ids, strict=True):
+        if commit.sha in wanted and tree not in trees:
+            skipped = False
+            trees[tree] = _grade_commit(folder, commit, tree, target, grade, timeout)
+    record_commits = [
+        {"sha": c.sha, "time": c.time.isoformat(), "tree": tree} for c, tree in zip(commits, tree_ids, strict=True)
+    ]
     record = {
         "fingerprint": fingerprint,
         "due": cutoff.due(name).isoformat(),
@@ -221,7 +238,7 @@ def candidates_of(record: dict[str, Any], policy: Policy) -> list[Candidate]:
     for order, entry in enumerate(record["commits"]):
         when = datetime.fromisoformat(entry["time"])
         if when <= last:
-            tree = record["trees"].get(entry.get("tree", "?"), {})
+            tree = record["trees"].get(entry["tree"], {})
             candidates.append(Candidate(entry["sha"], when - due, tree.get("score"), order))
     return candidates
 
@@ -239,10 +256,10 @@ def install(target: Path, record: dict[str, Any], policy: Policy) -> tuple[dict[
         return None, f"{NOT_SUBMITTED}: no commit at or before {record['cutoff']}"
     entry = record["commits"][chosen.order]
     record["chosen"] = {"sha": chosen.sha, "time": entry["time"], "late_seconds": chosen.late.total_seconds()}
-    if policy.choose == "best" and any("tree" not in record["commits"][c.order] for c in candidates):
+    if policy.choose == "best" and any(record["commits"][c.order]["tree"] not in record["trees"] for c in candidates):
         record["chosen"]["note"] = "not every commit before the cut-off was graded: run grade-all with this POLICY"
     _save(target / HISTORY, record)
-    tree = record["trees"].get(entry.get("tree", ""))
+    tree = record["trees"].get(entry["tree"])
     if tree is None:
         results.unlink(missing_ok=True)
         return None, f"commit {chosen.sha[:12]} was not graded: run grade-all again with this DEADLINE and POLICY"

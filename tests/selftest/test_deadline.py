@@ -141,6 +141,25 @@ def test_best_of_and_a_changed_policy_grade_nothing_again(classroom: dict[str, A
     _, plain = gradebook.read_csv(classroom["out"] / gradebook.GRADEBOOK)
     plain_rows = {row["submission"]: row for row in plain}
     assert plain_rows["ana"]["final_score"] == "20" and plain_rows["ben"]["status"] == "not submitted"
+    # Back to the first policy: every commit it needs is still graded, and the result is the same.
+    best = tmp_path / "best.toml"
+    best.write_text('penalty_percent = 10\naccept_late_days = 2\nchoose = "best"\nfloor_percent = 50\n')
+    assert apply_policy.main([str(classroom["out"]), "--policy", str(best)]) == 0
+    _, back = gradebook.read_csv(classroom["out"] / gradebook.GRADEBOOK)
+    assert [(r["final_score"], r["error"]) for r in back] == [
+        (rows[r["submission"]]["final_score"], rows[r["submission"]]["error"]) for r in back
+    ]
+    assert classroom["calls"] == []
+
+
+def test_a_commit_that_leaves_exercises_alone_is_not_graded_again(classroom: dict[str, Any]) -> None:
+    repo = classroom["base"] / "ben"
+    _commit(repo, DEADLINE + timedelta(days=1, hours=1), {"README.md": "notes\n"})
+    _commit(repo, DEADLINE + timedelta(days=1, hours=2), {"README.md": "more notes\n"})
+    rows = _grade(classroom, policy=late_policy.Policy(accept_late_days=2, choose="best"))
+    assert classroom["calls"].count("ben") == 1 and rows["ben"]["total"] == "100"
+    history = json.loads((classroom["out"] / "ben" / "history.json").read_text())
+    assert len({c["tree"] for c in history["commits"]}) == 1 and len(history["commits"]) == 3
 
 
 def test_a_second_run_grades_only_new_commits(classroom: dict[str, Any]) -> None:
