@@ -15,6 +15,7 @@ grade cells; the unchanged fields keep their bytes.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from grader.text_safety import csv_cell
@@ -58,7 +59,7 @@ def _fill(
     options: Options,
     preferred: list[str],
     columns: dict[str, str],
-    skip: set[int] = frozenset(),  # type: ignore[assignment]
+    skip: Collection[int] = (),
 ) -> Export:
     """Fill ``columns`` (header -> which value: "score", "points", "feedback") of every roster
     row that names a learner; report the rest."""

@@ -141,3 +141,19 @@ def test_raw_csv_gives_back_the_bytes_it_read(rows: list[list[str]], ending: str
     parsed = rawcsv.parse(data, ",")
     assert parsed.to_bytes() == data
     assert [r.values() for r in parsed.records] == [[*r] for r in rows]
+
+
+def test_canvas_fills_the_assignment_column_it_already_has(tmp_path: Path) -> None:
+    """Once the assignment exists, Canvas's export names it `Title (id)`: that column is filled,
+    its Points Possible cell and every other byte kept."""
+    table = rawcsv.read(INPUT / "canvas-export.csv")
+    column = table.add_column("Kinesis producers and consumers (2002)")
+    table.set_cell(1, column, "100.00")
+    roster = tmp_path / "roster.csv"
+    roster.write_bytes(table.to_bytes())
+    export.export("canvas", INPUT, tmp_path / "out.csv", roster, INPUT / "classroom-grades.csv")
+    after = rawcsv.read(tmp_path / "out.csv")
+    assert after.header == table.header and after.records[1].raw == table.records[1].raw
+    assert [r.values()[-1] for r in after.records[2:]] == ["100", "81", "0", "", "", ""]
+    for old, new in zip(table.records, after.records, strict=True):
+        assert new.raw[:-1] == old.raw[:-1] and new.end == old.end
