@@ -262,10 +262,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     outcomes = grade_all(args.submissions, args.out, args.jobs, args.force, cutoff=cutoff)
     graded = [o for o in outcomes if not o.skipped]
-    failed = [o for o in outcomes if o.report is None or o.error]
+    missing = [o for o in outcomes if o.report is None and o.error.startswith(deadline.NOT_SUBMITTED)]
+    failed = [o for o in outcomes if (o.report is None or o.error) and o not in missing]
     print(
         f"{len(outcomes)} submissions: {len(graded)} graded, {len(outcomes) - len(graded)} unchanged and skipped, "
-        f"{len(failed)} with errors -> {args.out / gradebook.GRADEBOOK}"
+        f"{len(failed)} with errors{f', {len(missing)} not submitted' if missing else ''} "
+        f"-> {args.out / gradebook.GRADEBOOK}"
     )
     return 0
 
