@@ -61,12 +61,13 @@ def die_with_parent(parent: int | None = None) -> None:
         os._exit(70)
 
 
-def _children() -> list[int]:
-    """Pids whose parent is this process (read from /proc)."""
-    listed = _children_listed()
+def children(pid: int | None = None) -> list[int]:
+    """Pids whose parent is ``pid`` (this process by default), read from /proc."""
+    parent = os.getpid() if pid is None else pid
+    listed = _children_listed(parent)
     if listed is not None:
         return listed
-    me, found = os.getpid(), []
+    found = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -75,22 +76,22 @@ def _children() -> list[int]:
                 fields = handle.read().rsplit(b")", 1)[1].split()
         except (OSError, IndexError):
             continue
-        if len(fields) > 2 and int(fields[1]) == me:
+        if len(fields) > 2 and int(fields[1]) == parent:
             found.append(int(entry))
     return found
 
 
-def _children_listed() -> list[int] | None:
-    """The kernel's own list of this process's children, or None where it has none.
+def _children_listed(pid: int) -> list[int] | None:
+    """The kernel's own list of a process's children, or None where it has none.
 
     Reading one small file per thread costs microseconds; scanning /proc costs milliseconds
     a run.
     """
     found: list[int] = []
     try:
-        for task in os.listdir("/proc/self/task"):
-            with open(f"/proc/self/task/{task}/children", "rb") as handle:
-                found.extend(int(pid) for pid in handle.read().split())
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children", "rb") as handle:
+                found.extend(int(child) for child in handle.read().split())
     except (OSError, ValueError):
         return None
     return found
@@ -124,7 +125,7 @@ def kill_children(keep: frozenset[int] = frozenset()) -> None:
     it is running. Waiting for a pid namespace's pid 1 returns only once its namespace is empty.
     """
     while True:
-        pids = [pid for pid in _children() if pid not in keep]
+        pids = [pid for pid in children() if pid not in keep]
         if not pids:
             return
         for pid in pids:
@@ -151,7 +152,7 @@ def nothing_left_running() -> Iterator[None]:
     with _GRADING:
         was_subreaper = is_subreaper()
         become_subreaper()
-        before = frozenset(_children())
+        before = frozenset(children())
         try:
             yield
         finally:

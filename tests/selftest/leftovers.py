@@ -19,28 +19,13 @@ from grader.sandbox import reaping
 from grader.sandbox.messages import TOKEN_VARIABLE
 
 
-def _children(pid: int | str = "self") -> set[int]:
-    found = set()
-    try:
-        tasks = os.listdir(f"/proc/{pid}/task")
-    except OSError:
-        return found
-    for task in tasks:
-        try:
-            with open(f"/proc/{pid}/task/{task}/children", encoding="ascii") as handle:
-                found.update(int(child) for child in handle.read().split())
-        except OSError:
-            continue
-    return found
-
-
 def descendants(pid: int) -> list[int]:
     """Every process below ``pid``, as the kernel's lists of children show them now."""
     found: list[int] = []
-    below = sorted(_children(pid))
+    below = sorted(reaping.children(pid))
     while below:
         found.extend(below)
-        below = sorted({child for parent in below for child in _children(parent)})
+        below = sorted({child for parent in below for child in reaping.children(parent)})
     return found
 
 
@@ -61,7 +46,7 @@ class Leftovers:
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.tokens: list[str] = []
-        self.children_before = frozenset(_children())
+        self.children_before = frozenset(reaping.children())
         make_token = secrets.token_hex
 
         def recorded(nbytes: int | None = None) -> str:
@@ -83,7 +68,7 @@ class Leftovers:
                         marked.append(int(entry))
             except OSError:
                 continue
-        new_children = _children() - self.children_before
+        new_children = set(reaping.children()) - self.children_before
         return [_describe(pid) for pid in sorted({*marked, *new_children})]
 
     def __enter__(self) -> Leftovers:
