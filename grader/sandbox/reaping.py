@@ -63,10 +63,10 @@ def die_with_parent(parent: int | None = None) -> None:
 
 def children(pid: int | None = None) -> list[int]:
     """Pids whose parent is ``pid`` (this process by default), read from /proc."""
-    parent = os.getpid() if pid is None else pid
-    listed = _children_listed(parent)
+    listed = _children_listed("self" if pid is None else str(pid))  # "self": right in a pid namespace too
     if listed is not None:
         return listed
+    parent = int(os.readlink("/proc/self")) if pid is None else pid
     found = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -81,7 +81,7 @@ def children(pid: int | None = None) -> list[int]:
     return found
 
 
-def _children_listed(pid: int) -> list[int] | None:
+def _children_listed(pid: str) -> list[int] | None:
     """The kernel's own list of a process's children, or None where it has none.
 
     Reading one small file per thread costs microseconds; scanning /proc costs milliseconds
