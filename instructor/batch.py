@@ -25,7 +25,7 @@ from typing import Any, TextIO
 from grader import manifest
 from grader.commands.progress import bar
 from grader.paths import ROOT
-from instructor import gradebook
+from instructor import class_report, gradebook
 
 HASH_FILE = ".source.sha256"
 TIMEOUT_SECONDS = 15 * 60
@@ -213,6 +213,8 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument("out", type=Path)
     grade.add_argument("--jobs", type=int, default=None, help="parallel gradings (default: number of CPUs)")
     grade.add_argument("--force", action="store_true", help="grade again even unchanged submissions")
+    grade.add_argument("--no-similarity", action="store_true", help="leave out the similarity check")
+    grade.add_argument("--anonymise", action="store_true", help="pseudonyms instead of names in the class report")
     manual = commands.add_parser("import-manual", help="add manual points (csv: submission, task, points)")
     manual.add_argument("manual", type=Path)
     manual.add_argument("out", type=Path)
@@ -237,6 +239,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{len(outcomes)} submissions: {len(graded)} graded, {len(outcomes) - len(graded)} unchanged and skipped, "
         f"{len(failed)} with errors -> {args.out / gradebook.GRADEBOOK}"
     )
+    class_report.after_batch(args.out, args.submissions, not args.no_similarity, args.anonymise)
     return 0
 
 

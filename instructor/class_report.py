@@ -14,6 +14,7 @@ import io
 import json
 import math
 import os
+import subprocess
 import sys
 import tomllib
 from pathlib import Path
@@ -22,9 +23,9 @@ from typing import Any
 from grader.paths import ROOT
 from grader.text_safety import csv_cell, one_line
 from instructor import class_data, class_page, class_stats
-from instructor.batch import grader_fingerprint
 
 SIMILARITY_JSON = "similarity.json"
+SIMILARITY_VENV = ".venv-similarity"
 
 
 def grader_version(batch: class_data.Batch) -> str:
@@ -34,6 +35,8 @@ def grader_version(batch: class_data.Batch) -> str:
     )
     if named:
         return ", ".join(named)
+    from instructor.batch import grader_fingerprint  # batch runs this module last: imported here, not at the top
+
     version = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
     return f"{version} (grader files {grader_fingerprint()[:12]}, as found when the report was made)"
 
@@ -216,6 +219,24 @@ def console_summary(report: dict[str, Any], stream: Any = sys.stdout) -> str:
     for row in report["attention"]:
         lines.append(f"  attention: {one_line(row['learner'], 60)}: {one_line('; '.join(row['reasons']), 120)}")
     return "\n".join(lines) + "\n"
+
+
+def after_batch(grades: Path, submissions: Path, similarity: bool, anonymise: bool) -> None:
+    """What grade-all does last: the similarity check (in its own venv), then the class report."""
+    if similarity:
+        python = ROOT / SIMILARITY_VENV / "bin" / "python"
+        if python.is_file():
+            command = [str(python), "-m", "instructor.similarity", str(grades.resolve()), str(submissions.resolve())]
+            done = subprocess.run(command, cwd=ROOT, check=False)
+            if done.returncode != 0:
+                print(f"similarity check failed (exit code {done.returncode}); the class report goes on without it")
+        else:
+            print(
+                f"similarity check skipped: no {SIMILARITY_VENV} (make grade-all creates it; SIMILARITY=0 turns it off)"
+            )
+    report = write(grades, anonymise)
+    sys.stdout.write(console_summary(report))
+    print(f"class report: {grades / 'class-report.html'}")
 
 
 def main(argv: list[str] | None = None) -> int:
