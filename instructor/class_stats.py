@@ -34,7 +34,7 @@ _GENERATED = [
     (re.compile(r"shardId-\d+"), "<shard id>"),
     (re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", re.IGNORECASE), "<id>"),
     (re.compile(r"\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{8,}\b", re.IGNORECASE), "<id>"),
-    (re.compile(r"-?\d+(?:\.\d+)?(?:e[+-]?\d+)?", re.IGNORECASE), "<n>"),
+    (re.compile(r"\d+(?:\.\d+)?(?:e[+-]?\d+)?", re.IGNORECASE), "<n>"),
 ]
 
 
@@ -76,8 +76,13 @@ def histogram(values: list[float], top: float, bins: int = 10) -> list[dict[str,
 
 
 def group_key(message: str) -> str:
-    """A message with its generated values replaced, on one line: the same mistake, the same key."""
-    text = " ".join(message.split())
+    """What a failure says the learner's code did, generated values replaced: the same mistake,
+    the same key. A check's message reads "Called <what the check did>. It <what the code did>.
+    Expected ..."; the call and the expectation name the check's (often generated) inputs, so
+    only the "It ..." line counts when there is one, else the whole message."""
+    lines = [line.strip() for line in message.splitlines()]
+    did = [line for line in lines if line.startswith("It ")]
+    text = " ".join(" ".join(did[:1] or lines).split())
     for pattern, stand_in in _GENERATED:
         text = pattern.sub(stand_in, text)
     return text
