@@ -27,10 +27,11 @@ td.num{text-align:right;font-variant-numeric:tabular-nums}
 .side{display:flex;flex-wrap:wrap;gap:1.5rem;align-items:flex-start}
 figure.pair{margin:.5rem 0 1.5rem 0}
 figcaption{font-weight:bold}
-.grid{display:flex;flex-wrap:wrap;gap:1rem 2.5rem}
+.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(36rem,1fr));gap:0 2rem}
 .note{border-left:4px solid #1f4e79;padding:.3rem .8rem;background:#f3f6f9}
 pre{white-space:pre-wrap;word-break:break-word;margin:0;font-size:.9em}
-blockquote{margin:.3rem 0 .8rem 0;padding:.3rem .8rem;border-left:3px solid #767676}
+dl.answers dt{font-weight:bold;margin-top:.7rem}
+dl.answers dd{margin:.15rem 0 0 1rem;padding-left:.6rem;border-left:3px solid #767676;white-space:pre-wrap}
 .flag{font-weight:bold}
 """
 
@@ -111,6 +112,7 @@ def _tasks(tasks: list[dict[str, Any]], meanings: dict[str, str]) -> str:
             [number(d["points"]) for d in t["distribution"]],
             [d["learners"] for d in t["distribution"]],
             ["Points", "Learners"],
+            width=300,
         )
         for i, t in enumerate(tasks)
     )
@@ -143,7 +145,7 @@ def _failures(groups: list[dict[str, Any]]) -> str:
             html_text(g["task"]),
             f"{_pct(g['share'])} ({g['learners']})",
             f"<pre>{html_text(g['example'])}</pre><small>checks: {html_text(', '.join(g['checks']))}</small>",
-            html_text(g["hint"]),
+            f"<details><summary>hint</summary>{html_text(g['hint'])}</details>",
         ]
         for g in groups[:SHOWN_FAILURE_GROUPS]
     ]
@@ -168,34 +170,44 @@ def _choices(choices: list[dict[str, Any]]) -> str:
                 labels,
                 list(question["counts"].values()),
                 ["Answer", "Learners"],
+                width=300,
             )
         )
     return '<div class="grid">' + "".join(parts) + "</div>"
 
 
 def _written(written: list[dict[str, Any]]) -> str:
+    """Each question's answers one after another; those who wrote nothing on one line."""
     parts = []
     for question in written:
         parts.append(f"<h3>{html_text(question['question'])}: {html_text(question['title'])}</h3>")
+        entries, empty = [], []
         for answer in question["answers"]:
-            text = answer["answer"]
+            text, who = answer["answer"], html_text(answer["learner"])
+            points = "" if answer["points"] is None else f" <small>manual points: {number(answer['points'])}</small>"
+            if not text.strip():
+                empty.append(who + points)
+                continue
             shown = (
                 text
                 if len(text) <= SHOWN_ANSWER_CHARS
                 else text[:SHOWN_ANSWER_CHARS] + " … (cut: see class-written.csv)"
             )
-            points = "" if answer["points"] is None else f" · manual points: {number(answer['points'])}"
-            body = f"<pre>{html_text(shown)}</pre>" if text.strip() else "<em>no answer</em>"
-            parts.append(
-                f"<p><strong>{html_text(answer['learner'])}</strong>{points}</p><blockquote>{body}</blockquote>"
-            )
+            entries.append(f"<dt>{who}{points}</dt><dd>{html_text(shown)}</dd>")
+        parts.append(f'<dl class="answers">{"".join(entries)}</dl>' if entries else "")
+        if empty:
+            parts.append(f"<p>No answer ({len(empty)}): {', '.join(empty)}</p>")
     return "".join(parts)
 
 
 def _attention(rows: list[dict[str, Any]]) -> str:
     if not rows:
         return "<p>Nobody: no error, no zero score, no task left untouched.</p>"
-    return table(["Learner", "Why"], [[html_text(r["learner"]), html_text("; ".join(r["reasons"]))] for r in rows])
+    return table(
+        ["Learner", "Why"],
+        [[html_text(r["learner"]), html_text("; ".join(r["reasons"]))] for r in rows],
+        numeric_from=9,
+    )
 
 
 def _similarity(similarity: dict[str, Any] | None) -> str:
@@ -215,7 +227,10 @@ def _similarity(similarity: dict[str, Any] | None) -> str:
             html_text(p["file"]),
             _pct(p["first_score"]),
             _pct(p["second_score"]),
-            f"{p['longest_lines']} lines<pre>{html_text(p['longest_fragment'])}</pre>",
+            (
+                f"<details><summary>{p['longest_lines']} lines</summary>"
+                f"<pre>{html_text(p['longest_fragment'])}</pre></details>"
+            ),
         ]
         for p in similarity["pairs"]
     ]

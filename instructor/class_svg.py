@@ -61,11 +61,13 @@ def table(headers: list[str], rows: list[list[str]], caption: str = "", numeric_
     return f"<table>{caption_html}<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
-def figure(chart_id: str, title: str, labels: list[str], values: list[int], headers: list[str]) -> str:
+def figure(
+    chart_id: str, title: str, labels: list[str], values: list[int], headers: list[str], width: int = 420
+) -> str:
     """A chart and its data table side by side, under one caption."""
     rows = [[html_text(label), str(value)] for label, value in zip(labels, values)]
     return (
         f'<figure class="pair"><figcaption id="{chart_id}">{html_text(title)}</figcaption>'
-        f'<div class="side">{bar_chart(title, labels, values, chart_id)}'
+        f'<div class="side">{bar_chart(title, labels, values, chart_id, width)}'
         f"{table([html_text(h) for h in headers], rows)}</div></figure>"
     )
