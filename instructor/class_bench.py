@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from grader.manifest import Kind
 from grader.paths import ROOT
 from instructor import class_report
 
@@ -34,7 +35,7 @@ def mixed(reports: list[dict[str, Any]], draw: random.Random) -> dict[str, Any]:
     tasks = [next(t for t in chosen[task["id"]]["tasks"] if t["id"] == task["id"]) for task in reports[0]["tasks"]]
     tests = [test for task in tasks for test in chosen[task["id"]]["tests"] if test["task"] == task["id"]]
     manual = [{**entry, "answer": ANSWER * draw.randint(1, 3)} for entry in reports[0].get("manual", [])]
-    score = round(sum(t["score"] for t in tasks if t["kind"] != "written"), 2)
+    score = round(sum(t["score"] for t in tasks if t["kind"] != Kind.WRITTEN), 2)
     return {**reports[0], "status": "fail", "score": score, "tasks": tasks, "tests": tests, "manual": manual}
 
 

@@ -12,6 +12,7 @@ import re
 import statistics
 from typing import Any
 
+from grader.manifest import Kind
 from instructor.class_data import Batch, Learner
 
 EPSILON = 1e-9
@@ -99,11 +100,11 @@ def task_table(batch: Batch) -> list[dict[str, Any]]:
 
 
 def scored(tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [t for t in tasks if t["kind"] != "written"]
+    return [t for t in tasks if t["kind"] != Kind.WRITTEN]
 
 
 def task_scores(learner: Learner) -> dict[str, float]:
-    return {t["id"]: float(t["score"]) for t in learner.report["tasks"] if t.get("kind") != "written"}
+    return {t["id"]: float(t["score"]) for t in learner.report["tasks"] if t.get("kind") != Kind.WRITTEN}
 
 
 def per_task(graded: list[Learner], tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -204,7 +205,7 @@ def choice_letters(batch: Batch, graded: list[Learner], tasks: list[dict[str, An
     """Per multiple-choice question: how many chose each letter, read from the check results (a
     passed answer check means the key's letter; a failed one names the letter found)."""
     rows = []
-    for task in (t for t in tasks if t["kind"] == "choice"):
+    for task in (t for t in tasks if t["kind"] == Kind.CHOICE):
         counts: dict[str, int] = {}
         for learner in graded:
             checks = [t for t in learner.report.get("tests", []) if t["task"] == task["id"] and t.get("hidden")]
@@ -232,7 +233,7 @@ def choice_letters(batch: Batch, graded: list[Learner], tasks: list[dict[str, An
 def written_answers(graded: list[Learner], tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Per written question: every learner's answer (and manual points once imported)."""
     rows = []
-    for task in (t for t in tasks if t["kind"] == "written"):
+    for task in (t for t in tasks if t["kind"] == Kind.WRITTEN):
         answers = []
         for learner in graded:
             entry = next((m for m in learner.report.get("manual", []) if m.get("id") == task["id"]), {})
