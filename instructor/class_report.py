@@ -9,8 +9,6 @@ modification time, never the clock.
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
 import math
 import os
@@ -21,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from grader.paths import ROOT
-from grader.text_safety import csv_cell, one_line
+from grader.text_safety import one_line
 from instructor import class_data, class_page, class_stats
+from instructor.csv_text import csv_text, write_text
 
 SIMILARITY_JSON = "similarity.json"
 SIMILARITY_VENV = ".venv-similarity"
@@ -173,20 +172,6 @@ def tables(report: dict[str, Any]) -> dict[str, tuple[list[str], list[list[Any]]
     return result
 
 
-def _csv_text(header: list[str], rows: list[list[Any]]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows([csv_cell(cell) for cell in row] for row in rows)
-    return buffer.getvalue()
-
-
-def _write(path: Path, text: str) -> None:
-    temp = path.with_name(f".{path.name}.tmp")
-    temp.write_text(text, encoding="utf-8", newline="")
-    os.replace(temp, path)
-
-
 def write(grades: Path, anonymise: bool = False) -> dict[str, Any]:
     """Read ``grades`` and write the page, the JSON and the CSV files into it; return the figures."""
     batch = class_data.load(grades)
@@ -197,10 +182,10 @@ def write(grades: Path, anonymise: bool = False) -> dict[str, Any]:
     if anonymise:
         _anonymise(batch, similarity, class_data.salt(grades))
     report = build(batch, similarity, anonymise)
-    _write(grades / "class-report.json", json.dumps(report, indent=1, ensure_ascii=False, sort_keys=True) + "\n")
+    write_text(grades / "class-report.json", json.dumps(report, indent=1, ensure_ascii=False, sort_keys=True) + "\n")
     for name, (header, rows) in tables(report).items():
-        _write(grades / name, _csv_text(header, rows))
-    _write(grades / "class-report.html", class_page.render(report))
+        write_text(grades / name, csv_text(header, rows))
+    write_text(grades / "class-report.html", class_page.render(report))
     return report
 
 

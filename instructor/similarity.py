@@ -15,8 +15,6 @@ learners never need them): only the standard library and grader.text_safety are 
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
 import re
 import shutil
@@ -24,7 +22,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from grader.text_safety import clean, csv_cell
+from grader.text_safety import clean
+from instructor.csv_text import csv_text, write_text
 
 ROOT = Path(__file__).resolve().parents[1]
 REFERENCE_NAME = "reference (solutions/)"
@@ -148,16 +147,12 @@ def run(grades: Path, submissions: Path, threshold: float = THRESHOLD) -> dict[s
         "reference_name": REFERENCE_NAME,
         "pairs": pairs,
     }
-    (grades / "similarity.json").write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    write_text(grades / "similarity.json", json.dumps(result, indent=1, ensure_ascii=False) + "\n")
     header = ["first", "second", "file", "first_score", "second_score", "longest_lines", "longest_fragment"]
-    writer.writerow(header)
-    writer.writerows([csv_cell(p[key]) for key in header] for p in pairs)
-    (grades / "similarity.csv").write_text(buffer.getvalue(), encoding="utf-8")
+    write_text(grades / "similarity.csv", csv_text(header, [[p[key] for key in header] for p in pairs]))
     report = detector.generate_html_report(output_mode="return") if len(detector.similarity_matrix) else None
     if report:
-        (grades / "similarity-report.html").write_text(_offline(report), encoding="utf-8")
+        write_text(grades / "similarity-report.html", _offline(report))
     return result
 
 
