@@ -75,11 +75,15 @@ def stage(submissions: Path, grades: Path) -> tuple[Path, dict[str, str]]:
 
 
 def _longest(raw: str, slices: Any) -> str:
+    """The longest shared run of ``raw``, widened to whole lines."""
     if len(slices) == 0 or len(slices[0]) == 0:
         return ""
     lengths = [int(end) - int(start) for start, end in zip(slices[0], slices[1])]
     best = max(range(len(lengths)), key=lambda i: (lengths[i], -int(slices[0][i])))
-    return raw[int(slices[0][best]) : int(slices[1][best])]
+    start, end = int(slices[0][best]), int(slices[1][best])
+    start = raw.rfind("\n", 0, start) + 1  # whole lines read better than a cut token
+    end = len(raw) if raw.find("\n", end) < 0 else raw.find("\n", end)
+    return raw[start:end]
 
 
 def compare(work: Path, names: dict[str, str], threshold: float = THRESHOLD) -> tuple[Any, list[dict[str, Any]]]:
