@@ -80,6 +80,8 @@ def _manual_points(row: dict[str, str]) -> dict[str, float]:
 def _error_of(report: dict[str, Any] | None, row: dict[str, str]) -> str:
     if report is None:
         return row.get("error") or "no readable results.json: the grading did not finish"
+    if not isinstance(report.get("tasks"), list) or not isinstance(report.get("tests"), list):
+        return "results.json without its tasks and tests: not a report of a completed grading"
     if report.get("status") == "error":
         problems = [str(p) for p in report.get("problems") or []]
         return "; ".join(problems) or row.get("error") or "the grading's machinery failed"

@@ -100,7 +100,8 @@ def task_table(batch: Batch) -> list[dict[str, Any]]:
 
 
 def scored(tasks: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [t for t in tasks if t["kind"] != Kind.WRITTEN]
+    """Tasks with automatic points: not written, and worth something at the level graded."""
+    return [t for t in tasks if t["kind"] != Kind.WRITTEN and t["max_score"] > 0]
 
 
 def task_scores(learner: Learner) -> dict[str, float]:

@@ -186,3 +186,15 @@ def test_console_has_no_escape_without_a_terminal_or_with_no_color(grades, monke
     assert "\x1b" in class_report.console_summary(report, Terminal())
     monkeypatch.setenv("NO_COLOR", "1")
     assert "\x1b" not in class_report.console_summary(report, Terminal())
+
+
+def test_a_report_without_tasks_is_an_error_and_a_task_worth_nothing_is_left_out(tmp_path):
+    outside = _report({"code.a": 10.0})
+    for task in outside["tasks"]:
+        if task["id"] == "code.b":
+            task["max_score"] = 0.0  # not part of the level graded
+    folder = _folder(tmp_path, {"ok": outside, "odd": {"status": "pass", "score": 100}})
+    report = class_report.build(class_data.load(folder))
+    assert (report["header"]["graded"], report["header"]["errors"]) == (1, 1)
+    assert [t["id"] for t in report["tasks"]] == ["code.a", "choice.q"]
+    assert report["attention"][0]["learner"] == "odd" and "without its tasks" in report["attention"][0]["reasons"][0]
