@@ -59,6 +59,7 @@ def _header(head: dict[str, Any]) -> str:
         ["Submissions", str(head["submissions"])],
         ["Graded", str(head["graded"])],
         ["Errors (not scores)", str(head["errors"])],
+        ["Not submitted by the deadline", str(head.get("not_submitted", 0))],
         ["Level graded", levels],
         ["Grader version", html_text(head["grader_version"])],
         [

@@ -55,6 +55,7 @@ def build(
 ) -> dict[str, Any]:
     """Every figure of the report, as a JSON-ready dict."""
     graded = [learner for learner in batch.learners if learner.graded]
+    missing = [learner for learner in batch.learners if class_stats.not_submitted(learner)]
     tasks = class_stats.task_table(batch)
     totals = [math.fsum(class_stats.task_scores(learner).values()) for learner in graded]
     max_score = sum(t["max_score"] for t in class_stats.scored(tasks))
@@ -66,7 +67,8 @@ def build(
         "header": {
             "submissions": len(batch.learners),
             "graded": len(graded),
-            "errors": len(batch.learners) - len(graded),
+            "errors": len(batch.learners) - len(graded) - len(missing),
+            "not_submitted": len(missing),
             "levels": dict(sorted(levels.items())),
             "grader_version": grader_version(batch),
             "ran_at": batch.ran_at,

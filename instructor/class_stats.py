@@ -14,6 +14,7 @@ from typing import Any
 
 from grader.manifest import Kind
 from instructor.class_data import Batch, Learner
+from instructor.deadline import NOT_SUBMITTED
 
 EPSILON = 1e-9
 HIGH_PASS, LOW_PASS, LOW_DISCRIMINATION = 0.95, 0.20, 0.2
@@ -261,12 +262,19 @@ def never_started(learner: Learner) -> list[str]:
     return sorted(untouched, key=lambda task: (order.get(task, 0), task))
 
 
+def not_submitted(learner: Learner) -> bool:
+    """No commit before the deadline (grade-all DEADLINE=): not an error of the grading."""
+    return learner.report is None and learner.error.startswith(NOT_SUBMITTED)
+
+
 def attention(batch: Batch) -> list[dict[str, Any]]:
     """Learners to look at: errors, a zero total, tasks never started."""
     rows = []
     for learner in batch.learners:
         reasons = []
-        if not learner.graded:
+        if not_submitted(learner):
+            reasons.append(learner.error)
+        elif not learner.graded:
             reasons.append("error: " + (learner.error or "not graded"))
         else:
             if math.fsum(task_scores(learner).values()) == 0:

@@ -42,6 +42,9 @@ def _folder(tmp_path: pathlib.Path, reports: dict[str, dict | None]) -> pathlib.
         (tmp_path / name).mkdir()
         if report is None:
             (tmp_path / name / "feedback.md").write_text("not graded\n")
+            if name == "gil":  # grade-all DEADLINE=: no commit before it
+                book = "submission,error\ngil,not submitted: no commit at or before t\n"
+                (tmp_path / "gradebook.csv").write_text(book)
         else:
             (tmp_path / name / "results.json").write_text(json.dumps(report))
     return tmp_path
@@ -55,6 +58,7 @@ CLASS = {
     "dan": _report({"code.a": 10.0, "code.b": 10.0, "choice.q": 5.0}),
     "eve": _report({}, status="error", problems=["the worker died"]),
     "fox": None,
+    "gil": None,
 }
 
 
@@ -73,7 +77,8 @@ def test_pearson_by_hand_and_undefined_without_variance():
 
 def test_item_rest_pass_rates_and_flags_by_hand(grades):
     report = class_report.build(class_data.load(grades))
-    assert (report["header"]["submissions"], report["header"]["graded"], report["header"]["errors"]) == (6, 4, 2)
+    head = report["header"]
+    assert (head["submissions"], head["graded"], head["errors"], head["not_submitted"]) == (7, 4, 2, 1)
     tasks = {t["id"]: t for t in report["tasks"]}
     # Task a: x = 0, 5, 10, 10; rest (b + choice) = 0, 10, 5, 15.
     x, rest = [0, 5, 10, 10], [0, 10, 5, 15]
@@ -129,6 +134,7 @@ def test_failure_groups_letters_and_attention(grades):
     assert attention["ann"][0] == "zero score"
     assert attention["eve"] == ["error: the worker died"]
     assert attention["fox"][0].startswith("error: no readable results.json")
+    assert attention["gil"] == ["not submitted: no commit at or before t"]
 
 
 def test_same_files_whatever_the_listing_order(grades, monkeypatch):
