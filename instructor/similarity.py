@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import sys
@@ -109,9 +110,10 @@ def compare(work: Path, names: dict[str, str], threshold: float = THRESHOLD) -> 
             if score_first < 0 or key in seen or max(score_first, score_second) < threshold:
                 continue
             seen.add(key)
-            slices = detector.slice_matrix.get((first, second), [None, None])[0]
-            if slices is None:
-                slices = detector.slice_matrix[(second, first)][1]
+            if (first, second) in detector.slice_matrix:
+                slices = detector.slice_matrix[(first, second)][0]
+            else:  # compared the other way round, or nothing shared at all
+                slices = detector.slice_matrix.get((second, first), [[], []])[1]
             fragment = _longest(detector.file_data[first].raw_code, slices)
             a, b = names[Path(first).parent.name], names[Path(second).parent.name]
             if b != REFERENCE_NAME and b < a:
@@ -161,6 +163,12 @@ def run(grades: Path, submissions: Path, threshold: float = THRESHOLD) -> dict[s
 
 
 def main(argv: list[str] | None = None) -> int:
+    if os.environ.get("PYTHONHASHSEED") != "0":
+        # copydetect hashes k-grams with Python's hash(), salted per process unless the seed is
+        # fixed: the same code would pick other fingerprints, and other scores, on every run.
+        arguments = sys.argv[1:] if argv is None else argv
+        os.execve(sys.executable, [sys.executable, "-m", "instructor.similarity", *arguments],
+                  {**os.environ, "PYTHONHASHSEED": "0"})  # fmt: skip
     parser = argparse.ArgumentParser(prog="python -m instructor.similarity", description=__doc__.splitlines()[0])
     parser.add_argument("grades", type=Path, help="the OUT folder of make grade-all (results go there)")
     parser.add_argument("submissions", type=Path, help="the SUBMISSIONS folder of make grade-all")

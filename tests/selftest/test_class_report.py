@@ -194,6 +194,14 @@ def test_similarity_flags_copies_and_no_pair_of_honest_solutions(similarity):
     assert all(p["longest_lines"] > 0 and p["longest_fragment"] for p in similarity["pairs"])
 
 
+def test_similarity_gives_the_same_files_again(batch, similarity):
+    submissions, grades, _, _ = batch
+    before = {name: (grades / name).read_bytes() for name in ("similarity.json", "similarity.csv")}
+    command = [str(SIMILARITY_PYTHON), "-m", "instructor.similarity", str(grades), str(submissions)]
+    subprocess.run(command, cwd=ROOT, capture_output=True, timeout=300, check=True)
+    assert {name: (grades / name).read_bytes() for name in before} == before
+
+
 def test_similarity_outputs_and_page_section(batch, similarity):
     _, grades, _, _ = batch
     figures = class_report.write(grades)
