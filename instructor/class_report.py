@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.paths import ROOT
-from grader.text_safety import one_line
+from grader.text_safety import clean_tree, one_line
 from instructor import class_data, class_page, class_stats
 from instructor.csv_text import csv_text, write_text
 
@@ -183,7 +183,7 @@ def write(grades: Path, anonymise: bool = False) -> dict[str, Any]:
         similarity = json.loads(similarity_path.read_text(encoding="utf-8"))
     if anonymise:
         _anonymise(batch, similarity, class_data.salt(grades))
-    report = build(batch, similarity, anonymise)
+    report = clean_tree(build(batch, similarity, anonymise))  # learner text made safe once, for every output
     write_text(grades / "class-report.json", json.dumps(report, indent=1, ensure_ascii=False, sort_keys=True) + "\n")
     for name, (header, rows) in tables(report).items():
         write_text(grades / name, csv_text(header, rows))

@@ -167,6 +167,9 @@ def test_learner_text_is_inert_on_the_page(tmp_path):
     page = (folder / "class-report.html").read_text()
     assert "<script" not in page.lower() and "<img" not in page.lower() and "\x1b" not in page and "\u202e" not in page
     assert "&lt;script&gt;" in page and "&lt;b&gt;mal" in page
+    for name in ["class-report.json", *(p.name for p in folder.glob("class-*.csv"))]:
+        text = (folder / name).read_text(encoding="utf-8")
+        assert "\x1b" not in text and "\u202e" not in text and "\\u001b" not in text, name
     assert re.search(r"default-src 'none'; style-src 'sha256-[^']+'", page)
     assert "http" not in page.replace("http://example.invalid/x", "").replace("http://www.w3.org/2000/svg", "").replace(
         'http-equiv="Content-Security-Policy"', ""
