@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 from grader import manifest
@@ -38,6 +39,7 @@ ALTERNATIVE_OF = {"hal": "batching", "ivy": "generator_consumer", "jon": "inject
 MUTANT_OF = {"dee": "counters_characters", "eli": "fixed_limit_of_100"}
 GRADED = ["ada", "bo", "cy", "dee", "eli", "fay", "hal", "ivy", "jon", "kim"]
 ERRORS = ["lee", "mo"]
+SIMILARITY_PYTHON = ROOT / ".venv-similarity" / "bin" / "python"
 # Modification times of the results.json files: "when it ran" is the newest.
 NEWEST = 1_800_003_600  # 2027-01-15 09:00:00 UTC
 
@@ -110,3 +112,11 @@ def build(root: Path) -> tuple[Path, Path, dict[str, dict]]:
     manual.write_text("submission,task,points\nada,checkpoint.q3,3\n", encoding="utf-8")
     gradebook.import_manual(manual, grades / gradebook.GRADEBOOK, manifest.load())
     return submissions, grades, reports
+
+
+def run_similarity(submissions: Path, grades: Path) -> dict:
+    """``make similarity``'s command, in the similarity venv; what it wrote to similarity.json."""
+    command = [str(SIMILARITY_PYTHON), "-m", "instructor.similarity", str(grades), str(submissions)]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads((grades / "similarity.json").read_text(encoding="utf-8"))

@@ -5,7 +5,6 @@ screenshot at 1280x800 under OUT (default out/) for a person to look at."""
 from __future__ import annotations
 
 import os
-import subprocess
 
 import pytest
 
@@ -14,7 +13,6 @@ from instructor import class_report
 from tests.selftest import class_batch
 from tests.selftest.headless import Browser, chromium
 
-SIMILARITY_PYTHON = ROOT / ".venv-similarity" / "bin" / "python"
 SCREENSHOT = "class-report-1280x800.png"
 # The lowest contrast of any text against the background it is drawn on (WCAG's formula).
 CONTRAST = """(() => {
@@ -48,9 +46,8 @@ def page(tmp_path_factory):
     if executable is None:
         pytest.skip("no chromium: make test installs Debian's chromium package when run as root (make chromium)")
     submissions, grades, _ = class_batch.build(tmp_path_factory.mktemp("class-page"))
-    if SIMILARITY_PYTHON.is_file():  # the page then shows the similarity section too
-        command = [str(SIMILARITY_PYTHON), "-m", "instructor.similarity", str(grades), str(submissions)]
-        subprocess.run(command, cwd=ROOT, check=True, capture_output=True, timeout=300)
+    if class_batch.SIMILARITY_PYTHON.is_file():  # the page then shows the similarity section too
+        class_batch.run_similarity(submissions, grades)
     class_report.write(grades)
     browser = Browser(executable)
     try:

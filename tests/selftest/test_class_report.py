@@ -6,19 +6,14 @@ formulas than the report's, and against counts known from how the batch was buil
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import shutil
-import subprocess
 
 import pytest
 
-from grader.paths import ROOT
 from instructor import class_bench, class_report
 from tests.selftest import class_batch
-
-SIMILARITY_PYTHON = ROOT / ".venv-similarity" / "bin" / "python"
 
 
 @pytest.fixture(scope="module")
@@ -155,19 +150,10 @@ def test_page_of_a_class_of_100_stays_under_1_mb(batch, tmp_path):
 
 @pytest.fixture(scope="module")
 def similarity(batch):
-    if not SIMILARITY_PYTHON.is_file():
+    if not class_batch.SIMILARITY_PYTHON.is_file():
         pytest.skip("no .venv-similarity (make test creates it from requirements-similarity.lock)")
     submissions, grades, _, _ = batch
-    done = subprocess.run(
-        [str(SIMILARITY_PYTHON), "-m", "instructor.similarity", str(grades), str(submissions)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    return json.loads((grades / "similarity.json").read_text(encoding="utf-8"))
+    return class_batch.run_similarity(submissions, grades)
 
 
 def test_similarity_flags_copies_and_no_pair_of_honest_solutions(similarity):
@@ -197,8 +183,7 @@ def test_similarity_flags_copies_and_no_pair_of_honest_solutions(similarity):
 def test_similarity_gives_the_same_files_again(batch, similarity):
     submissions, grades, _, _ = batch
     before = {name: (grades / name).read_bytes() for name in ("similarity.json", "similarity.csv")}
-    command = [str(SIMILARITY_PYTHON), "-m", "instructor.similarity", str(grades), str(submissions)]
-    subprocess.run(command, cwd=ROOT, capture_output=True, timeout=300, check=True)
+    class_batch.run_similarity(submissions, grades)
     assert {name: (grades / name).read_bytes() for name in before} == before
 
 
