@@ -89,6 +89,7 @@ class Sandbox:
                 self.plan["refuse"] = why
         self._proc: subprocess.Popen[str] | None = None
         self._env_sent = False
+        self._unread = b""
         self._counter = 0
 
     def start(self) -> None:
@@ -134,6 +135,7 @@ class Sandbox:
                 start_new_session=True,
             )
             self._env_sent = False
+            self._unread = b""  # what the worker wrote and this side has not read as a line yet
         self._send_environment(self._proc)
         return self._proc
 
@@ -185,17 +187,25 @@ class Sandbox:
         return results
 
     def _readline(self, proc: subprocess.Popen[str], deadline: float) -> str | None:
+        """The worker's next line, or None if none came by ``deadline``.
+
+        Read from the descriptor into a buffer of this side's own: a buffered reader may take
+        two lines in at once (runs that end at once), and waiting on the descriptor for the
+        second line, already read, would wait until the deadline.
+        """
         assert proc.stdout is not None
-        while True:
+        while b"\n" not in self._unread:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return None
             ready, _, _ = select.select([proc.stdout], [], [], remaining)
             if ready:
-                line = proc.stdout.readline()
-                if not line:
+                chunk = os.read(proc.stdout.fileno(), 1 << 16)
+                if not chunk:
                     raise RuntimeError("the worker exited")
-                return line
+                self._unread += chunk
+        line, _, self._unread = self._unread.partition(b"\n")
+        return line.decode("utf-8", "replace") + "\n"
 
     def close(self) -> None:
         """Stop the worker and everything it started, even processes that left its group.
