@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.mutants.patching import Patch
+from tests.submissions.hostile import answer_files
 
 HERE = Path(__file__).resolve().parent
 P, C = "enhanced_producer.py", "enhanced_consumer.py"
@@ -90,6 +91,18 @@ def _huge_answers(exercises: Path) -> None:
     with open(exercises / "checkpoint.md", "wb") as handle:
         handle.write(b"## checkpoint.q1: Producers and consumers\n\nAnswer: C\n")
         handle.write((b"A" * 1023 + b"\n") * (50 * 1024))
+
+
+def _slow_answers(make: Callable[[], str]) -> Callable[[Path], None]:
+    def write(exercises: Path) -> None:
+        (exercises / "checkpoint.md").write_text(make(), encoding="utf-8")
+
+    return write
+
+
+def _long_line_answers(exercises: Path) -> None:
+    sheet = exercises / "checkpoint.md"
+    sheet.write_text(answer_files.long_lines(sheet.read_text(encoding="utf-8")), encoding="utf-8")
 
 
 def _latin1_answers(exercises: Path) -> None:
@@ -607,6 +620,34 @@ CASES: list[Case] = [
         generate=_huge_answers,
         loses=CHOICE_TASKS,
         message="checkpoint.md",
+        include_hidden=True,
+        extra_args=["-k", "choice_answer"],
+    ),
+    Case(
+        "answers_white_space_runs",
+        "checkpoint.md holds headings, labels and options followed by 100,000 spaces",
+        generate=_slow_answers(answer_files.white_space_runs),
+        loses=CHOICE_TASKS,
+        message="checkpoint.md",
+        seconds=30.0,
+        include_hidden=True,
+        extra_args=["-k", "choice_answer"],
+    ),
+    Case(
+        "answers_many_headings",
+        "checkpoint.md is 60,000 headings that almost name a question",
+        generate=_slow_answers(answer_files.many_headings),
+        loses=CHOICE_TASKS,
+        message="checkpoint.md",
+        seconds=30.0,
+        include_hidden=True,
+        extra_args=["-k", "choice_answer"],
+    ),
+    Case(
+        "answers_long_lines",
+        "the right answers, then a 500,000-character line and one of white space only",
+        generate=_long_line_answers,
+        seconds=30.0,
         include_hidden=True,
         extra_args=["-k", "choice_answer"],
     ),
