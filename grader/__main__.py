@@ -38,9 +38,13 @@ def _grade(args: argparse.Namespace) -> int:
     if out.resolve() == submission.resolve() or submission.resolve() in out.resolve().parents:
         print("OUT must not be inside the submission: grading never writes into it", file=sys.stderr)
         return 2
-    result = grade.grade(
-        submission / "exercises", include_hidden=not args.public_only, out_dir=out, processes=args.processes
-    )
+    try:
+        result = grade.grade(
+            submission / "exercises", include_hidden=not args.public_only, out_dir=out, processes=args.processes
+        )
+    except OSError as error:  # the report itself could not be written (no space left in OUT, say)
+        print(f"the grading failed: its report could not be written: {error}", file=sys.stderr)
+        return 3
     print(f"{submission.name}: {result['score']:g}/{result['max_score']:g} -> {out / 'results.json'}")
     sandbox = result.get("sandbox") or {}
     print(

@@ -14,6 +14,7 @@ import argparse
 import hashlib
 import json
 import os
+import stat
 import subprocess
 import sys
 import time
@@ -25,6 +26,7 @@ from typing import Any, TextIO
 from grader import manifest
 from grader.commands.progress import bar
 from grader.paths import ROOT
+from grader.text_safety import one_line
 from instructor import gradebook
 
 HASH_FILE = ".source.sha256"
@@ -45,11 +47,37 @@ class Outcome:
 
 
 def _hash_files(digest: Any, folder: Path, base: Path) -> None:
-    if not folder.is_dir():
+    """Add the names and bytes of the regular files beneath ``folder`` to ``digest``.
+
+    Links are never followed: a linked ``folder`` (a submission's ``exercises/`` pointing
+    elsewhere) or a link, device or pipe inside it adds its name only, never what it points at.
+    Files are opened without following a link and read in blocks, so a link swapped in
+    meanwhile or a huge file cannot make the instructor's process read elsewhere or run out
+    of memory."""
+    if folder.is_symlink() or not folder.is_dir():
+        digest.update(b"not a folder\0" if folder.is_symlink() else b"")
         return
-    for path in sorted(folder.rglob("*")):
-        if path.is_file() and not path.is_symlink() and "__pycache__" not in path.parts:
-            digest.update(path.relative_to(base).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    for root, dirs, files in os.walk(folder, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for name in sorted(files + [d for d in dirs if (Path(root) / d).is_symlink()]):
+            path = Path(root) / name
+            digest.update(path.relative_to(base).as_posix().encode() + b"\0")
+            _hash_regular_file(digest, path)
+            digest.update(b"\0")
+
+
+def _hash_regular_file(digest: Any, path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        digest.update(b"not a regular file")  # a link (ELOOP) or unreadable
+        return
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            digest.update(b"not a regular file")
+            return
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
 
 
 def grader_fingerprint() -> str:
@@ -65,6 +93,13 @@ def content_hash(submission: Path, fingerprint: str) -> str:
     digest = hashlib.sha256(fingerprint.encode())
     _hash_files(digest, submission / "exercises", submission)
     return digest.hexdigest()
+
+
+def is_error(report: dict[str, Any] | None, error: str) -> bool:
+    """Whether a grading gave no grade: no report, an error running it, or a report whose own
+    status is "error" (the grader's machinery failed). Such a grading is never stamped as
+    final, so the next grade-all grades it again."""
+    return report is None or bool(error) or report.get("status") == "error"
 
 
 def grade_one(submission: Path, out: Path, timeout: float) -> tuple[dict[str, Any] | None, str]:
@@ -112,9 +147,8 @@ class Progress:
         eta = elapsed / self.graded * remaining if self.graded else 0.0
         drawn = bar(self.done, self.total, self.width)
         state = "skipped (unchanged)" if outcome.skipped else (outcome.report or {}).get("status", "error")
-        text = (
-            f"[{drawn}] {self.done}/{self.total} elapsed {_clock(elapsed)} ETA {_clock(eta)}  {outcome.name}: {state}"
-        )
+        name, state = one_line(outcome.name, 80), one_line(state, 40)  # a folder may be named anything
+        text = f"[{drawn}] {self.done}/{self.total} elapsed {_clock(elapsed)} ETA {_clock(eta)}  {name}: {state}"
         if self.live:
             self.stream.write("\r\x1b[K" + text + ("\n" if self.done == self.total else ""))
         else:
@@ -165,14 +199,13 @@ def grade_all(
             return Outcome(folder.name, None, error, seconds=time.monotonic() - started)
         stamp = target / HASH_FILE
         previous = _load(target / "results.json")
-        if not force and previous is not None and stamp.is_file() and stamp.read_text() == digest:
+        if not force and not is_error(previous, "") and stamp.is_file() and stamp.read_text() == digest:
             return Outcome(folder.name, previous, "", skipped=True)
+        stamp.unlink(missing_ok=True)  # a grading stopped midway is never taken as final
         report, error = grade_one(folder, target, timeout)
         (target / "feedback.md").write_text(gradebook.feedback(folder.name, report, error), encoding="utf-8")
-        if report is not None and not error:
-            stamp.write_text(digest)
-        else:
-            stamp.unlink(missing_ok=True)  # a failed grading is retried next time
+        if not is_error(report, error):
+            stamp.write_text(digest)  # final: skipped next time while nothing changes
         return Outcome(folder.name, report, error, seconds=time.monotonic() - started)
 
     with ThreadPoolExecutor(max_workers=max(1, jobs or os.cpu_count() or 1)) as pool:
@@ -232,11 +265,14 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     outcomes = grade_all(args.submissions, args.out, args.jobs, args.force)
     graded = [o for o in outcomes if not o.skipped]
-    failed = [o for o in outcomes if o.report is None or o.error]
+    failed = [o for o in outcomes if is_error(o.report, o.error)]
     print(
         f"{len(outcomes)} submissions: {len(graded)} graded, {len(outcomes) - len(graded)} unchanged and skipped, "
         f"{len(failed)} with errors -> {args.out / gradebook.GRADEBOOK}"
     )
+    for outcome in failed:  # graded again by the next grade-all
+        why = outcome.error or "; ".join((outcome.report or {}).get("problems", [])) or "no report"
+        print(f"  error, not final: {one_line(outcome.name, 80)}: {one_line(why, 300)}")
     return 0
 
 

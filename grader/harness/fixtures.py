@@ -20,7 +20,7 @@ from grader.harness.outcome import Outcome, run_script, run_scripts
 from grader.harness.script import Script
 from grader.kinesis.server import EmbeddedKinesis
 from grader.kinesis.stream_view import StreamView
-from grader.sandbox.runner import Sandbox
+from grader.sandbox.runner import GraderFailure, Sandbox
 
 # Derandomized, no example database, no deadline and no shrinking: the same submission gets
 # the same examples, in the same order, with the same verdict on every run and machine.
@@ -101,12 +101,12 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Iterator[Any]:
     if handle is None:
         return (yield)
     inner = handle.inner_test
-    failures: list[Feedback] = []
+    failures: list[Feedback | GraderFailure] = []
 
     def until_first_failure(*args: Any, **kwargs: Any) -> Any:
         try:
             return inner(*args, **kwargs)
-        except Feedback as failure:
+        except (Feedback, GraderFailure) as failure:  # a grader failure is not replayed either
             failures.append(failure)
             raise _FirstFailure("stopped at the first failing example") from None
 

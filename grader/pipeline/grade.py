@@ -16,7 +16,7 @@ from typing import Any
 
 from grader import manifest
 from grader.paths import ROOT
-from grader.pipeline import parts, report, scoring
+from grader.pipeline import leftovers, parts, report, scoring
 from grader.pipeline.answers import read_answer_sheet, read_written
 from grader.pipeline.collect import Collector, TestResult
 from grader.sandbox.isolation import isolation
@@ -89,7 +89,9 @@ def grade(
     if hidden_present and not sandbox["hidden_tests_allowed"]:
         hidden_present = False  # learner code could read them here: grade the public tests only
         sandbox["hidden_tests_skipped"] = f"hidden tests not run: {sandbox['reason']}"
-    workdir = Path(tempfile.mkdtemp(prefix="grader-"))
+    leftovers.sweep()  # what gradings killed before left in the temporary folder
+    workdir = Path(tempfile.mkdtemp(prefix=leftovers.PREFIX))
+    lock = leftovers.hold(workdir)
     results: list[TestResult] = []
     written: list[dict[str, Any]] = []
     try:
@@ -106,13 +108,17 @@ def grade(
     except Exception as error:  # the report must still be written
         problems.append(f"the autograder failed: {type(error).__name__}: {error}")
     finally:
+        problems.extend(report.grader_failures(results))
         scores = scoring.resolve(tasks, results, hidden_present)
         if sandbox.get("learner_code_refused"):
             problems.insert(0, f"learner code was not run: {sandbox['learner_code_refused']}")
         built = report.build(scores, results, written, hidden_present, problems, sandbox)
-        if out_dir is not None:
-            report.write_json(built, out_dir)
-        shutil.rmtree(workdir, ignore_errors=True)
+        try:
+            if out_dir is not None:
+                report.write_json(built, out_dir)  # raises OSError when OUT is full: no score without a report
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+            leftovers.release(lock)
     return built
 
 
