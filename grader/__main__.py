@@ -42,8 +42,9 @@ def _grade(args: argparse.Namespace) -> int:
         result = grade.grade(
             submission / "exercises", include_hidden=not args.public_only, out_dir=out, processes=args.processes
         )
-    except OSError as error:  # the report itself could not be written (no space left in OUT, say)
-        print(f"the grading failed: its report could not be written: {error}", file=sys.stderr)
+    except OSError as error:  # no space left for its folders or its report, say: an error, never a score
+        why = f"the grading failed for the grader's own reasons, and no report could be written: {error}"
+        print(why, file=sys.stderr)
         return 3
     print(f"{submission.name}: {result['score']:g}/{result['max_score']:g} -> {out / 'results.json'}")
     sandbox = result.get("sandbox") or {}

@@ -102,6 +102,11 @@ def is_error(report: dict[str, Any] | None, error: str) -> bool:
     return report is None or bool(error) or report.get("status") == "error"
 
 
+def grading_command(submission: Path, out: Path) -> list[str]:
+    """The process that grades one submission into ``out/results.json``."""
+    return [sys.executable, "-m", "grader", "grade", str(submission), str(out), "--processes", "1"]
+
+
 def grade_one(submission: Path, out: Path, timeout: float) -> tuple[dict[str, Any] | None, str]:
     """Grade one submission in its own process; (report, error)."""
     results = out / "results.json"
@@ -109,7 +114,7 @@ def grade_one(submission: Path, out: Path, timeout: float) -> tuple[dict[str, An
     try:
         # One process per grading: the batch already grades one submission per core.
         done = subprocess.run(
-            [sys.executable, "-m", "grader", "grade", str(submission), str(out), "--processes", "1"],
+            grading_command(submission, out),
             cwd=ROOT,
             capture_output=True,
             text=True,

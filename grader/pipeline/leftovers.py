@@ -39,11 +39,10 @@ def release(fd: int) -> None:
 
 def sweep(temp: Path | None = None) -> list[str]:
     """Remove the ``grader-*`` folders of this user that no living grading holds; their names."""
-    temp = temp or Path(tempfile.gettempdir())
-    removed = []
+    removed: list[str] = []
     try:
-        entries = list(os.scandir(temp))
-    except OSError:
+        entries = list(os.scandir(temp or tempfile.gettempdir()))
+    except OSError:  # no temporary folder usable (a full disk): the grading itself will say so
         return removed
     for entry in entries:
         try:

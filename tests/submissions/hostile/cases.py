@@ -110,6 +110,20 @@ def _latin1_answers(exercises: Path) -> None:
     (exercises / "checkpoint.md").write_bytes(text.encode("latin-1", "replace"))
 
 
+def _answer_case(case_id: str, what: str, generate: Callable[[Path], None], loses: set[str] | None = None) -> Case:
+    """A case whose checkpoint.md is broken or hostile: only the answer checks are graded, and
+    the choice questions lose their points (unless ``loses`` says otherwise)."""
+    return Case(
+        case_id,
+        what,
+        generate=generate,
+        loses=CHOICE_TASKS if loses is None else loses,
+        message="checkpoint.md",
+        include_hidden=True,
+        extra_args=["-k", "choice_answer"],
+    )
+
+
 ALWAYS_EQUAL = '''
 class Anything:
     """Claims to equal everything and to hold every key."""
@@ -596,77 +610,27 @@ CASES: list[Case] = [
         "RuntimeError",
         module="producer",
     ),
-    Case(
-        "answers_empty",
-        "checkpoint.md is empty",
-        generate=_answers(b""),
-        loses=CHOICE_TASKS,
-        message="checkpoint.md",
-        include_hidden=True,
-        extra_args=["-k", "choice_answer"],
-    ),
-    Case(
-        "answers_binary",
-        "checkpoint.md is binary",
-        generate=_answers(bytes(range(256)) * 64),
-        loses=CHOICE_TASKS,
-        message="checkpoint.md",
-        include_hidden=True,
-        extra_args=["-k", "choice_answer"],
-    ),
-    Case(
-        "answers_huge",
-        "checkpoint.md is 50 MB",
-        generate=_huge_answers,
-        loses=CHOICE_TASKS,
-        message="checkpoint.md",
-        include_hidden=True,
-        extra_args=["-k", "choice_answer"],
-    ),
-    Case(
+    _answer_case("answers_empty", "checkpoint.md is empty", _answers(b"")),
+    _answer_case("answers_binary", "checkpoint.md is binary", _answers(bytes(range(256)) * 64)),
+    _answer_case("answers_huge", "checkpoint.md is 50 MB", _huge_answers),
+    _answer_case(
         "answers_white_space_runs",
         "checkpoint.md holds headings, labels and options followed by 100,000 spaces",
-        generate=_slow_answers(answer_files.white_space_runs),
-        loses=CHOICE_TASKS,
-        message="checkpoint.md",
-        seconds=30.0,
-        include_hidden=True,
-        extra_args=["-k", "choice_answer"],
+        _slow_answers(answer_files.white_space_runs),
     ),
-    Case(
+    _answer_case(
         "answers_many_headings",
         "checkpoint.md is 60,000 headings that almost name a question",
-        generate=_slow_answers(answer_files.many_headings),
-        loses=CHOICE_TASKS,
-        message="checkpoint.md",
-        seconds=30.0,
-        include_hidden=True,
-        extra_args=["-k", "choice_answer"],
+        _slow_answers(answer_files.many_headings),
     ),
-    Case(
+    _answer_case(
         "answers_long_lines",
         "the right answers, then a 500,000-character line and one of white space only",
-        generate=_long_line_answers,
-        seconds=30.0,
-        include_hidden=True,
-        extra_args=["-k", "choice_answer"],
+        _long_line_answers,
+        loses=set(),
     ),
-    Case(
-        "answers_latin1",
-        "checkpoint.md is encoded in latin-1",
-        generate=_latin1_answers,
-        loses=CHOICE_TASKS,
-        message="checkpoint.md",
-        include_hidden=True,
-        extra_args=["-k", "choice_answer"],
-    ),
-    Case(
-        "answers_wrong_format",
-        "checkpoint.md has no question headings",
-        generate=_answers(b"My answers: 1) C 2) D 3) B\n"),
-        loses=CHOICE_TASKS,
-        message="checkpoint.md",
-        include_hidden=True,
-        extra_args=["-k", "choice_answer"],
+    _answer_case("answers_latin1", "checkpoint.md is encoded in latin-1", _latin1_answers),
+    _answer_case(
+        "answers_wrong_format", "checkpoint.md has no question headings", _answers(b"My answers: 1) C 2) D 3) B\n")
     ),
 ]
