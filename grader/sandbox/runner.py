@@ -173,6 +173,7 @@ class Sandbox:
             output_path = str(self.workdir / f"run-{self._counter}.out")
             runs.append(RunOrder(steps, result_path, output_path, sorted(self.hung), **budgets))
         exits: list[Exit] = []
+        worker_failed = ""
         try:
             assert proc.stdin is not None and proc.stdout is not None
             proc.stdin.write(messages.runs_request(runs, self.limits.child, wall))
@@ -185,11 +186,15 @@ class Sandbox:
             if len(exits) != len(pids) or len(exits) != len(runs):
                 raise ValueError("the worker reported another number of runs")
         except (OSError, ValueError, KeyError, RuntimeError, TypeError):
+            # A worker that left by itself with an error code failed in the grader's own code
+            # (learner code never runs in it, and cannot make it raise): no run is the learner's.
+            code = _exit_code(proc)
+            worker_failed = f"the grader's worker process failed (exit code {code})" if code and code > 0 else ""
             self.close()  # the worker itself is broken: start a new one next time
             exits = [Exit(None, False) for _ in runs]
         results = []
         for run, exit_info in zip(runs, exits):
-            result = _read_result(run, exit_info, wall)
+            result = RunResult("grader", detail=worker_failed) if worker_failed else _read_result(run, exit_info, wall)
             if result.status == "timeout" and result.calling_key:
                 self.hung.add(result.calling_key)
             results.append(result)
@@ -271,6 +276,14 @@ def kill_marked(token: str) -> None:
             except (ProcessLookupError, PermissionError):
                 pass
         time.sleep(0.01)
+
+
+def _exit_code(proc: subprocess.Popen[str], seconds: float = 1.0) -> int | None:
+    """The worker's exit code once it has ended (within ``seconds``), else None."""
+    try:
+        return proc.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        return None
 
 
 def _kill_group(pid: int) -> None:

@@ -148,3 +148,27 @@ def test_batch_hashing_reads_regular_files_inside_the_submission_only(tmp_path: 
     (exercises / "enhanced_producer.py").write_text("changed")
     assert _hash(submission) != first
     assert len(first) == len(hashlib.sha256().hexdigest())
+
+
+@pytest.mark.parametrize(
+    ("worker", "why"),
+    [
+        ("import sys; sys.exit(1)", "worker process failed (exit code 1)"),
+        ("import os, signal; os.kill(os.getpid(), signal.SIGKILL)", "result file could not be read"),
+    ],
+    ids=["worker_raised", "worker_killed_before_its_runs"],
+)
+def test_a_worker_that_failed_before_learner_code_ran_is_the_graders_failure(tmp_path, monkeypatch, worker, why):
+    """A worker that exits with an error code failed in the grader's code (learner code never
+    runs in it); one that died before forking its runs left no result file. Neither is the learner's."""
+    script = tmp_path / "worker.py"
+    script.write_text(worker + "\n")
+    monkeypatch.setattr(runner, "ZYGOTE", script)
+    exercises = tmp_path / "exercises"
+    exercises.mkdir()
+    sandbox = runner.Sandbox(exercises, env={})
+    try:
+        (result,) = sandbox.run_many([[{"op": "import", "label": "import x", "module": "x"}]])
+    finally:
+        sandbox.cleanup()
+    assert result.status == "grader" and why in result.detail, result
