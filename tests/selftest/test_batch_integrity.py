@@ -198,3 +198,36 @@ def test_the_classroom_log_runs_no_workflow_command_from_learner_text(batch_run,
     token = lines[stop[0]].removeprefix("::stop-commands::")
     resume = lines.index(f"::{token}::")
     assert "grader-title" in "\n".join(lines[stop[0] : resume])  # the report, learner text included, in between
+
+
+def test_a_grading_killed_outright_leaves_nothing_after_the_next_one(tmp_path: Path):
+    """SIGKILL, as a batch timeout sends it: the killed grading's folders stay until the next
+    grading starts, which removes them, and never a folder of a grading still running."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    from grader.pipeline import leftovers
+
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    env = {**os.environ, "TMPDIR": str(temp)}
+    grading = subprocess.Popen(
+        [sys.executable, "-m", "grader", "grade", str(REFERENCE.parent), str(tmp_path / "out"), "--processes", "1"],
+        cwd=batch.ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while len(list(temp.glob("grader-*"))) < 2 and time.monotonic() < deadline and grading.poll() is None:
+        time.sleep(0.05)
+    left = sorted(p.name for p in temp.glob("grader-*"))
+    assert len(left) == 2 and grading.poll() is None, left  # its own folder and its worker's
+    assert leftovers.sweep(temp) == []  # in use: kept
+    os.kill(grading.pid, signal.SIGKILL)
+    grading.wait()
+    assert sorted(p.name for p in temp.glob("grader-*")) == left  # a killed grading cleans nothing
+    assert sorted(leftovers.sweep(temp)) == left
+    assert list(temp.glob("grader-*")) == []

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from tests.mutants.patching import Patch
 from tests.submissions.hostile import answer_files
+from tests.submissions.hostile.hostile_text import HOSTILE, SURROGATE
 
 HERE = Path(__file__).resolve().parent
 P, C = "enhanced_producer.py", "enhanced_consumer.py"
@@ -606,6 +607,14 @@ CASES: list[Case] = [
         "lone_surrogate",
         "get_stats raises an exception whose message holds lone surrogates",
         [in_stats(LONE_SURROGATE)],
+        {"producer.stats"},
+        "RuntimeError",
+        module="producer",
+    ),
+    Case(
+        "hostile_text",
+        "get_stats prints and raises escape sequences, OSC 8/52, bidi overrides, a fence closer, Markdown and HTML",
+        [in_stats(f"        print({HOSTILE + SURROGATE!r})\n        raise RuntimeError({HOSTILE + SURROGATE!r})\n")],
         {"producer.stats"},
         "RuntimeError",
         module="producer",
