@@ -231,3 +231,67 @@ def test_a_grading_killed_outright_leaves_nothing_after_the_next_one(tmp_path: P
     assert sorted(p.name for p in temp.glob("grader-*")) == left  # a killed grading cleans nothing
     assert sorted(leftovers.sweep(temp)) == left
     assert list(temp.glob("grader-*")) == []
+
+
+# Grades the reference's get_stats checks with TMPDIR on a small tmpfs that is filled up right
+# after the exercises are copied: what a neighbour filling the shared temporary folder did.
+FULL_DISK_DRIVER = """
+import json, os, sys
+from pathlib import Path
+from grader.pipeline import grade
+
+real_copy = grade.copy_exercises
+
+def copy_then_fill(source, target):
+    copied = real_copy(source, target)
+    with open(os.path.join(os.environ["TMPDIR"], "filler"), "wb") as handle:
+        try:
+            while True:
+                handle.write(b"x" * 65536)
+                handle.flush()
+        except OSError:
+            pass
+    return copied
+
+grade.copy_exercises = copy_then_fill
+report = grade.grade(Path(sys.argv[1]), include_hidden=False, extra_args=["-k", "producer and stats"], processes=1)
+print(json.dumps({"status": report["status"], "problems": report["problems"], "score": report["score"]}))
+"""
+
+
+def test_runs_that_cannot_write_their_results_on_a_full_disk_make_an_error_not_a_score(tmp_path: Path):
+    import os
+    import shutil as shell
+    import subprocess
+
+    if os.geteuid() != 0 or shell.which("unshare") is None:
+        pytest.skip("only as root with unshare: the test mounts a small tmpfs in a mount namespace of its own")
+    temp = tmp_path / "full"
+    temp.mkdir()
+    script = 'mount -t tmpfs -o size=4m tmpfs "$1" && TMPDIR="$1" exec "$2" -c "$3" "$4"'
+    done = subprocess.run(
+        [
+            "unshare",
+            "--mount",
+            "--propagation",
+            "private",
+            "sh",
+            "-c",
+            script,
+            "sh",
+            str(temp),
+            sys.executable,
+            FULL_DISK_DRIVER,
+            str(REFERENCE),
+        ],
+        cwd=batch.ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    if done.returncode != 0 and "mount" in done.stderr:
+        pytest.skip(f"no tmpfs could be mounted here: {done.stderr.strip()[-200:]}")
+    assert done.returncode == 0, done.stderr[-2000:]
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    assert found["status"] == "error", found
+    assert any("the grader itself failed" in p and "no space left" in p for p in found["problems"]), found
