@@ -4,14 +4,16 @@ Every folder a grading makes there (``grader-*``: its own, and each worker's) ho
 that the grading process keeps locked (``flock``) for as long as it uses the folder. The lock
 goes when the process ends, however it ends (SIGKILL from a batch timeout included), so a
 ``grader-*`` folder whose lock can be taken belongs to nobody any more: the next grading
-removes it. A folder in use is never removed, and one without a lock file only once it is a
-day old (it may be in the instant between its creation and its lock).
+removes it. A folder in use is never removed; one without a lock file only once it is a day
+old (it may be in the instant between its creation and its lock) and holds what a grading's
+folder holds; nothing but the names ``tempfile.mkdtemp`` gave a grading is ever looked at.
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -20,6 +22,10 @@ from pathlib import Path
 PREFIX = "grader-"
 LOCK_NAME = ".grading.lock"
 UNLOCKED_GRACE_SECONDS = 24 * 3600
+# The names tempfile.mkdtemp gives a grading's folder and a worker's: nothing else is touched.
+_NAME = re.compile(r"grader-(?:worker-)?[a-z0-9_]{8}")
+# What a grading's or a worker's folder holds: a folder without a lock file must hold one of these.
+_OWN_ENTRIES = ("exercises", "learner")
 
 
 def hold(folder: Path) -> int:
@@ -46,7 +52,7 @@ def sweep(temp: Path | None = None) -> list[str]:
         return removed
     for entry in entries:
         try:
-            if not entry.name.startswith(PREFIX) or not entry.is_dir(follow_symlinks=False):
+            if not _NAME.fullmatch(entry.name) or not entry.is_dir(follow_symlinks=False):
                 continue
             if entry.stat(follow_symlinks=False).st_uid != os.geteuid():
                 continue
@@ -60,8 +66,8 @@ def sweep(temp: Path | None = None) -> list[str]:
 def _remove_if_abandoned(folder: Path, modified: float) -> bool:
     try:
         fd = os.open(folder / LOCK_NAME, os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC)
-    except FileNotFoundError:
-        if time.time() - modified < UNLOCKED_GRACE_SECONDS:
+    except FileNotFoundError:  # made before locks were, or in the instant before its lock
+        if time.time() - modified < UNLOCKED_GRACE_SECONDS or not any((folder / n).exists() for n in _OWN_ENTRIES):
             return False
         shutil.rmtree(folder, ignore_errors=True)
         return True

@@ -92,10 +92,10 @@ def test_a_check_the_grader_failed_in_makes_the_report_an_error():
 
 
 def test_folders_of_a_dead_grading_are_removed_and_a_living_ones_kept(tmp_path: Path):
-    living = tmp_path / "grader-living"
+    living = tmp_path / "grader-living01"
     living.mkdir()
     fd = leftovers.hold(living)
-    dead = tmp_path / "grader-dead"
+    dead = tmp_path / "grader-dead0000"
     dead.mkdir()
     (dead / "learner").mkdir()
     (dead / "learner" / "big").write_bytes(b"x" * 1000)
@@ -111,14 +111,21 @@ def test_folders_of_a_dead_grading_are_removed_and_a_living_ones_kept(tmp_path: 
     holder.kill()
     holder.wait()
     holder.stdout.close()
-    young = tmp_path / "grader-no-lock-yet"
-    young.mkdir()
-    other = tmp_path / "not-a-grading"
+    young = tmp_path / "grader-nolock00"
+    (young / "learner").mkdir(parents=True)
+    old_unlocked = tmp_path / "grader-oldlock0"  # a grading's folder from before locks, a day old
+    (old_unlocked / "exercises").mkdir(parents=True)
+    old_other = tmp_path / "grader-mynotes0"  # an old folder of that name that no grading made
+    (old_other / "notes.txt").parent.mkdir()
+    (old_other / "notes.txt").write_text("mine")
+    for folder in (old_unlocked, old_other):
+        os.utime(folder, (0, 0))
+    other = tmp_path / "grader-my-notes"
     other.mkdir()
-    assert leftovers.sweep(tmp_path) == ["grader-dead"]
-    assert living.is_dir() and young.is_dir() and other.is_dir() and not dead.exists()
+    assert sorted(leftovers.sweep(tmp_path)) == ["grader-dead0000", "grader-oldlock0"]
+    assert living.is_dir() and young.is_dir() and other.is_dir() and old_other.is_dir() and not dead.exists()
     leftovers.release(fd)
-    assert leftovers.sweep(tmp_path) == ["grader-living"]
+    assert leftovers.sweep(tmp_path) == ["grader-living01"]
 
 
 def _hash(submission: Path) -> str:
