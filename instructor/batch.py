@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from grader import manifest
+from grader import clauses, manifest
 from grader.commands.progress import bar
 from grader.paths import ROOT
 from instructor import gradebook
@@ -67,14 +67,14 @@ def content_hash(submission: Path, fingerprint: str) -> str:
     return digest.hexdigest()
 
 
-def grade_one(submission: Path, out: Path, timeout: float) -> tuple[dict[str, Any] | None, str]:
+def grade_one(submission: Path, out: Path, timeout: float, level: str) -> tuple[dict[str, Any] | None, str]:
     """Grade one submission in its own process; (report, error)."""
     results = out / "results.json"
     results.unlink(missing_ok=True)  # never mistake last run's report for this one's
     try:
         # One process per grading: the batch already grades one submission per core.
         done = subprocess.run(
-            [sys.executable, "-m", "grader", "grade", str(submission), str(out), "--processes", "1"],
+            [sys.executable, "-m", "grader", "grade", str(submission), str(out), "--processes", "1", "--level", level],
             cwd=ROOT,
             capture_output=True,
             text=True,
@@ -141,13 +141,15 @@ def grade_all(
     force: bool = False,
     timeout: float = TIMEOUT_SECONDS,
     stream: TextIO = sys.stderr,
+    level: str | None = None,
 ) -> list[Outcome]:
-    """Grade every subfolder of ``submissions`` into ``out``; return one outcome per submission."""
+    """Grade every subfolder of ``submissions`` into ``out`` at ``level`` (the setting when None)."""
+    level = clauses.level_or_setting(level)
     folders = sorted(
         p for p in submissions.iterdir() if p.is_dir() and not p.name.startswith(".") and p.resolve() != out.resolve()
     )
     out.mkdir(parents=True, exist_ok=True)
-    fingerprint = grader_fingerprint()
+    fingerprint = grader_fingerprint() + ":" + level  # another level grades everyone again
     progress = Progress(len(folders), stream)
     outcomes: dict[str, Outcome] = {}
 
@@ -167,7 +169,7 @@ def grade_all(
         previous = _load(target / "results.json")
         if not force and previous is not None and stamp.is_file() and stamp.read_text() == digest:
             return Outcome(folder.name, previous, "", skipped=True)
-        report, error = grade_one(folder, target, timeout)
+        report, error = grade_one(folder, target, timeout, level)
         (target / "feedback.md").write_text(gradebook.feedback(folder.name, report, error), encoding="utf-8")
         if report is not None and not error:
             stamp.write_text(digest)
@@ -213,6 +215,7 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument("out", type=Path)
     grade.add_argument("--jobs", type=int, default=None, help="parallel gradings (default: number of CPUs)")
     grade.add_argument("--force", action="store_true", help="grade again even unchanged submissions")
+    grade.add_argument("--level", choices=clauses.LEVELS, default=None, help="core or full (default: the setting)")
     manual = commands.add_parser("import-manual", help="add manual points (csv: submission, task, points)")
     manual.add_argument("manual", type=Path)
     manual.add_argument("out", type=Path)
@@ -230,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.submissions.is_dir():
         print(f"{args.submissions}: not a folder", file=sys.stderr)
         return 2
-    outcomes = grade_all(args.submissions, args.out, args.jobs, args.force)
+    outcomes = grade_all(args.submissions, args.out, args.jobs, args.force, level=args.level)
     graded = [o for o in outcomes if not o.skipped]
     failed = [o for o in outcomes if o.report is None or o.error]
     print(
