@@ -100,7 +100,7 @@ def test_every_failure_is_explained(reports):
 
 
 def test_exercises_are_in_sync_with_solutions():
-    assert stubs.outdated(ROOT / "solutions", ROOT / "exercises") == [], "exercises/ is outdated: run make stubs"
+    assert stubs.outdated(ROOT / "solutions", ROOT / "exercises") == [], stubs.OUTDATED_MESSAGE
 
 
 def test_manifest_counts_the_hidden_checks(reports):

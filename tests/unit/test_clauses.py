@@ -66,3 +66,26 @@ def test_a_code_task_hint_is_made_of_its_clauses_hints_at_the_level():
     full = manifest.by_id(manifest.load(level="full"))["producer.stats"].hint
     assert "HasMoreShards" in full and "HasMoreShards" not in core
     assert core and full.startswith(core)
+
+
+def test_docstrings_and_readme_are_rendered_per_level(tmp_path: Path):
+    from grader.paths import ROOT
+    from instructor import clause_text, stubs
+
+    readme = (ROOT / "exercises" / "README.md").read_text(encoding="utf-8")
+    core, full = clause_text.render_readme(readme, "core"), clause_text.render_readme(readme, "full")
+    assert "## Going further (not graded)" in core and "Going further" not in full
+    assert "**stats.paging**" in core and "**stats.paging**" in full  # graded at full, optional at core
+    reference = (ROOT / "solutions" / "enhanced_producer.py").read_text(encoding="utf-8")
+    assert clause_text.GOING_FURTHER in clause_text.render_docstrings(reference, "core")
+    assert clause_text.GOING_FURTHER not in clause_text.render_docstrings(reference, "full")
+    # A reference whose contract block was edited by hand is reported, with what to run.
+    solutions, exercises = tmp_path / "solutions", tmp_path / "exercises"
+    solutions.mkdir()
+    (solutions / "enhanced_producer.py").write_text(reference.replace("[stream_setup.create] A stream", "A stream"))
+    stubs.generate(solutions, exercises, "core")
+    assert stubs.outdated(solutions, exercises, "core") == []
+    (solutions / "enhanced_producer.py").write_text(reference.replace("[stream_setup.create] A stream", "A stream"))
+    stale = stubs.outdated(solutions, exercises, "core")
+    assert stale == ["solutions/enhanced_producer.py (its contract docstrings)"]
+    assert "run make stubs" in stubs.OUTDATED_MESSAGE
