@@ -168,9 +168,15 @@ def generate(solutions_dir: Path, exercises_dir: Path, level: str | None = None)
         if wanted is not None and wanted != source.read_text(encoding="utf-8"):
             source.write_text(wanted, encoding="utf-8")
             written.append(source)
+    return written + write_exercises(solutions_dir, exercises_dir, level)
+
+
+def write_exercises(solutions_dir: Path, exercises_dir: Path, level: str) -> list[Path]:
+    """Write the stubs of ``solutions_dir`` at ``level`` and render the README's contract sections."""
     # Render everything first so a marker error leaves exercises/ untouched.
     rendered = [(source.name, _render(source, level)) for source in _source_files(solutions_dir)]
     exercises_dir.mkdir(parents=True, exist_ok=True)
+    written = []
     for name, data in rendered:
         target = exercises_dir / name
         target.write_bytes(data)

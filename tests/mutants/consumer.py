@@ -6,7 +6,7 @@ other. The last group are correct rewrites in other styles (``same``): full mark
 
 from __future__ import annotations
 
-from tests.mutants.model import READING, C, Mutant, P, m, same  # noqa: F401
+from tests.mutants.model import READING, C, Mutant, P, full, m, same  # noqa: F401
 
 # Reference snippets the mutants change.
 LIMIT = "            limit = 1000 if max_events is None else max(1, min(1000, max_events - read))\n"
@@ -84,7 +84,7 @@ CONSUMER_MUTANTS: list[Mutant] = [
         ),
         also={"consumer.filtering", "consumer.stopping"},
     ),  # their checks call consume again on one consumer
-    m(
+    full(
         "retry_fresh_iterator",
         "consumer.read_shard",
         (
@@ -96,12 +96,25 @@ CONSUMER_MUTANTS: list[Mutant] = [
             ),
         ),
     ),
-    m(
+    full(
         "read_gives_up_on_throttling",
         "consumer.read_shard",
         (C, "if code not in RETRYABLE_ERROR_CODES or failures >= 10:", "if True:"),
     ),
-    m(
+    full(
+        # The module's way of reading: no pause between reads, no retry of its own. No core
+        # check may need either, so at the core level it keeps every point of its module.
+        "reads_unpaced_without_retries",
+        "consumer.read_shard",
+        (C, "if code not in RETRYABLE_ERROR_CODES or failures >= 10:", "if True:"),
+        (C, "            if wait > 0:\n                time.sleep(wait)\n", ""),
+        (
+            C,
+            "            limit = 1000 if max_events is None else max(1, min(1000, max_events - read))\n",
+            "            limit = 100 if max_events is None else max(1, min(100, max_events - read))\n",
+        ),
+    ),
+    full(
         "retry_only_throughput_errors",
         "consumer.read_shard",
         (
@@ -167,8 +180,8 @@ CONSUMER_MUTANTS: list[Mutant] = [
     # --- consumer.stopping: when the shard is caught up --------------------------------------
     m("never_stops_on_open_shard", "consumer.stopping", (C, POLL, "                time.sleep(self.poll_interval)\n")),
     m("stops_at_first_empty_read", "consumer.stopping", (C, CAUGHT_UP, "            caught_up = not records\n")),
-    m("stops_at_short_read", "consumer.stopping", (C, CAUGHT_UP, "            caught_up = len(records) < limit\n")),
-    m(
+    full("stops_at_short_read", "consumer.stopping", (C, CAUGHT_UP, "            caught_up = len(records) < limit\n")),
+    full(
         "stops_when_behind_is_small",
         "consumer.stopping",
         (C, CAUGHT_UP, '            caught_up = not records and response.get("MillisBehindLatest", 0) < 5000\n'),
@@ -239,7 +252,7 @@ CONSUMER_MUTANTS: list[Mutant] = [
         "consumer.all_shards",
         (C, "            return shard_ids\n", "            return shard_ids[:1]\n"),
     ),
-    m(
+    full(
         "list_first_page_only",
         "consumer.all_shards",
         (C, "        if not token:\n            return shard_ids\n", "        return shard_ids\n"),
@@ -251,7 +264,7 @@ CONSUMER_MUTANTS: list[Mutant] = [
             "is always the whole list"
         ),
     ),
-    m(
+    full(
         "list_open_shards_only",
         "consumer.all_shards",
         (
