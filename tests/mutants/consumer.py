@@ -28,6 +28,8 @@ RETRY = (
     "                time.sleep(min(0.05 * 2**failures, 2.0))  # same iterator: nothing skipped\n"
     "                continue\n"
 )
+# Where EventConsumer's body starts after its docstring: class attributes go before it.
+CLASS_DOC_END = "    def __init__(\n"
 MODULE_TOP = "EventFilter = Callable[[dict[str, Any]], bool]\n"
 FILTER = "        if self.event_filter is not None and not self.event_filter(event):\n            return False\n"
 
@@ -471,8 +473,8 @@ CONSUMER_MUTANTS: list[Mutant] = [
         "consumer.independence",
         (
             C,
-            '    module-level variables for them).\n    """\n',
-            '    module-level variables for them).\n    """\n\n    totals = {"matched": 0}\n',
+            CLASS_DOC_END,
+            '    totals = {"matched": 0}\n\n' + CLASS_DOC_END,
         ),
         (
             C,
@@ -488,8 +490,8 @@ CONSUMER_MUTANTS: list[Mutant] = [
         "consumer.independence",
         (
             C,
-            '    module-level variables for them).\n    """\n',
-            '    module-level variables for them).\n    """\n\n    events_processed = 0\n',
+            CLASS_DOC_END,
+            "    events_processed = 0\n\n" + CLASS_DOC_END,
         ),
         (C, "        self.events_processed = 0  # records read from the shard, matched or not\n", ""),
         (C, "                self.events_processed += 1\n", "                EventConsumer.events_processed += 1\n"),
