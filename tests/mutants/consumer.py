@@ -181,7 +181,7 @@ CONSUMER_MUTANTS: list[Mutant] = [
     ),
     # --- consumer.stopping: when the shard is caught up --------------------------------------
     m("never_stops_on_open_shard", "consumer.stopping", (C, POLL, "                time.sleep(self.poll_interval)\n")),
-    m("stops_at_first_empty_read", "consumer.stopping", (C, CAUGHT_UP, "            caught_up = not records\n")),
+    full("stops_at_first_empty_read", "consumer.stopping", (C, CAUGHT_UP, "            caught_up = not records\n")),
     full("stops_at_short_read", "consumer.stopping", (C, CAUGHT_UP, "            caught_up = len(records) < limit\n")),
     full(
         "stops_when_behind_is_small",

@@ -17,7 +17,8 @@ KEYED = [(e["userId"], e) for e in EVENTS]
 @pytest.mark.task("consumer.read_shard")
 @pytest.mark.clause("read_shard.order")
 def test_consume_reads_a_shard_in_order(learner, streams):
-    checks.check_read_shard(learner, streams, 1, KEYED[:6])
+    # Two shards, each read by its own consumer, each consumer called twice.
+    checks.check_read_shard(learner, streams, 2, KEYED[:6], again=True)
 
 
 @pytest.mark.task("consumer.read_shard")
@@ -47,7 +48,8 @@ def test_consume_stream_passes_the_filter_on(learner, streams):
 @pytest.mark.task("consumer.stopping")
 @pytest.mark.clause("stopping.max_events")
 def test_consume_stops_at_exactly_max_events(learner, streams):
-    checks.check_max_events(learner, streams, available=12, limits=[5])
+    # One consumer called three times; half the events pass its filter, max_events counts records read.
+    checks.check_max_events(learner, streams, available=12, limits=[0, 1, 5], filtered=True)
 
 
 @pytest.mark.task("consumer.stopping")
@@ -71,13 +73,20 @@ def test_idle_consumer_waits_poll_interval(learner, streams):
 @pytest.mark.task("consumer.throughput")
 @pytest.mark.clause("throughput.rate")
 def test_throughput_under_one_second(learner, streams):
-    checks.check_throughput(learner, streams, count=10)
+    # With a filter: the rate counts every record read, matched or not.
+    checks.check_throughput(learner, streams, count=10, wanted_type="search")
 
 
 @pytest.mark.task("consumer.filtering")
 @pytest.mark.clause("filtering.match", "filtering.result")
 def test_filter_keeps_only_add_to_cart(learner, streams):
     checks.check_filtering(learner, streams, EVENTS, "add_to_cart")
+
+
+@pytest.mark.task("consumer.filtering")
+@pytest.mark.clause("filtering.match", "filtering.result")
+def test_without_a_filter_every_event_matches(learner, streams):
+    checks.check_filtering(learner, streams, EVENTS[:5], None)
 
 
 @pytest.mark.task("consumer.independence")

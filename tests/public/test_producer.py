@@ -7,6 +7,7 @@ core clause has one here. Only the bytes clause's checks send non-ASCII text.
 import pytest
 
 from grader.harness import producer_checks as checks
+from grader.kinesis.faults import SlowCreation
 
 pytestmark = pytest.mark.usefixtures("learner")
 
@@ -41,6 +42,13 @@ def test_ensure_stream_exists_twice_is_harmless(learner, streams):
     checks.check_stream_setup(learner, streams, shard_count=2, calls=2, flags=True)
 
 
+@pytest.mark.task("producer.stream_setup")
+@pytest.mark.clause("stream_setup.create", "stream_setup.active")
+def test_ensure_stream_exists_waits_for_active_with_two_shards_by_default(learner, streams):
+    # Called without shard_count, on a stream that stays CREATING for two describes.
+    checks.check_stream_setup(learner, streams, None, calls=1, creating=SlowCreation(2))
+
+
 @pytest.mark.task("producer.send_event")
 @pytest.mark.clause("send_event.record", "send_event.result")
 def test_send_event_reports_shard_and_sequence_number(learner, streams):
@@ -56,8 +64,10 @@ def test_send_event_to_a_missing_stream_returns_the_error(learner, streams):
 
 @pytest.mark.task("producer.ordering")
 @pytest.mark.clause("ordering.keys")
-def test_send_batch_keys_events_by_user_and_keeps_their_order(learner, streams):
-    checks.check_send_batch(learner, streams, 2, SAMPLE)
+def test_send_batch_keys_events_by_session_and_keeps_their_order(learner, streams):
+    # The key function reads another field than the user id: send_batch uses whatever it returns.
+    by_session = [dict(e, sessionId=f"session-{e['n'] % 3}") for e in SAMPLE]
+    checks.check_send_batch(learner, streams, 2, by_session, key_field="sessionId")
 
 
 @pytest.mark.task("producer.ordering")
