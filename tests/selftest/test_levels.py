@@ -30,7 +30,7 @@ def test_a_release_grades_the_clauses_of_its_level(level: str, tmp_path: Path) -
         assert "## Going further (not graded)" in readme and clause_text.GOING_FURTHER in stub
     else:
         assert len(graded) == len(clauses.load())
-        assert "Going further" not in readme and clause_text.GOING_FURTHER not in stub
+        assert "## Going further" not in readme and clause_text.GOING_FURTHER not in stub
 
 
 def test_every_core_mistake_loses_points_in_the_public_checks_alone() -> None:
