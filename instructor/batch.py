@@ -11,6 +11,7 @@ submission whose exercises/ (and the grader) did not change since the last run i
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import json
 import os
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from grader import manifest
+from grader import clauses, manifest
 from grader.commands.progress import bar
 from grader.paths import ROOT
 from grader.text_safety import one_line
@@ -107,14 +108,16 @@ def grading_command(submission: Path, out: Path) -> list[str]:
     return [sys.executable, "-m", "grader", "grade", str(submission), str(out), "--processes", "1"]
 
 
-def grade_one(submission: Path, out: Path, timeout: float) -> tuple[dict[str, Any] | None, str]:
+def grade_one(
+    submission: Path, out: Path, timeout: float, level: str | None = None
+) -> tuple[dict[str, Any] | None, str]:
     """Grade one submission in its own process; (report, error)."""
     results = out / "results.json"
     results.unlink(missing_ok=True)  # never mistake last run's report for this one's
     try:
         # One process per grading: the batch already grades one submission per core.
         done = subprocess.run(
-            grading_command(submission, out),
+            [*grading_command(submission, out), *(["--level", level] if level else [])],
             cwd=ROOT,
             capture_output=True,
             text=True,
@@ -132,6 +135,11 @@ def grade_one(submission: Path, out: Path, timeout: float) -> tuple[dict[str, An
         return json.loads(results.read_text(encoding="utf-8")), error
     except (OSError, ValueError):
         return None, error or "the grader wrote no results.json"
+
+
+def _grader(level: str | None) -> Any:
+    """``grade_one``, at ``level`` when one was asked for (else the grader reads the setting itself)."""
+    return grade_one if level is None else functools.partial(grade_one, level=level)
 
 
 class Progress:
@@ -181,14 +189,16 @@ def grade_all(
     timeout: float = TIMEOUT_SECONDS,
     stream: TextIO = sys.stderr,
     cutoff: deadline.Cutoff | None = None,
+    level: str | None = None,
 ) -> list[Outcome]:
-    """Grade every subfolder of ``submissions`` into ``out``; return one outcome per submission.
-    With a ``cutoff``, each at the commit its deadline and late policy choose."""
+    """Grade every subfolder of ``submissions`` into ``out`` at ``level`` (the setting when None); return one
+    outcome per submission. With a ``cutoff``, each at the commit its deadline and late policy choose."""
+    override, level = level, clauses.level_or_setting(level)
     folders = sorted(
         p for p in submissions.iterdir() if p.is_dir() and not p.name.startswith(".") and p.resolve() != out.resolve()
     )
     out.mkdir(parents=True, exist_ok=True)
-    fingerprint = grader_fingerprint()
+    fingerprint = grader_fingerprint() + ":" + level  # another level grades everyone again
     progress = Progress(len(folders), stream)
     outcomes: dict[str, Outcome] = {}
 
@@ -198,7 +208,7 @@ def grade_all(
         target.mkdir(parents=True, exist_ok=True)
         if cutoff is not None:  # the commit the deadline allows, not the folder as it is now
             report, error, skipped = deadline.grade_at_cutoff(
-                folder, target, cutoff, fingerprint, grade_one, timeout, force
+                folder, target, cutoff, fingerprint, _grader(override), timeout, force
             )
             (target / "feedback.md").write_text(gradebook.feedback(folder.name, report, error), encoding="utf-8")
             return Outcome(folder.name, report, error, skipped=skipped, seconds=time.monotonic() - started)
@@ -216,7 +226,7 @@ def grade_all(
         if not force and not is_error(previous, "") and stamp.is_file() and stamp.read_text() == digest:
             return Outcome(folder.name, previous, "", skipped=True)
         stamp.unlink(missing_ok=True)  # a grading stopped midway is never taken as final
-        report, error = grade_one(folder, target, timeout)
+        report, error = grade_one(folder, target, timeout, override)
         (target / "feedback.md").write_text(gradebook.feedback(folder.name, report, error), encoding="utf-8")
         if not is_error(report, error):
             stamp.write_text(digest)  # final: skipped next time while nothing changes
@@ -273,6 +283,7 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument("out", type=Path)
     grade.add_argument("--jobs", type=int, default=None, help="parallel gradings (default: number of CPUs)")
     grade.add_argument("--force", action="store_true", help="grade again even unchanged submissions")
+    grade.add_argument("--level", choices=clauses.LEVELS, default=None, help="core or full (default: the setting)")
     grade.add_argument("--deadline", help="ISO time with zone: grade each repository's last commit before it")
     grade.add_argument("--extensions", type=Path, help="CSV submission,deadline: one learner's own deadline")
     grade.add_argument("--policy", type=Path, help="late policy (TOML): penalty, grace, floor, last or best")
@@ -300,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
     except (deadline.DeadlineError, late_policy.PolicyError, OSError) as error:
         print(f"grade-all refused: {error}", file=sys.stderr)
         return 2
-    outcomes = grade_all(args.submissions, args.out, args.jobs, args.force, cutoff=cutoff)
+    outcomes = grade_all(args.submissions, args.out, args.jobs, args.force, cutoff=cutoff, level=args.level)
     graded = [o for o in outcomes if not o.skipped]
     missing = [o for o in outcomes if o.report is None and o.error.startswith(deadline.NOT_SUBMITTED)]
     failed = [o for o in outcomes if is_error(o.report, o.error) and o not in missing]

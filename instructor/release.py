@@ -19,7 +19,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from grader import manifest, secrets
+from grader import clauses, manifest, secrets
 from grader.paths import ROOT
 from instructor import stubs
 
@@ -191,8 +191,10 @@ def find_leaks(release: Path) -> list[str]:
     return leaks
 
 
-def build_student(out: Path) -> list[Path]:
-    """Write the learner repository to ``out`` (which must not exist or be empty)."""
+def build_student(out: Path, level: str | None = None) -> list[Path]:
+    """Write the learner repository to ``out`` (which must not exist or be empty) at ``level``
+    (the setting by default): its stubs, README and grader/level.toml are those of the level."""
+    level = clauses.level_or_setting(level)
     _check_target(out)
     stale = stubs.outdated(ROOT / "solutions", ROOT / "exercises")
     if stale:
@@ -208,6 +210,7 @@ def build_student(out: Path) -> list[Path]:
         (staging / "Makefile").write_text(
             learner_makefile((ROOT / "Makefile").read_text(encoding="utf-8")), encoding="utf-8"
         )
+        _set_level(staging, level)
         (staging / "README.md").write_text(learner_readme(), encoding="utf-8")
         _copy(WORKFLOW_TEMPLATE, staging / ".github" / "workflows" / "classroom.yml")
         leaks = find_leaks(staging)
@@ -217,6 +220,21 @@ def build_student(out: Path) -> list[Path]:
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return sorted(p.relative_to(out) for p in out.rglob("*") if p.is_file())
+
+
+def _set_level(staging: Path, level: str) -> None:
+    """The release's stubs and README rendered at ``level``, and the level its grader reads."""
+    stubs.write_exercises(ROOT / "solutions", staging / "exercises", level)
+    setting = staging / clauses.SETTING.relative_to(ROOT)
+    text = setting.read_text(encoding="utf-8")
+    setting.write_text(re.sub(r'(?m)^level = ".*"$', f'level = "{level}"', text), encoding="utf-8")
+
+
+def graded_clauses(release: Path) -> list[clauses.Clause]:
+    """The clauses a release grades: those of its grader's clause source at its grader's level."""
+    level = clauses.configured_level(release / clauses.SETTING.relative_to(ROOT))
+    found = clauses.load(release / clauses.SOURCE.relative_to(ROOT))
+    return [c for c in found if clauses.includes(level, c.level)]
 
 
 def _check_target(out: Path) -> None:
@@ -247,10 +265,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m instructor.release", description=__doc__.splitlines()[0])
     parser.add_argument("what", choices=["student", "solutions"])
     parser.add_argument("out", type=Path)
+    parser.add_argument("--level", choices=clauses.LEVELS, default=None, help="default: the setting")
     args = parser.parse_args(argv)
     try:
         if args.what == "student":
-            files = build_student(args.out)
+            files = build_student(args.out, args.level)
         else:
             from instructor.release_solutions import build_solutions
 

@@ -59,6 +59,7 @@ if hasattr(providers, "_get_local_constants"):
 def pytest_configure(config: pytest.Config) -> None:
     """Register the markers tests use."""
     config.addinivalue_line("markers", "task(id): the manifest task this test scores")
+    config.addinivalue_line("markers", "clause(*ids): the contract clauses (grader/clauses.toml) this test checks")
     config.addinivalue_line("markers", "unscored: feedback only, worth no points (e.g. answer format)")
 
 
