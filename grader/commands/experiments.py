@@ -16,7 +16,7 @@ from typing import Any
 
 from grader.commands.lab import Lab
 from grader.commands.lag_experiment import lag
-from grader.commands.run import CODE_FOLDERS
+from grader.commands.run import CODE_FOLDERS, exit_now
 from grader.paths import ROOT
 
 PRODUCERS = 3
@@ -34,6 +34,7 @@ def producers(lab: Lab) -> int:
     results = lab.run_parallel(
         "produce_tagged",
         [{"stream": lab.stream, "tag": tag, "count": EVENTS_PER_PRODUCER, "seed": i} for i, tag in enumerate(tags, 1)],
+        f"{PRODUCERS} producers",
     )
     if lab.failed("producer", results):
         return 1
@@ -83,7 +84,7 @@ def consumers(lab: Lab) -> int:
         f"The stream '{lab.stream}' holds {len(events)} events. {CONSUMERS} consumers "
         f"({lab.code}/enhanced_consumer.py, one process each)\nread every shard at the same time.\n"
     )
-    results = lab.run_parallel("consume_every_shard", [{"stream": lab.stream}] * CONSUMERS)
+    results = lab.run_parallel("consume_every_shard", [{"stream": lab.stream}] * CONSUMERS, f"{CONSUMERS} consumers")
     if lab.failed("consumer", results):
         return 1
     expected = sorted(e["n"] for e in events)
@@ -114,7 +115,9 @@ def filtering(lab: Lab) -> int:
         f"The stream '{lab.stream}' holds {len(events)} events, {len(carts)} of them add_to_cart. One consumer "
         f"({lab.code}/enhanced_consumer.py)\nreads it with a filter that keeps only add_to_cart.\n"
     )
-    [result] = lab.run_parallel("consume_every_shard", [{"stream": lab.stream, "only_type": "add_to_cart"}])
+    [result] = lab.run_parallel(
+        "consume_every_shard", [{"stream": lab.stream, "only_type": "add_to_cart"}], "the filtering consumer"
+    )
     if lab.failed("consumer", [result]):
         return 1
     lab.show_output("consumer", result)
@@ -174,4 +177,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_now(main())

@@ -6,8 +6,13 @@ grading draws its own progress line with ``bar``.
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
+
+# Set by make run when its own stderr is a terminal: the child's stderr is then a pipe to it,
+# and the bar may still redraw in place.
+LIVE_PROGRESS_VARIABLE = "GRADER_LIVE_PROGRESS"
 
 
 def bar(done: int, total: int, width: int) -> str:
@@ -26,7 +31,9 @@ class ProgressBar:
         self.done = 0
         self.stream = stream if stream is not None else sys.stderr
         # On a terminal the bar is redrawn in place; elsewhere (a log, a pipe) it is written once, finished.
-        self.live = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.live = bool(getattr(self.stream, "isatty", lambda: False)()) or (
+            self.stream is sys.stderr and os.environ.get(LIVE_PROGRESS_VARIABLE) == "1"
+        )
         self.shown = False  # the bar has been drawn at least once
         self.visible = False  # a live bar is on screen right now
 
