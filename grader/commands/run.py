@@ -53,7 +53,8 @@ def start_embedded() -> Any:
     print("Starting the embedded Kinesis (no AWS account needed, nothing leaves this machine)...", flush=True)
     from grader.kinesis.server import EmbeddedKinesis
 
-    kinesis = EmbeddedKinesis().start()
+    with Heartbeat("starting the embedded Kinesis"):  # loading moto takes a second or more
+        kinesis = EmbeddedKinesis().start()
     kinesis.rules.creating_seconds = RUN_CREATING_SECONDS
     print(
         f"It is ready. A new stream is CREATING for {RUN_CREATING_SECONDS:g} s on it (on AWS, several seconds): "
