@@ -1,8 +1,8 @@
 """The module's experiments as commands, run on the embedded Kinesis in a few seconds.
 
-``python -m grader.commands.experiments producers|consumers|filter|lag [--code exercises|solutions]``
-runs the learner's code (or the reference) in child processes and then states what
-happened, checked with the grader's own reads of the stream.
+``python -m grader.commands.experiments producers|consumers|filter|lag`` runs the learner's
+code in child processes (the instructor's copy can run the reference: ``--code``) and then
+states what happened, checked with the grader's own reads of the stream.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 
 from grader.commands.lab import Lab
 from grader.commands.lag_experiment import lag
-from grader.commands.run import CODE_FOLDERS, exit_now
+from grader.commands.run import add_code_option, exit_now
 from grader.paths import ROOT
 
 PRODUCERS = 3
@@ -151,9 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run one experiment and return its exit code."""
     parser = argparse.ArgumentParser(prog="python -m grader.commands.experiments", description=__doc__.splitlines()[0])
     parser.add_argument("experiment", choices=sorted(EXPERIMENTS))
-    parser.add_argument(
-        "--code", choices=CODE_FOLDERS, default="exercises", help="whose code to run (default: exercises)"
-    )
+    add_code_option(parser)
     parser.add_argument("--verbose", action="store_true", help="also show everything the children printed")
     parser.add_argument(
         "--endpoint", metavar="URL", help="another Kinesis emulator instead of the embedded one (announced first)"

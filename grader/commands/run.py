@@ -93,6 +93,14 @@ def check_folder(code: str) -> Path:
     return folder
 
 
+def add_code_option(parser: argparse.ArgumentParser) -> None:
+    """``--code``: whose code to run, among the code folders this copy has. The learner's copy
+    has exercises/ only, so there the option is not even shown."""
+    folders = [code for code in CODE_FOLDERS if (ROOT / code).is_dir()] or ["exercises"]
+    shown = "whose code to run (default: exercises)" if len(folders) > 1 else argparse.SUPPRESS
+    parser.add_argument("--code", choices=folders, default="exercises", help=shown)
+
+
 def report_failure(name: str, result: JobResult, timeout: float) -> int:
     """Explain how a step ended badly; return the exit code to use."""
     if result.todo:
@@ -111,9 +119,7 @@ def report_failure(name: str, result: JobResult, timeout: float) -> int:
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m grader.commands.run", description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--code", choices=CODE_FOLDERS, default="exercises", help="whose code to run (default: exercises)"
-    )
+    add_code_option(parser)
     target = parser.add_mutually_exclusive_group()
     target.add_argument(
         "--endpoint", metavar="URL", help="another Kinesis emulator, e.g. http://localhost:4566 (LocalStack)"
