@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
-SILENCE_SECONDS = 0.8  # below the 1 s a learner should ever wait without a sign of life
+SILENCE_SECONDS = 0.7  # below the 1 s a learner should ever wait without a sign of life, with room for a busy machine
 TICK_SECONDS = 0.1  # how often the watching thread looks
 
 
