@@ -18,11 +18,11 @@ INSTRUCTOR_MATERIAL: dict[str, str] = {
     r"\bsolutions\b": "the reference (solutions/)",
     r"selftest|self-test": "the project's self-tests",
     r"tests/(unit|mutants|golden|submissions)\b": "the instructor's tests",
-    r"venv-system|venv-instructor|\bSYSTEM_|\bINSTRUCTOR_": "the instructor's virtual environments",
+    r"\bvenv-[a-z]|\bSYSTEM_|\bINSTRUCTOR_": "the instructor's virtual environments (.venv-system and the like)",
     r"kinesalite@|\.kinesalite|KINESALITE": "the kinesalite install of the self-tests",
     r"\binstructor\.[a-z_]|\binstructor/": "the instructor's tools (instructor/)",
     r"## \(instructor\)": "an instructor target",
-    r"nbgrader|requirements-(dev|instructor)|TOOLS_STAMP": "the instructor's tools",
+    r"nbgrader|requirements-[a-z]|TOOLS_STAMP": "the instructor's tools",
 }
 _PATTERN = re.compile("|".join(f"(?:{pattern})" for pattern in INSTRUCTOR_MATERIAL))
 _RULE = re.compile(r"^([A-Za-z0-9_.$()-]+)\s*:(?!=)")

@@ -217,7 +217,7 @@ def test_each_kind_of_instructor_material_is_found() -> None:
     kinds = {
         "the kinesalite install of the self-tests": "Makefile",
         "the reference (solutions/)": "Makefile",  # CODE=solutions, make demo, make lint
-        "the instructor's virtual environments": "Makefile",  # the hostile self-tests' .venv-system
+        "the instructor's virtual environments (.venv-system and the like)": "Makefile",
         "the project's self-tests": "pyproject.toml",  # testpaths = ["tests/selftest"]
     }
     for what, name in kinds.items():
