@@ -2,8 +2,8 @@
 
 Every child's stdout and stderr come through this process, so that each output is noted by
 the step's ``Heartbeat`` (a step that shows nothing gets a line saying what it is doing)
-and its ``RESULT`` line is read. stdout is relayed line by line; stderr as it comes, so the
-producer's progress bar can redraw itself in place on a terminal.
+and its ``RESULT`` line is read. Both are relayed as they come, so the producer's progress
+bar can redraw itself in place on a terminal.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
 
@@ -55,8 +56,10 @@ def run_job(
     also shown as it comes, RESULT line left out, and each piece shown is told to ``heartbeat``.
     """
     command = [sys.executable, "-c", launcher(), str(folder), job, json.dumps(args)]
-    if echo and sys.stderr.isatty():
-        env = {**env, LIVE_PROGRESS_VARIABLE: "1"}  # our stderr is a terminal: the child's bar may redraw
+    if echo and sys.stdout.isatty():
+        # The child's progress bar may redraw in place: on its stdout, so that its lines and the
+        # bar's come through one pipe, in the order they were written.
+        env = {**env, LIVE_PROGRESS_VARIABLE: "1"}
     process = subprocess.Popen(
         command,
         cwd=folder,
@@ -70,8 +73,8 @@ def run_job(
     out: list[str] = []
     err: list[str] = []
     pumps = [
-        threading.Thread(target=_pump_lines, args=(process.stdout, out, echo, heartbeat), daemon=True),
-        threading.Thread(target=_pump_chunks, args=(process.stderr, err, echo, heartbeat), daemon=True),
+        threading.Thread(target=_pump_stdout, args=(process.stdout, out, echo, heartbeat), daemon=True),
+        threading.Thread(target=_pump_stderr, args=(process.stderr, err, echo, heartbeat), daemon=True),
     ]
     for pump in pumps:
         pump.start()
@@ -87,35 +90,60 @@ def run_job(
     for pump in pumps:
         pump.join(timeout=5)
     result = JobResult(process.returncode, "".join(out), "".join(err), timed_out)
-    for line in out:
+    for line in result.stdout.splitlines():
         if line.startswith(RESULT_PREFIX):
             result.result = json.loads(line[len(RESULT_PREFIX) :])
     return result
 
 
-def _pump_lines(source: IO[str], lines: list[str], echo: bool, heartbeat: Heartbeat | None) -> None:
-    """Collect a child's stdout line by line, showing it at once when asked."""
-    for line in iter(source.readline, ""):
-        lines.append(line)
-        if echo and not line.startswith(RESULT_PREFIX):
-            sys.stdout.write(line)
-            sys.stdout.flush()
-            if heartbeat is not None:
-                heartbeat.output(line)
-
-
-def _pump_chunks(source: IO[str], chunks: list[str], echo: bool, heartbeat: Heartbeat | None) -> None:
-    """Collect a child's stderr as it comes (a progress bar redraws without a newline)."""
-    descriptor = source.fileno()  # read below the text layer: it would wait for a newline
-    decoder = codecs.getincrementaldecoder("utf-8")("replace")  # a character may straddle two reads
+def _chunks(source: IO[str]) -> Iterator[str]:
+    """A child's output as it comes: read below the text layer, which would wait for a newline
+    (a progress bar redraws without one); a character may straddle two reads."""
+    descriptor = source.fileno()
+    decoder = codecs.getincrementaldecoder("utf-8")("replace")
     while data := os.read(descriptor, 65536):
-        text = decoder.decode(data)
-        chunks.append(text)
+        yield decoder.decode(data)
+
+
+def _pump_stdout(source: IO[str], kept: list[str], echo: bool, heartbeat: Heartbeat | None) -> None:
+    """Keep a child's stdout; when asked, show it as it comes but for the RESULT line: the
+    start of a line that may be that line is held back until the line is complete."""
+    held = ""
+    for text in _chunks(source):
+        kept.append(text)
+        if not echo:
+            continue
+        shown, held = _without_result_line(held + text)
+        if shown:
+            _show(sys.stdout, shown, heartbeat)
+
+
+def _without_result_line(text: str) -> tuple[str, str]:
+    """(what to show now, what to hold back) of ``text``, which starts at a line's start."""
+    shown = []
+    while text:
+        line, newline, rest = text.partition("\n")
+        if not newline and RESULT_PREFIX.startswith(line[: len(RESULT_PREFIX)]) and line[: len(RESULT_PREFIX)]:
+            return "".join(shown), line  # maybe the RESULT line: wait for its end
+        if not line.startswith(RESULT_PREFIX):
+            shown.append(line + newline)
+        text = rest
+    return "".join(shown), ""
+
+
+def _pump_stderr(source: IO[str], kept: list[str], echo: bool, heartbeat: Heartbeat | None) -> None:
+    """Keep a child's stderr, and show it as it comes when asked."""
+    for text in _chunks(source):
+        kept.append(text)
         if echo:
-            sys.stderr.write(text)
-            sys.stderr.flush()
-            if heartbeat is not None:
-                heartbeat.output(text)
+            _show(sys.stderr, text, heartbeat)
+
+
+def _show(stream: IO[str], text: str, heartbeat: Heartbeat | None) -> None:
+    stream.write(text)
+    stream.flush()
+    if heartbeat is not None:
+        heartbeat.output(text)
 
 
 def _kill_group(process: subprocess.Popen[str]) -> None:
