@@ -64,29 +64,29 @@ grade: $(STAMP) ## (instructor) grade a submission: make grade SUBMISSION=<dir> 
 demo: $(STAMP) ## run the reference producer, then consumer, on the embedded Kinesis
 	@$(PY) -m grader.commands.run --code solutions
 
-# `make run` and the experiments run your code; in the instructor's copy CODE=solutions runs the reference instead.
-CODE ?= exercises
+# In the instructor's copy, CODE=solutions runs the reference with `make run` and the experiments instead of exercises/.
+CODE_OPTION = $(if $(CODE),--code $(CODE))
 
 # Real AWS only when AWS_REGION is typed on the make command line, never from the shell's environment.
 RUN_TARGET = $(if $(ENDPOINT),--endpoint "$(ENDPOINT)") $(if $(and $(filter command line,$(origin AWS_REGION)),$(AWS_REGION)),--aws --region "$(AWS_REGION)")
 .PHONY: run
 run: $(STAMP) ## run your producer, then consumer, on the embedded Kinesis (ENDPOINT=<url> other emulator, AWS_REGION=<r> real AWS)
-	@$(PY) -m grader.commands.run --code $(CODE) $(RUN_TARGET)
+	@$(PY) -m grader.commands.run $(CODE_OPTION) $(RUN_TARGET)
 
 # The experiments use the embedded Kinesis too, unless ENDPOINT=<url> names another emulator (announced first).
 EXPERIMENT_TARGET = $(if $(ENDPOINT),--endpoint "$(ENDPOINT)")
 .PHONY: experiment-producers experiment-consumers experiment-filter experiment-lag
 experiment-producers: $(STAMP) ## experiment: 3 producers at once; does every event land in the stream?
-	@$(PY) -m grader.commands.experiments producers --code $(CODE) $(EXPERIMENT_TARGET)
+	@$(PY) -m grader.commands.experiments producers $(CODE_OPTION) $(EXPERIMENT_TARGET)
 
 experiment-consumers: $(STAMP) ## experiment: 3 consumers at once; does each one read every event?
-	@$(PY) -m grader.commands.experiments consumers --code $(CODE) $(EXPERIMENT_TARGET)
+	@$(PY) -m grader.commands.experiments consumers $(CODE_OPTION) $(EXPERIMENT_TARGET)
 
 experiment-filter: $(STAMP) ## experiment: a consumer keeping only add_to_cart: events read vs matched
-	@$(PY) -m grader.commands.experiments filter --code $(CODE) $(EXPERIMENT_TARGET)
+	@$(PY) -m grader.commands.experiments filter $(CODE_OPTION) $(EXPERIMENT_TARGET)
 
 experiment-lag: $(STAMP) ## experiment: producer at 150 events/s, consumer at 100/s: the lag over time, charted (out/experiment-lag.svg)
-	@$(PY) -m grader.commands.experiments lag --code $(CODE) $(EXPERIMENT_TARGET)
+	@$(PY) -m grader.commands.experiments lag $(CODE_OPTION) $(EXPERIMENT_TARGET)
 
 .PHONY: watch
 watch: $(STAMP) ## re-check exercises/ each time you save a file: progress and the next failing task (Ctrl-C stops)

@@ -22,21 +22,12 @@ from pathlib import Path
 from grader import clauses, manifest, secrets
 from grader.paths import ROOT
 from instructor import stubs
+from instructor.learner_copy import instructor_material, learner_lines, learner_makefile, learner_pyproject
 
 WORKFLOW_TEMPLATE = ROOT / "grader" / "platform" / "classroom.yml"
 TOP_LEVEL_FILES = ("Makefile", "requirements.lock", "pyproject.toml", ".gitignore")
-# A Makefile rule whose recipe mentions one of these cannot work in the learner's copy.
-INSTRUCTOR_MAKE_WORDS = (
-    "solutions",
-    "tests/selftest",
-    "tests/unit",
-    "nbgrader",
-    "instructor.",
-    "requirements-instructor",
-    "requirements-dev",
-    "TOOLS_STAMP",
-)
-INSTRUCTOR_LINE_WORDS = ("INSTRUCTOR_", "nbgrader", "TOOLS_STAMP", "Linters the self-tests use", "Without node and npm")
+# The top-level files learners get without their instructor material.
+LEARNER_VERSIONS = {"Makefile": learner_makefile, "pyproject.toml": learner_pyproject, ".gitignore": learner_lines}
 # Words the learner's copy must not contain anywhere: commands it does not have.
 ABSENT_COMMANDS = ("make test", "make grade ", "make grade`")
 MARKER_WORDS = ("### BEGIN SOLUTION", "### END SOLUTION", "### BEGIN HIDDEN TESTS")
@@ -66,38 +57,6 @@ def _grader_runtime() -> Iterator[Path]:
     for relative in _files(ROOT / "grader"):
         if not secrets.is_secret(relative.as_posix()):
             yield relative
-
-
-def learner_makefile(text: str) -> str:
-    """The Makefile without the rules that need instructor files (solutions/, self-tests, tools)."""
-    chunks: list[list[str]] = []
-    for line in text.splitlines(keepends=True):
-        if line.startswith("\t") and chunks:
-            chunks[-1].append(line)  # a recipe line belongs to the rule above it
-        else:
-            chunks.append([line])
-    kept, dropped = [], set()
-    for chunk in chunks:
-        body = "".join(chunk)
-        rule = re.match(r"^([A-Za-z0-9_.$()-]+)\s*:(?!=)(.*)$", chunk[0])
-        if rule and rule.group(1) != ".PHONY":
-            if "## (instructor)" in rule.group(2) or any(word in body for word in INSTRUCTOR_MAKE_WORDS):
-                dropped.add(rule.group(1))
-                continue
-        elif any(word in body for word in INSTRUCTOR_LINE_WORDS):
-            continue  # the instructor venv's variables and comments
-        kept.append(body)
-    text = "".join(_without_phony(chunk, dropped) for chunk in kept)
-    return re.sub(r"\n{3,}", "\n\n", text).rstrip("\n") + "\n"
-
-
-def _without_phony(chunk: str, dropped: set[str]) -> str:
-    """A .PHONY line without the dropped targets (gone entirely when none is left)."""
-    phony = re.match(r"^\.PHONY\s*:(.*)$", chunk.rstrip("\n"))
-    if not phony:
-        return chunk
-    names = [name for name in phony.group(1).split() if name not in dropped]
-    return f".PHONY: {' '.join(names)}\n" if names else ""
 
 
 def learner_readme() -> str:
@@ -177,6 +136,7 @@ def find_leaks(release: Path) -> list[str]:
         except UnicodeDecodeError:
             continue
         leaks += [f"{relative}: contains {word!r}" for word in MARKER_WORDS if word in text]
+        leaks += instructor_material(relative, text)
         if relative != ".github/workflows/classroom.yml":
             leaks += [
                 f"{relative}: names {word.strip('` ')!r}, which the learner's copy does not have"
@@ -207,9 +167,10 @@ def build_student(out: Path, level: str | None = None) -> list[Path]:
         for name in TOP_LEVEL_FILES:
             if (ROOT / name).is_file():
                 _copy(ROOT / name, staging / name)
-        (staging / "Makefile").write_text(
-            learner_makefile((ROOT / "Makefile").read_text(encoding="utf-8")), encoding="utf-8"
-        )
+        for name, learner_version in LEARNER_VERSIONS.items():
+            if (ROOT / name).is_file():
+                text = (ROOT / name).read_text(encoding="utf-8")
+                (staging / name).write_text(learner_version(text), encoding="utf-8")
         _set_level(staging, level)
         (staging / "README.md").write_text(learner_readme(), encoding="utf-8")
         _copy(WORKFLOW_TEMPLATE, staging / ".github" / "workflows" / "classroom.yml")
