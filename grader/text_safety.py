@@ -77,3 +77,13 @@ def csv_cell(value: Any) -> Any:
         return value
     value = clean(value)
     return "'" + value if value.startswith(_FORMULA_STARTS) else value
+
+
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+
+
+def markdown_text(text: Any) -> str:
+    """Cleaned text that Markdown shows as written: no emphasis, link, image, heading, list,
+    quote or raw HTML can start in it; its line breaks are kept as hard breaks."""
+    escaped = _MARKDOWN_PUNCTUATION.sub(r"\\\1", clean(text)).replace("&", "&amp;").replace("<", "&lt;")
+    return "  \n".join(escaped.splitlines())

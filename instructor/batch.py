@@ -11,9 +11,11 @@ submission whose exercises/ (and the grader) did not change since the last run i
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import json
 import os
+import stat
 import subprocess
 import sys
 import time
@@ -22,9 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from grader import manifest
+from grader import clauses, manifest
 from grader.commands.progress import bar
 from grader.paths import ROOT
+from grader.text_safety import one_line
 from instructor import apply_policy, class_report, deadline, gradebook, late_policy
 
 HASH_FILE = ".source.sha256"
@@ -45,11 +48,37 @@ class Outcome:
 
 
 def _hash_files(digest: Any, folder: Path, base: Path) -> None:
-    if not folder.is_dir():
+    """Add the names and bytes of the regular files beneath ``folder`` to ``digest``.
+
+    Links are never followed: a linked ``folder`` (a submission's ``exercises/`` pointing
+    elsewhere) or a link, device or pipe inside it adds its name only, never what it points at.
+    Files are opened without following a link and read in blocks, so a link swapped in
+    meanwhile or a huge file cannot make the instructor's process read elsewhere or run out
+    of memory."""
+    if folder.is_symlink() or not folder.is_dir():
+        digest.update(b"not a folder\0" if folder.is_symlink() else b"")
         return
-    for path in sorted(folder.rglob("*")):
-        if path.is_file() and not path.is_symlink() and "__pycache__" not in path.parts:
-            digest.update(path.relative_to(base).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    for root, dirs, files in os.walk(folder, followlinks=False):
+        dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+        for name in sorted(files + [d for d in dirs if (Path(root) / d).is_symlink()]):
+            path = Path(root) / name
+            digest.update(path.relative_to(base).as_posix().encode() + b"\0")
+            _hash_regular_file(digest, path)
+            digest.update(b"\0")
+
+
+def _hash_regular_file(digest: Any, path: Path) -> None:
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError:
+        digest.update(b"not a regular file")  # a link (ELOOP) or unreadable
+        return
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            digest.update(b"not a regular file")
+            return
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
 
 
 def grader_fingerprint() -> str:
@@ -67,14 +96,28 @@ def content_hash(submission: Path, fingerprint: str) -> str:
     return digest.hexdigest()
 
 
-def grade_one(submission: Path, out: Path, timeout: float) -> tuple[dict[str, Any] | None, str]:
+def is_error(report: dict[str, Any] | None, error: str) -> bool:
+    """Whether a grading gave no grade: no report, an error running it, or a report whose own
+    status is "error" (the grader's machinery failed). Such a grading is never stamped as
+    final, so the next grade-all grades it again."""
+    return report is None or bool(error) or report.get("status") == "error"
+
+
+def grading_command(submission: Path, out: Path) -> list[str]:
+    """The process that grades one submission into ``out/results.json``."""
+    return [sys.executable, "-m", "grader", "grade", str(submission), str(out), "--processes", "1"]
+
+
+def grade_one(
+    submission: Path, out: Path, timeout: float, level: str | None = None
+) -> tuple[dict[str, Any] | None, str]:
     """Grade one submission in its own process; (report, error)."""
     results = out / "results.json"
     results.unlink(missing_ok=True)  # never mistake last run's report for this one's
     try:
         # One process per grading: the batch already grades one submission per core.
         done = subprocess.run(
-            [sys.executable, "-m", "grader", "grade", str(submission), str(out), "--processes", "1"],
+            [*grading_command(submission, out), *(["--level", level] if level else [])],
             cwd=ROOT,
             capture_output=True,
             text=True,
@@ -92,6 +135,11 @@ def grade_one(submission: Path, out: Path, timeout: float) -> tuple[dict[str, An
         return json.loads(results.read_text(encoding="utf-8")), error
     except (OSError, ValueError):
         return None, error or "the grader wrote no results.json"
+
+
+def _grader(level: str | None) -> Any:
+    """``grade_one``, at ``level`` when one was asked for (else the grader reads the setting itself)."""
+    return grade_one if level is None else functools.partial(grade_one, level=level)
 
 
 class Progress:
@@ -112,9 +160,8 @@ class Progress:
         eta = elapsed / self.graded * remaining if self.graded else 0.0
         drawn = bar(self.done, self.total, self.width)
         state = "skipped (unchanged)" if outcome.skipped else (outcome.report or {}).get("status", "error")
-        text = (
-            f"[{drawn}] {self.done}/{self.total} elapsed {_clock(elapsed)} ETA {_clock(eta)}  {outcome.name}: {state}"
-        )
+        name, state = one_line(outcome.name, 80), one_line(state, 40)  # a folder may be named anything
+        text = f"[{drawn}] {self.done}/{self.total} elapsed {_clock(elapsed)} ETA {_clock(eta)}  {name}: {state}"
         if self.live:
             self.stream.write("\r\x1b[K" + text + ("\n" if self.done == self.total else ""))
         else:
@@ -142,14 +189,16 @@ def grade_all(
     timeout: float = TIMEOUT_SECONDS,
     stream: TextIO = sys.stderr,
     cutoff: deadline.Cutoff | None = None,
+    level: str | None = None,
 ) -> list[Outcome]:
-    """Grade every subfolder of ``submissions`` into ``out``; return one outcome per submission.
-    With a ``cutoff``, each at the commit its deadline and late policy choose."""
+    """Grade every subfolder of ``submissions`` into ``out`` at ``level`` (the setting when None); return one
+    outcome per submission. With a ``cutoff``, each at the commit its deadline and late policy choose."""
+    override, level = level, clauses.level_or_setting(level)
     folders = sorted(
         p for p in submissions.iterdir() if p.is_dir() and not p.name.startswith(".") and p.resolve() != out.resolve()
     )
     out.mkdir(parents=True, exist_ok=True)
-    fingerprint = grader_fingerprint()
+    fingerprint = grader_fingerprint() + ":" + level  # another level grades everyone again
     progress = Progress(len(folders), stream)
     outcomes: dict[str, Outcome] = {}
 
@@ -159,7 +208,7 @@ def grade_all(
         target.mkdir(parents=True, exist_ok=True)
         if cutoff is not None:  # the commit the deadline allows, not the folder as it is now
             report, error, skipped = deadline.grade_at_cutoff(
-                folder, target, cutoff, fingerprint, grade_one, timeout, force
+                folder, target, cutoff, fingerprint, _grader(override), timeout, force
             )
             (target / "feedback.md").write_text(gradebook.feedback(folder.name, report, error), encoding="utf-8")
             return Outcome(folder.name, report, error, skipped=skipped, seconds=time.monotonic() - started)
@@ -174,14 +223,13 @@ def grade_all(
             return Outcome(folder.name, None, error, seconds=time.monotonic() - started)
         stamp = target / HASH_FILE
         previous = _load(target / "results.json")
-        if not force and previous is not None and stamp.is_file() and stamp.read_text() == digest:
+        if not force and not is_error(previous, "") and stamp.is_file() and stamp.read_text() == digest:
             return Outcome(folder.name, previous, "", skipped=True)
-        report, error = grade_one(folder, target, timeout)
+        stamp.unlink(missing_ok=True)  # a grading stopped midway is never taken as final
+        report, error = grade_one(folder, target, timeout, override)
         (target / "feedback.md").write_text(gradebook.feedback(folder.name, report, error), encoding="utf-8")
-        if report is not None and not error:
-            stamp.write_text(digest)
-        else:
-            stamp.unlink(missing_ok=True)  # a failed grading is retried next time
+        if not is_error(report, error):
+            stamp.write_text(digest)  # final: skipped next time while nothing changes
         return Outcome(folder.name, report, error, seconds=time.monotonic() - started)
 
     with ThreadPoolExecutor(max_workers=max(1, jobs or os.cpu_count() or 1)) as pool:
@@ -235,6 +283,7 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument("out", type=Path)
     grade.add_argument("--jobs", type=int, default=None, help="parallel gradings (default: number of CPUs)")
     grade.add_argument("--force", action="store_true", help="grade again even unchanged submissions")
+    grade.add_argument("--level", choices=clauses.LEVELS, default=None, help="core or full (default: the setting)")
     grade.add_argument("--deadline", help="ISO time with zone: grade each repository's last commit before it")
     grade.add_argument("--extensions", type=Path, help="CSV submission,deadline: one learner's own deadline")
     grade.add_argument("--policy", type=Path, help="late policy (TOML): penalty, grace, floor, last or best")
@@ -262,15 +311,18 @@ def main(argv: list[str] | None = None) -> int:
     except (deadline.DeadlineError, late_policy.PolicyError, OSError) as error:
         print(f"grade-all refused: {error}", file=sys.stderr)
         return 2
-    outcomes = grade_all(args.submissions, args.out, args.jobs, args.force, cutoff=cutoff)
+    outcomes = grade_all(args.submissions, args.out, args.jobs, args.force, cutoff=cutoff, level=args.level)
     graded = [o for o in outcomes if not o.skipped]
     missing = [o for o in outcomes if o.report is None and o.error.startswith(deadline.NOT_SUBMITTED)]
-    failed = [o for o in outcomes if (o.report is None or o.error) and o not in missing]
+    failed = [o for o in outcomes if is_error(o.report, o.error) and o not in missing]
     print(
         f"{len(outcomes)} submissions: {len(graded)} graded, {len(outcomes) - len(graded)} unchanged and skipped, "
         f"{len(failed)} with errors{f', {len(missing)} not submitted' if missing else ''} "
         f"-> {args.out / gradebook.GRADEBOOK}"
     )
+    for outcome in failed:  # graded again by the next grade-all
+        why = outcome.error or "; ".join((outcome.report or {}).get("problems", [])) or "no report"
+        print(f"  error, not final: {one_line(outcome.name, 80)}: {one_line(why, 300)}")
     class_report.after_batch(args.out, args.submissions, not args.no_similarity, args.anonymise)
     return 0
 

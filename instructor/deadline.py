@@ -223,6 +223,8 @@ def _grade_commit(folder: Path, commit: Commit, tree: str, target: Path, grade: 
         report, error = None, f"commit {commit.sha[:12]} could not be read: {failure}"
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    if report is not None and not error and report.get("status") == "error":  # the grader's machinery failed
+        error = "; ".join(report.get("problems", [])) or "the grader itself failed"
     if report is None or error:
         (out / "results.json").unlink(missing_ok=True)  # a failed grading is retried next time
     score = None if report is None or error else report.get("score")

@@ -11,6 +11,7 @@ from typing import Any
 
 from grader.manifest import Kind, Task
 from grader.pipeline.report import number
+from grader.text_safety import csv_cell, fence, markdown_text, one_line
 
 GRADEBOOK = "gradebook.csv"
 MANUAL_PREFIX = "manual:"
@@ -30,12 +31,17 @@ def written_tasks(tasks: list[Task]) -> list[Task]:
 
 
 def row(name: str, report: dict[str, Any] | None, error: str, tasks: list[Task]) -> dict[str, str]:
-    """One gradebook row: total, points per task, status, error, and the answers to read."""
+    """One gradebook row: total, points per task, status, error, and the answers to read.
+
+    A grading whose machinery failed (status "error") is marked so and has no points at all:
+    its partial score is no grade, and the next grade-all grades it again."""
     line = {"submission": name, "total": "", "max_score": "", "status": "error", "error": error}
     if report is not None:
-        scores = {t["id"]: t["score"] for t in report["tasks"]}
-        line.update(total=number(report["score"]), max_score=number(report["max_score"]), status=report["status"])
-        line.update({t.id: number(scores.get(t.id, 0.0)) for t in auto_tasks(tasks)})
+        line["status"] = "error" if error else report["status"]
+        if line["status"] != "error":
+            scores = {t["id"]: t["score"] for t in report["tasks"]}
+            line.update(total=number(report["score"]), max_score=number(report["max_score"]))
+            line.update({t.id: number(scores.get(t.id, 0.0)) for t in auto_tasks(tasks)})
         answers = {m["id"]: m["answer"] for m in report.get("manual", [])}
         line.update({ANSWER_PREFIX + t.id: answers.get(t.id, "") for t in written_tasks(tasks)})
         line["error"] = "; ".join([*report.get("problems", []), *([error] if error else [])])
@@ -52,23 +58,15 @@ def columns(tasks: list[Task]) -> list[str]:
     )
 
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value: Any) -> Any:
-    """A cell a spreadsheet shows as text, never runs as a formula (OWASP's advice for CSV):
-    a cell starting with = + - @ tab or CR gets a leading apostrophe."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
 def write_csv(path: Path, header: list[str], rows: list[dict[str, str]]) -> None:
-    """Write the CSV atomically, so a spreadsheet never opens half a file."""
+    """Write the CSV atomically, so a spreadsheet never opens half a file.
+
+    Every cell goes through the sanitiser: control characters made visible, and a cell a
+    spreadsheet would run as a formula (=, +, -, @, tab, CR first) shown as text."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=header, extrasaction="ignore")
     writer.writeheader()
-    writer.writerows({key: neutralise(value) for key, value in line.items()} for line in rows)
+    writer.writerows({key: csv_cell(value) for key, value in line.items()} for line in rows)
     handle, temp = tempfile.mkstemp(dir=path.parent, prefix=".gradebook-", suffix=".csv")
     with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
         stream.write(buffer.getvalue())
@@ -81,16 +79,37 @@ def read_csv(path: Path) -> tuple[list[str], list[dict[str, str]]]:
         return list(reader.fieldnames or []), list(reader)
 
 
+NOT_FINAL = (
+    "**This grading is not final:** the grader itself failed (see the notes below), not your code. "
+    "Your instructor grades it again."
+)
+
+
 def feedback(name: str, report: dict[str, Any] | None, error: str) -> str:
-    """Markdown feedback for one learner: score, task table, each failure explained."""
+    """Markdown feedback for one learner: score, task table, each failure explained.
+
+    Whatever came from the learner's code or files (messages, problems, errors) is in a fence
+    nothing inside can close, so none of it renders as the grader's own text."""
+    title = f"# Feedback: {markdown_text(one_line(name))}"
     if report is None:
         return (
-            f"# Feedback: {name}\n\nYour submission could not be graded automatically: {error}\n\n"
-            "Your instructor will look at it.\n"
+            "\n".join(
+                [
+                    title,
+                    "",
+                    "Your submission could not be graded automatically:",
+                    "",
+                    fence(error),
+                    "",
+                    "Your instructor will look at it.",
+                ]
+            )
+            + "\n"
         )
-    lines = [
-        f"# Feedback: {name}",
-        "",
+    lines = [title, ""]
+    if report.get("status") == "error":
+        lines += [NOT_FINAL, ""]
+    lines += [
         f"**Automatic score: {number(report['score'])} / {number(report['max_score'])}**",
         "",
         "| # | Task | Points | Checks passed |",
@@ -100,24 +119,18 @@ def feedback(name: str, report: dict[str, Any] | None, error: str) -> str:
         scored = f"{number(task['score'])} / {number(task['max_score'])}"
         points = "graded by hand" if task["kind"] == Kind.WRITTEN else scored
         checks = f"{task['checks_passed']} / {task['checks_run']}" if task["checks_run"] else "-"
-        lines.append(f"| {task['number']} | {task['title']} | {points} | {checks} |")
+        lines.append(f"| {task['number']} | {markdown_text(one_line(task['title']))} | {points} | {checks} |")
     hints = {t["id"]: t["hint"] for t in report["tasks"]}
     failures = [t for t in report["tests"] if t["status"] != "passed"]
     if failures:
         lines += ["", "## What to fix"]
     for test in failures:
-        lines += [
-            "",
-            f"### {test['task']}: {test['name']}",
-            "",
-            "```text",
-            test["message"] or test["status"],
-            "```",
-            "",
-            f"Hint: {hints.get(test['task'], '')}",
-        ]
-    for problem in [*report.get("problems", []), *([error] if error else [])]:
-        lines += ["", f"> Note: {problem}"]
+        heading = markdown_text(one_line(f"{test['task']}: {test['name']}"))
+        hint = markdown_text(hints.get(test["task"], ""))
+        lines += ["", f"### {heading}", "", fence(test["message"] or test["status"]), "", f"Hint: {hint}"]
+    notes = [*report.get("problems", []), *([error] if error else [])]
+    if notes:
+        lines += ["", "Notes:", "", fence("\n".join(notes))]
     written = [m for m in report.get("manual", [])]
     if written:
         lines += [
@@ -125,7 +138,7 @@ def feedback(name: str, report: dict[str, Any] | None, error: str) -> str:
             "## Written answers",
             "",
             "Your instructor grades these by hand: "
-            + ", ".join(f"{m['id']} ({m['manual_points']} points)" for m in written)
+            + ", ".join(f"{markdown_text(m['id'])} ({m['manual_points']} points)" for m in written)
             + ".",
         ]
     return "\n".join(lines) + "\n"

@@ -16,10 +16,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from grader import manifest
+from grader import clauses, manifest
 from grader.paths import ROOT
 from grader.pipeline.answers import read_questions
-from instructor.nbgrader_cells import CHECKS, SETUP
+from instructor.nbgrader_cells import CHECKS, FULL_LEVEL_CHECKS, SETUP
 from instructor.release_solutions import answer_key
 
 ASSIGNMENT = "module02"
@@ -118,9 +118,10 @@ def _test_source(visible: str, hidden: str) -> str:
     return f"{visible.rstrip()}\n### BEGIN HIDDEN TESTS\n{hidden.rstrip()}\n### END HIDDEN TESTS\n"
 
 
-def build_notebook() -> dict[str, Any]:
-    """The source notebook, solutions and hidden tests included."""
-    tasks = manifest.load()
+def build_notebook(level: str | None = None) -> dict[str, Any]:
+    """The source notebook at ``level`` (the setting by default), solutions and hidden tests included."""
+    level = clauses.level_or_setting(level)
+    tasks = manifest.load(level=level)
     by_id = manifest.by_id(tasks)
     book = Notebook()
     book.markdown(INTRO, "intro")
@@ -131,6 +132,8 @@ def build_notebook() -> dict[str, Any]:
         book.answer_code(notebook_code(ROOT / "solutions" / filename), f"{prefix}-code")
         for task in (t for t in tasks if t.kind == manifest.Kind.CODE and t.id.startswith(prefix + ".")):
             visible, hidden = CHECKS[task.id]
+            if level == "full" and task.id in FULL_LEVEL_CHECKS:
+                hidden += FULL_LEVEL_CHECKS[task.id]
             book.markdown(
                 f"### Task {task.number}: {task.title} ({task.points} points)\n\nHint: {task.hint}",
                 f"about-{_id(task.id)}",

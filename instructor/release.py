@@ -19,24 +19,15 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from grader import manifest, secrets
+from grader import clauses, manifest, secrets
 from grader.paths import ROOT
 from instructor import stubs
+from instructor.learner_copy import instructor_material, learner_lines, learner_makefile, learner_pyproject
 
 WORKFLOW_TEMPLATE = ROOT / "grader" / "platform" / "classroom.yml"
 TOP_LEVEL_FILES = ("Makefile", "requirements.lock", "pyproject.toml", ".gitignore")
-# A Makefile rule whose recipe mentions one of these cannot work in the learner's copy.
-INSTRUCTOR_MAKE_WORDS = (
-    "solutions",
-    "tests/selftest",
-    "tests/unit",
-    "nbgrader",
-    "instructor.",
-    "requirements-instructor",
-    "requirements-dev",
-    "TOOLS_STAMP",
-)
-INSTRUCTOR_LINE_WORDS = ("INSTRUCTOR_", "nbgrader", "TOOLS_STAMP", "Linters the self-tests use", "Without node and npm")
+# The top-level files learners get without their instructor material.
+LEARNER_VERSIONS = {"Makefile": learner_makefile, "pyproject.toml": learner_pyproject, ".gitignore": learner_lines}
 # Words the learner's copy must not contain anywhere: commands it does not have.
 ABSENT_COMMANDS = ("make test", "make grade ", "make grade`")
 MARKER_WORDS = ("### BEGIN SOLUTION", "### END SOLUTION", "### BEGIN HIDDEN TESTS")
@@ -66,38 +57,6 @@ def _grader_runtime() -> Iterator[Path]:
     for relative in _files(ROOT / "grader"):
         if not secrets.is_secret(relative.as_posix()):
             yield relative
-
-
-def learner_makefile(text: str) -> str:
-    """The Makefile without the rules that need instructor files (solutions/, self-tests, tools)."""
-    chunks: list[list[str]] = []
-    for line in text.splitlines(keepends=True):
-        if line.startswith("\t") and chunks:
-            chunks[-1].append(line)  # a recipe line belongs to the rule above it
-        else:
-            chunks.append([line])
-    kept, dropped = [], set()
-    for chunk in chunks:
-        body = "".join(chunk)
-        rule = re.match(r"^([A-Za-z0-9_.$()-]+)\s*:(?!=)(.*)$", chunk[0])
-        if rule and rule.group(1) != ".PHONY":
-            if "## (instructor)" in rule.group(2) or any(word in body for word in INSTRUCTOR_MAKE_WORDS):
-                dropped.add(rule.group(1))
-                continue
-        elif any(word in body for word in INSTRUCTOR_LINE_WORDS):
-            continue  # the instructor venv's variables and comments
-        kept.append(body)
-    text = "".join(_without_phony(chunk, dropped) for chunk in kept)
-    return re.sub(r"\n{3,}", "\n\n", text).rstrip("\n") + "\n"
-
-
-def _without_phony(chunk: str, dropped: set[str]) -> str:
-    """A .PHONY line without the dropped targets (gone entirely when none is left)."""
-    phony = re.match(r"^\.PHONY\s*:(.*)$", chunk.rstrip("\n"))
-    if not phony:
-        return chunk
-    names = [name for name in phony.group(1).split() if name not in dropped]
-    return f".PHONY: {' '.join(names)}\n" if names else ""
 
 
 def learner_readme() -> str:
@@ -177,6 +136,7 @@ def find_leaks(release: Path) -> list[str]:
         except UnicodeDecodeError:
             continue
         leaks += [f"{relative}: contains {word!r}" for word in MARKER_WORDS if word in text]
+        leaks += instructor_material(relative, text)
         if relative != ".github/workflows/classroom.yml":
             leaks += [
                 f"{relative}: names {word.strip('` ')!r}, which the learner's copy does not have"
@@ -191,8 +151,10 @@ def find_leaks(release: Path) -> list[str]:
     return leaks
 
 
-def build_student(out: Path) -> list[Path]:
-    """Write the learner repository to ``out`` (which must not exist or be empty)."""
+def build_student(out: Path, level: str | None = None) -> list[Path]:
+    """Write the learner repository to ``out`` (which must not exist or be empty) at ``level``
+    (the setting by default): its stubs, README and grader/level.toml are those of the level."""
+    level = clauses.level_or_setting(level)
     _check_target(out)
     stale = stubs.outdated(ROOT / "solutions", ROOT / "exercises")
     if stale:
@@ -205,9 +167,11 @@ def build_student(out: Path) -> list[Path]:
         for name in TOP_LEVEL_FILES:
             if (ROOT / name).is_file():
                 _copy(ROOT / name, staging / name)
-        (staging / "Makefile").write_text(
-            learner_makefile((ROOT / "Makefile").read_text(encoding="utf-8")), encoding="utf-8"
-        )
+        for name, learner_version in LEARNER_VERSIONS.items():
+            if (ROOT / name).is_file():
+                text = (ROOT / name).read_text(encoding="utf-8")
+                (staging / name).write_text(learner_version(text), encoding="utf-8")
+        _set_level(staging, level)
         (staging / "README.md").write_text(learner_readme(), encoding="utf-8")
         _copy(WORKFLOW_TEMPLATE, staging / ".github" / "workflows" / "classroom.yml")
         leaks = find_leaks(staging)
@@ -217,6 +181,21 @@ def build_student(out: Path) -> list[Path]:
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return sorted(p.relative_to(out) for p in out.rglob("*") if p.is_file())
+
+
+def _set_level(staging: Path, level: str) -> None:
+    """The release's stubs and README rendered at ``level``, and the level its grader reads."""
+    stubs.write_exercises(ROOT / "solutions", staging / "exercises", level)
+    setting = staging / clauses.SETTING.relative_to(ROOT)
+    text = setting.read_text(encoding="utf-8")
+    setting.write_text(re.sub(r'(?m)^level = ".*"$', f'level = "{level}"', text), encoding="utf-8")
+
+
+def graded_clauses(release: Path) -> list[clauses.Clause]:
+    """The clauses a release grades: those of its grader's clause source at its grader's level."""
+    level = clauses.configured_level(release / clauses.SETTING.relative_to(ROOT))
+    found = clauses.load(release / clauses.SOURCE.relative_to(ROOT))
+    return [c for c in found if clauses.includes(level, c.level)]
 
 
 def _check_target(out: Path) -> None:
@@ -247,10 +226,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m instructor.release", description=__doc__.splitlines()[0])
     parser.add_argument("what", choices=["student", "solutions"])
     parser.add_argument("out", type=Path)
+    parser.add_argument("--level", choices=clauses.LEVELS, default=None, help="default: the setting")
     args = parser.parse_args(argv)
     try:
         if args.what == "student":
-            files = build_student(args.out)
+            files = build_student(args.out, args.level)
         else:
             from instructor.release_solutions import build_solutions
 

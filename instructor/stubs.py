@@ -1,4 +1,9 @@
-"""Generate the learner's exercises/ from the reference solutions/ by clearing solution regions."""
+"""Generate the learner's exercises/ from the reference solutions/ by clearing solution regions.
+
+The contract blocks of the docstrings (the reference's and the stubs') and the contract
+sections of exercises/README.md are rendered from grader/clauses.toml (``instructor.clause_text``):
+the reference lists every clause, the stubs and the README those of the level.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,9 @@ import re
 import sys
 from pathlib import Path
 
+from grader import clauses
 from grader.paths import ROOT as REPO_ROOT
+from instructor import clause_text
 
 BEGIN_RE = re.compile(r"^(\s*)### BEGIN SOLUTION(?:\s+\[([\w.]+)\])?\s*$")
 END_RE = re.compile(r"^\s*### END SOLUTION\s*$")
@@ -15,7 +22,9 @@ END_RE = re.compile(r"^\s*### END SOLUTION\s*$")
 _DEF_RE = re.compile(r"^(\s*)(?:async\s+)?def\s+(\w+)\s*\(")
 _CLASS_RE = re.compile(r"^(\s*)class\s+(\w+)\b")
 
-OUTDATED_MESSAGE = "exercises/ is outdated: run make stubs"
+OUTDATED_MESSAGE = "exercises/ or the reference's docstrings are outdated: run make stubs"
+README = "README.md"  # exercises/README.md: hand-written, its contract sections rendered
+REFERENCE_LEVEL = "core"  # the reference's docstrings: core clauses, then the full ones under "Going further"
 IN_SYNC_MESSAGE = "exercises/ is in sync with solutions/"
 
 
@@ -121,8 +130,15 @@ def _source_files(solutions_dir: Path) -> list[Path]:
     )
 
 
-def _render(source: Path) -> bytes:
-    """The exercise bytes generated from one reference file."""
+def reference_text(source: Path) -> str | None:
+    """A reference .py file as it should be, its contract blocks rendered from the clauses; None if not one."""
+    if source.suffix != ".py":
+        return None
+    return clause_text.render_docstrings(source.read_text(encoding="utf-8"), REFERENCE_LEVEL)
+
+
+def _render(source: Path, level: str) -> bytes:
+    """The exercise bytes generated from one reference file at ``level``."""
     data = source.read_bytes()
     try:
         # Decoding bytes ourselves (not read_text) keeps the file's own line endings.
@@ -132,6 +148,7 @@ def _render(source: Path) -> bytes:
     label = str(source)
     stub = strip_solutions(text, label)
     if source.suffix == ".py":
+        stub = clause_text.render_docstrings(stub, level)
         try:
             compile(stub, label, "exec", dont_inherit=True)
         except SyntaxError as error:
@@ -141,28 +158,55 @@ def _render(source: Path) -> bytes:
     return stub.encode("utf-8")
 
 
-def generate(solutions_dir: Path, exercises_dir: Path) -> list[Path]:
-    """Write one exercise file per reference file and return the written paths."""
+def generate(solutions_dir: Path, exercises_dir: Path, level: str | None = None) -> list[Path]:
+    """Render the reference's docstrings, write one exercise file per reference file at ``level``
+    (the setting by default) and the README's contract sections; return the written paths."""
+    level = clauses.level_or_setting(level)
+    written = []
+    for source in _source_files(solutions_dir):
+        wanted = reference_text(source)
+        if wanted is not None and wanted != source.read_text(encoding="utf-8"):
+            source.write_text(wanted, encoding="utf-8")
+            written.append(source)
+    return written + write_exercises(solutions_dir, exercises_dir, level)
+
+
+def write_exercises(solutions_dir: Path, exercises_dir: Path, level: str) -> list[Path]:
+    """Write the stubs of ``solutions_dir`` at ``level`` and render the README's contract sections."""
     # Render everything first so a marker error leaves exercises/ untouched.
-    rendered = [(source.name, _render(source)) for source in _source_files(solutions_dir)]
+    rendered = [(source.name, _render(source, level)) for source in _source_files(solutions_dir)]
     exercises_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for name, data in rendered:
         target = exercises_dir / name
         target.write_bytes(data)
         written.append(target)
+    readme = exercises_dir / README
+    if readme.is_file():
+        readme.write_text(clause_text.render_readme(readme.read_text(encoding="utf-8"), level), encoding="utf-8")
+        written.append(readme)
     return written
 
 
-def outdated(solutions_dir: Path, exercises_dir: Path) -> list[str]:
-    """Names of reference files whose generated exercise is missing or differs on disk."""
+def outdated(solutions_dir: Path, exercises_dir: Path, level: str | None = None) -> list[str]:
+    """Files not as ``make stubs`` would write them at ``level``: exercises missing or different,
+    the README's contract sections, the reference's docstrings (``solutions/<name>``)."""
+    level = clauses.level_or_setting(level)
     stale = []
     for source in _source_files(solutions_dir):
+        wanted = reference_text(source)
+        if wanted is not None and wanted != source.read_text(encoding="utf-8"):
+            stale.append(f"solutions/{source.name} (its contract docstrings)")
         # Render even when the target is missing, so a marker error is never hidden.
-        expected = _render(source)
+        expected = _render(source, level)
         target = exercises_dir / source.name
         if not target.is_file() or target.read_bytes() != expected:
             stale.append(source.name)
+    readme = exercises_dir / README
+    if readme.is_file():
+        text = readme.read_text(encoding="utf-8")
+        if clause_text.render_readme(text, level) != text:
+            stale.append(f"{README} (its contract sections)")
     return stale
 
 
@@ -180,13 +224,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("command", choices=["generate", "check"])
     parser.add_argument("--solutions", type=Path, default=REPO_ROOT / "solutions")
     parser.add_argument("--exercises", type=Path, default=REPO_ROOT / "exercises")
+    parser.add_argument("--level", choices=clauses.LEVELS, default=None, help="default: the setting")
     args = parser.parse_args(argv)
     try:
         if args.command == "generate":
-            for path in generate(args.solutions, args.exercises):
+            for path in generate(args.solutions, args.exercises, args.level):
                 print(_display(path))
             return 0
-        stale = outdated(args.solutions, args.exercises)
+        stale = outdated(args.solutions, args.exercises, args.level)
     except MarkerError as error:
         print(error, file=sys.stderr)
         return 2

@@ -1,8 +1,8 @@
 """The module's experiments as commands, run on the embedded Kinesis in a few seconds.
 
-``python -m grader.commands.experiments producers|consumers|filter|lag [--code exercises|solutions]``
-runs the learner's code (or the reference) in child processes and then states what
-happened, checked with the grader's own reads of the stream.
+``python -m grader.commands.experiments producers|consumers|filter|lag`` runs the learner's
+code in child processes (the instructor's copy can run the reference: ``--code``) and then
+states what happened, checked with the grader's own reads of the stream.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 
 from grader.commands.lab import Lab
 from grader.commands.lag_experiment import lag
-from grader.commands.run import CODE_FOLDERS
+from grader.commands.run import add_code_option, exit_now
 from grader.paths import ROOT
 
 PRODUCERS = 3
@@ -34,6 +34,7 @@ def producers(lab: Lab) -> int:
     results = lab.run_parallel(
         "produce_tagged",
         [{"stream": lab.stream, "tag": tag, "count": EVENTS_PER_PRODUCER, "seed": i} for i, tag in enumerate(tags, 1)],
+        f"{PRODUCERS} producers",
     )
     if lab.failed("producer", results):
         return 1
@@ -83,7 +84,7 @@ def consumers(lab: Lab) -> int:
         f"The stream '{lab.stream}' holds {len(events)} events. {CONSUMERS} consumers "
         f"({lab.code}/enhanced_consumer.py, one process each)\nread every shard at the same time.\n"
     )
-    results = lab.run_parallel("consume_every_shard", [{"stream": lab.stream}] * CONSUMERS)
+    results = lab.run_parallel("consume_every_shard", [{"stream": lab.stream}] * CONSUMERS, f"{CONSUMERS} consumers")
     if lab.failed("consumer", results):
         return 1
     expected = sorted(e["n"] for e in events)
@@ -114,7 +115,9 @@ def filtering(lab: Lab) -> int:
         f"The stream '{lab.stream}' holds {len(events)} events, {len(carts)} of them add_to_cart. One consumer "
         f"({lab.code}/enhanced_consumer.py)\nreads it with a filter that keeps only add_to_cart.\n"
     )
-    [result] = lab.run_parallel("consume_every_shard", [{"stream": lab.stream, "only_type": "add_to_cart"}])
+    [result] = lab.run_parallel(
+        "consume_every_shard", [{"stream": lab.stream, "only_type": "add_to_cart"}], "the filtering consumer"
+    )
     if lab.failed("consumer", [result]):
         return 1
     lab.show_output("consumer", result)
@@ -148,9 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run one experiment and return its exit code."""
     parser = argparse.ArgumentParser(prog="python -m grader.commands.experiments", description=__doc__.splitlines()[0])
     parser.add_argument("experiment", choices=sorted(EXPERIMENTS))
-    parser.add_argument(
-        "--code", choices=CODE_FOLDERS, default="exercises", help="whose code to run (default: exercises)"
-    )
+    add_code_option(parser)
     parser.add_argument("--verbose", action="store_true", help="also show everything the children printed")
     parser.add_argument(
         "--endpoint", metavar="URL", help="another Kinesis emulator instead of the embedded one (announced first)"
@@ -174,4 +175,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_now(main())

@@ -13,15 +13,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from grader.commands.run import (
-    JobResult,
-    check_folder,
-    embedded_environment,
-    endpoint_environment,
-    learner_output,
-    report_failure,
-    run_job,
-)
+from grader.commands.children import JobResult, learner_output, run_job
+from grader.commands.heartbeat import Heartbeat, kinesis_activity
+from grader.commands.run import check_folder, embedded_environment, endpoint_environment, report_failure, start_embedded
 from grader.kinesis.stream_view import Record, StreamView, encode_event
 
 STREAM = "user-activity"
@@ -100,19 +94,24 @@ class Lab:
             )
             self.view: Any = ClientView(self.client)
         else:
-            from grader.kinesis.server import EmbeddedKinesis
-
             self.stream = STREAM
-            self.kinesis = EmbeddedKinesis().start()
+            self.kinesis = start_embedded()
             self.env = embedded_environment(self.kinesis.client_environment())
             self.client = self.kinesis.client()
             self.view = StreamView(self.kinesis)
 
-    def run_parallel(self, job: str, args_list: list[dict[str, Any]]) -> list[JobResult]:
-        """Start one child per argument set at the same time and wait for all."""
-        with ThreadPoolExecutor(max_workers=len(args_list)) as pool:
+    def activity(self) -> Any:
+        """What the heartbeat lines tell of the Kinesis (the embedded one only: its calls)."""
+        return kinesis_activity(self.kinesis) if self.kinesis is not None and self.kinesis.enforce_limits else None
+
+    def run_parallel(self, job: str, args_list: list[dict[str, Any]], label: str) -> list[JobResult]:
+        """Start one child per argument set at the same time and wait for all; while they run,
+        a heartbeat line says how far they are (their output is shown afterwards)."""
+        with Heartbeat(label, self.activity()) as heartbeat, ThreadPoolExecutor(max_workers=len(args_list)) as pool:
             futures = [
-                pool.submit(run_job, self.folder, job, args, self.env, timeout=CHILD_TIMEOUT, capture=True)
+                pool.submit(
+                    run_job, self.folder, job, args, self.env, timeout=CHILD_TIMEOUT, heartbeat=heartbeat
+                )
                 for args in args_list
             ]
             return [f.result() for f in futures]

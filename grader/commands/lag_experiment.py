@@ -9,11 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from grader.commands import charts
+from grader.commands.children import run_job
+from grader.commands.heartbeat import Heartbeat
 from grader.commands.lab import CHILD_TIMEOUT, Lab
-from grader.commands.run import run_job
 
 # Discussion question 2 of the module: the producer sends 150 events/s, the consumer handles 100.
 LAG_SECONDS, PRODUCE_RATE, CONSUME_RATE, LAG_BATCH = 3.0, 150.0, 100.0, 30
+PREMISE_SHARE = 0.9  # a consumer handling at least this share of CONSUME_RATE is the one of the premise
 
 
 def lag(lab: Lab) -> int:
@@ -23,29 +25,24 @@ def lag(lab: Lab) -> int:
     are the same on every machine; every sentence of the conclusion comes from them."""
     print(
         f"Your producer sends {PRODUCE_RATE:g} events/s to a 1-shard stream for {LAG_SECONDS:g} s while your consumer\n"
-        f"handles {CONSUME_RATE:g} events/s (it takes {1000 / CONSUME_RATE:g} ms per event and asks for "
-        f"{LAG_BATCH} records per poll).\n"
+        f"handles {CONSUME_RATE:g} events/s: {1000 / CONSUME_RATE:g} ms of work per event. While it is behind, its "
+        "pauses between reads\ncount as time it works in, so however your code paces its reads it keeps that rate "
+        f"(a poll gets {LAG_BATCH} records,\nmore after a pause).\n"
         "Both run on a simulated clock, so these figures are the same on every machine.\n"
     )
     if getattr(lab, "kinesis", None) is not None:
         # The server would count its per-shard limits in real time here (the experiment's clock
         # lives in its own child), and then the figures would depend on the machine's speed.
         lab.kinesis.enforce_limits = False
-    result = run_job(
-        lab.folder,
-        "lag",
-        {
-            "stream": lab.stream,
-            "seconds": LAG_SECONDS,
-            "produce_rate": PRODUCE_RATE,
-            "consume_rate": CONSUME_RATE,
-            "batch": LAG_BATCH,
-        },
-        lab.env,
-        timeout=CHILD_TIMEOUT,
-        capture=True,
-        echo=True,
-    )
+    job = {
+        "stream": lab.stream,
+        "seconds": LAG_SECONDS,
+        "produce_rate": PRODUCE_RATE,
+        "consume_rate": CONSUME_RATE,
+        "batch": LAG_BATCH,
+    }
+    with Heartbeat("the lag experiment", lab.activity()) as heartbeat:
+        result = run_job(lab.folder, "lag", job, lab.env, timeout=CHILD_TIMEOUT, echo=True, heartbeat=heartbeat)
     if lab.failed("lag experiment", [result]):
         return 1
     figures = lag_figures(result.result)
@@ -96,7 +93,25 @@ def lag_figures(result: dict[str, Any]) -> dict[str, float]:
         "growth": (last["behind"] - start["behind"]) / span if span > 0 else 0.0,
         "behind_end": max(result["produced"] - result["read"], 0),
         "polls": len(polls),
+        "smallest_limit": result.get("smallest_limit") or 0,
     }
+
+
+def premise(f: dict[str, float]) -> str:
+    """Whether this run is the situation of discussion question 2: a consumer slower than its producer."""
+    if f["read_rate"] >= PREMISE_SHARE * CONSUME_RATE and f["read_rate"] < f["produce_rate"]:
+        return (
+            f"As intended, your consumer handled {f['read_rate']:.0f} events/s against the producer's "
+            f"{f['produce_rate']:.0f}/s: a consumer slower than its producer."
+        )
+    if 0 < f["smallest_limit"] < LAG_BATCH:
+        why = f"it asked for only {f['smallest_limit']:.0f} records per read"
+    else:
+        why = "it stopped before its time was up, or skipped records"
+    return (
+        f"Your consumer handled {f['read_rate']:.0f} events/s here, not the {CONSUME_RATE:g} this experiment is "
+        f"about ({why}):\nthese figures are for that consumer, not for the situation of discussion question 2."
+    )
 
 
 def lag_conclusion(f: dict[str, float]) -> str:
@@ -114,7 +129,9 @@ def lag_conclusion(f: dict[str, float]) -> str:
     )
     if f["read"] == 0:
         lines.append("The consumer read nothing, so there is no lag to measure: check tasks 7 and 9 (`make check`).")
-    elif f["growth"] >= 1:
+        return "\n".join(lines)
+    lines.append(premise(f))
+    if f["growth"] >= 1:
         lines.append(
             f"Once the consumer was busy all the time, the gap grew by about {f['growth']:.0f} events every second "
             f"(the producer's {f['produce_rate']:.0f}/s against the consumer's {f['read_rate']:.0f}/s) and never "

@@ -48,6 +48,34 @@ class SimulatedClock:
         self.now += max(float(seconds), 0.0)
 
 
+class _Pace:
+    """The consumer's work: ``rate`` events a second on the simulated clock. While events are
+    waiting for it, its pauses between reads count as time it worked in, so however the
+    learner's code paces its reads, it handles ``rate`` events a second while it is behind.
+    A poll that leaves nothing behind starts the count again: idle time is not saved up."""
+
+    def __init__(self, clock: SimulatedClock, rate: float) -> None:
+        self.clock, self.rate = clock, rate
+        self.handled = 0
+        self.since, self.counted = 0.0, 0  # the count runs from this time and number handled
+
+    def handle(self) -> None:
+        """One event: done no sooner than its turn at ``rate`` a second."""
+        self.handled += 1
+        due = self.since + (self.handled - self.counted) / self.rate
+        if self.clock.now < due:
+            time.sleep(due - self.clock.now)
+
+    def idle(self, now: float) -> int:
+        """How many events the consumer could have handled by ``now`` and has not."""
+        return max(int((now - self.since) * self.rate) - (self.handled - self.counted), 0)
+
+    def caught_up(self, now: float) -> None:
+        """The consumer has read everything there is: count from now (or from the end of its work)."""
+        self.since = max(now, self.since + (self.handled - self.counted) / self.rate)
+        self.counted = self.handled
+
+
 class OutOfTime(BaseException):
     """The learner's consumer ran far past the experiment's end (a BaseException: not caught by
     an ``except Exception`` in learner code)."""
@@ -56,9 +84,10 @@ class OutOfTime(BaseException):
 class _LagRecorder:
     """Client wrapper for the lag experiment's consumer. Before each GetRecords it lets the
     producer catch up: every event due by now on the simulated clock is sent, at its due time,
-    with the learner's producer. It caps each batch, sets MillisBehindLatest from the simulated
-    arrival times (how far the batch's last record is behind the newest one, as Kinesis
-    defines it), and records every poll."""
+    with the learner's producer. It sizes each batch so that the consumer can keep its rate
+    whatever its pauses between reads (``batch`` plus what the consumer could have handled
+    while it paused), sets MillisBehindLatest from the simulated arrival times (how far the
+    batch's last record is behind the newest one, as Kinesis defines it), and records every poll."""
 
     def __init__(
         self,
@@ -67,12 +96,13 @@ class _LagRecorder:
         batch: int,
         send_due: Callable[[float], None],
         arrivals: dict[str, float],
-        produced: Callable[[], int],
+        pace: _Pace,
         limit: float,
     ) -> None:
         self.client, self.clock, self.batch = client, clock, batch
-        self.send_due, self.arrivals, self.produced, self.limit = send_due, arrivals, produced, limit
+        self.send_due, self.arrivals, self.pace, self.limit = send_due, arrivals, pace, limit
         self.delivered = 0
+        self.smallest_limit: int | None = None  # the smallest Limit the consumer asked for
         self.polls: list[dict[str, Any]] = []
 
     def get_records(self, **kwargs: Any) -> Any:
@@ -80,7 +110,9 @@ class _LagRecorder:
             raise OutOfTime(f"the consumer was still reading {self.clock.now:.0f} simulated seconds after it started")
         self.send_due(self.clock.now)
         self.clock.sleep(SimulatedClock.CALL_SECONDS)
-        kwargs["Limit"] = min(int(kwargs.get("Limit", self.batch)), self.batch)
+        asked = int(kwargs.get("Limit", 10000))
+        self.smallest_limit = asked if self.smallest_limit is None else min(self.smallest_limit, asked)
+        kwargs["Limit"] = max(1, min(asked, self.batch + self.pace.idle(self.clock.now)))
         response = self.client.get_records(**kwargs)
         records = response["Records"]
         self.delivered += len(records)
@@ -91,9 +123,11 @@ class _LagRecorder:
             "at": round(self.clock.now, 3),
             "records": len(records),
             "millis_behind": response["MillisBehindLatest"],
-            "behind": max(self.produced() - self.delivered, 0),
+            "behind": max(len(self.arrivals) - self.delivered, 0),
         }
         self.polls.append(poll)
+        if not poll["behind"]:
+            self.pace.caught_up(self.clock.now)
         print(
             f"  t={poll['at']:4.1f}s  poll {len(self.polls):2d}: {poll['records']:3d} records"
             f"   MillisBehindLatest={poll['millis_behind']:5d} ms   {poll['behind']:4d} events behind",
@@ -129,22 +163,18 @@ def lag(stream: str, seconds: float, produce_rate: float, consume_rate: float, b
             sent[0] += 1
         clock.now = now  # the producer is another program: its time does not pass on the consumer's clock
 
+    pace = _Pace(clock, consume_rate)
+
     class SlowConsumer(consumer_module.EventConsumer):
         """Handles ``consume_rate`` events a second, like a consumer doing real work."""
 
         def process_event(self, event: dict[str, Any]) -> bool:
-            time.sleep(1 / consume_rate)
+            pace.handle()
             return True
 
     shard_id = consumer_module.list_shard_ids(stream)[0]
     recorder = _LagRecorder(
-        producer_module.make_kinesis_client(),
-        clock,
-        batch,
-        send_due,
-        arrivals,
-        lambda: len(arrivals),
-        limit=seconds + 30,
+        producer_module.make_kinesis_client(), clock, batch, send_due, arrivals, pace, limit=seconds + 30
     )
     consumer = SlowConsumer(stream, shard_id, client=recorder, poll_interval=0.2)
     clock.install()
@@ -160,4 +190,5 @@ def lag(stream: str, seconds: float, produce_rate: float, consume_rate: float, b
         "polls": recorder.polls,
         "seconds": round(ended, 3),
         "produce_seconds": round(min(ended, seconds), 3),
+        "smallest_limit": recorder.smallest_limit,
     }

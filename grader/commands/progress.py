@@ -6,8 +6,13 @@ grading draws its own progress line with ``bar``.
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
+
+# Set by make run when its own stdout is a terminal: the child's output is a pipe to it, and
+# the bar may still redraw in place, on stdout, in order with the lines around it.
+LIVE_PROGRESS_VARIABLE = "GRADER_LIVE_PROGRESS"
 
 
 def bar(done: int, total: int, width: int) -> str:
@@ -26,7 +31,8 @@ class ProgressBar:
         self.done = 0
         self.stream = stream if stream is not None else sys.stderr
         # On a terminal the bar is redrawn in place; elsewhere (a log, a pipe) it is written once, finished.
-        self.live = bool(getattr(self.stream, "isatty", lambda: False)())
+        terminal = bool(getattr(self.stream, "isatty", lambda: False)())
+        self.live = terminal or os.environ.get(LIVE_PROGRESS_VARIABLE) == "1"
         self.shown = False  # the bar has been drawn at least once
         self.visible = False  # a live bar is on screen right now
 
@@ -103,7 +109,7 @@ def add_send_progress(producer_class: type) -> None:
         return result
 
     def send_batch(self: Any, events: Any, partition_key_fn: Any, **kwargs: Any) -> Any:
-        bar = ProgressBar(len(events))
+        bar = ProgressBar(len(events), sys.stdout if os.environ.get(LIVE_PROGRESS_VARIABLE) == "1" else None)
         state["bar"], state["seen"] = bar, set()
         real_stdout = sys.stdout
         sys.stdout = _StdoutAroundBar(real_stdout, bar)

@@ -9,112 +9,24 @@ starts. The learner's files are run unchanged, each in its own process.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import signal
-import subprocess
 import sys
-import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grader.commands.jobs import RESULT_PREFIX, ROOT, TODO_EXIT_CODE, launcher
+from grader.commands.children import JobResult, run_job
+from grader.commands.heartbeat import Heartbeat, kinesis_activity
+from grader.commands.jobs import ROOT, WAITER_DELAY_VARIABLE
 from grader.kinesis import server
 
 CODE_FOLDERS = ("exercises", "solutions")
 FILES = ("enhanced_producer.py", "enhanced_consumer.py")
 REAL_AWS_PAUSE_SECONDS = 5  # time to press Ctrl-C after the real-AWS warning
-
-
-@dataclass
-class JobResult:
-    """How one child process ended."""
-
-    returncode: int
-    stdout: str = ""
-    stderr: str = ""
-    timed_out: bool = False
-    result: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def todo(self) -> bool:
-        """Whether it stopped on a stub that is still a TODO."""
-        return self.returncode == TODO_EXIT_CODE
-
-
-def run_job(
-    folder: Path,
-    job: str,
-    args: dict[str, Any],
-    env: dict[str, str],
-    *,
-    timeout: float,
-    capture: bool = False,
-    echo: bool = False,
-) -> JobResult:
-    """Run one ``grader.commands.jobs`` job in a child process; kill its group after ``timeout``.
-
-    ``capture`` keeps the child's output (to read its RESULT line); with ``echo`` its stdout
-    is also shown as it comes, RESULT line left out. Otherwise the child writes to ours.
-    """
-    command = [sys.executable, "-c", launcher(), str(folder), job, json.dumps(args)]
-    pipe = subprocess.PIPE if capture else None
-    process = subprocess.Popen(
-        command, cwd=folder, env=env, stdout=pipe, stderr=pipe, text=True, start_new_session=True
-    )
-    out: list[str] = []
-    err: list[str] = []
-    pumps = (
-        [
-            threading.Thread(target=_pump, args=(process.stdout, out, echo), daemon=True),
-            threading.Thread(target=_pump, args=(process.stderr, err, False), daemon=True),
-        ]
-        if capture
-        else []
-    )
-    for pump in pumps:
-        pump.start()
-    timed_out = False
-    try:
-        process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        timed_out = True
-        _kill_group(process)
-    except KeyboardInterrupt:
-        _kill_group(process)
-        raise
-    for pump in pumps:
-        pump.join(timeout=5)
-    result = JobResult(process.returncode, "".join(out), "".join(err), timed_out)
-    for line in out:
-        if line.startswith(RESULT_PREFIX):
-            result.result = json.loads(line[len(RESULT_PREFIX) :])
-    return result
-
-
-def _pump(source: Any, lines: list[str], echo: bool) -> None:
-    """Collect a child's output line by line, showing it at once when asked."""
-    for line in source:
-        lines.append(line)
-        if echo and not line.startswith(RESULT_PREFIX):
-            sys.stdout.write(line)
-            sys.stdout.flush()
-
-
-def _kill_group(process: subprocess.Popen[str]) -> None:
-    """Kill the child and anything it started (it leads its own process group)."""
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    process.wait()
-
-
-def learner_output(result: JobResult) -> str:
-    """What a captured child printed, without the RESULT line."""
-    return "".join(line for line in result.stdout.splitlines(keepends=True) if not line.startswith(RESULT_PREFIX))
+# Here the embedded Kinesis runs on real time: a new stream is CREATING this long (the grader's
+# simulated clock keeps AWS-like seconds), and boto3's waiters check this often.
+RUN_CREATING_SECONDS = 0.5
+RUN_WAITER_DELAY = 0.2
 
 
 def _child_environment(aws: dict[str, str], drop: str = "AWS_") -> dict[str, str]:
@@ -128,7 +40,28 @@ def _child_environment(aws: dict[str, str], drop: str = "AWS_") -> dict[str, str
 
 def embedded_environment(client_env: dict[str, str]) -> dict[str, str]:
     """This process's environment without any AWS setting, plus the embedded endpoint's."""
-    return {**_child_environment(client_env), "PYTHONDONTWRITEBYTECODE": "1"}
+    return {
+        **_child_environment(client_env),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        WAITER_DELAY_VARIABLE: f"{RUN_WAITER_DELAY:g}",
+    }
+
+
+def start_embedded() -> Any:
+    """Start an embedded Kinesis for a learner's command, saying so first (moto takes a second
+    or more to load) and then how long a new stream stays CREATING on it."""
+    print("Starting the embedded Kinesis (no AWS account needed, nothing leaves this machine)...", flush=True)
+    from grader.kinesis.server import EmbeddedKinesis
+
+    with Heartbeat("starting the embedded Kinesis"):  # loading moto takes a second or more
+        kinesis = EmbeddedKinesis().start()
+    kinesis.rules.creating_seconds = RUN_CREATING_SECONDS
+    print(
+        f"It is ready. A new stream is CREATING for {RUN_CREATING_SECONDS:g} s on it (on AWS, several seconds): "
+        "wait for ACTIVE either way.",
+        flush=True,
+    )
+    return kinesis
 
 
 def endpoint_environment(url: str, region: str) -> dict[str, str]:
@@ -141,6 +74,14 @@ def real_aws_environment(region: str) -> dict[str, str]:
     return _child_environment({"AWS_DEFAULT_REGION": region, "AWS_REGION": region}, drop="AWS_ENDPOINT_URL")
 
 
+def exit_now(code: int) -> None:
+    """Leave as soon as the last line is out: the interpreter's own teardown, with moto loaded,
+    takes most of a second, a silence after the last line for nothing (nothing is left to close)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 def check_folder(code: str) -> Path:
     """The code folder, with a clear message if its files are missing."""
     folder = ROOT / code
@@ -150,6 +91,14 @@ def check_folder(code: str) -> Path:
     if missing:
         raise SystemExit(f"{code}/ is not part of this copy of the exercise: run your own code with --code exercises.")
     return folder
+
+
+def add_code_option(parser: argparse.ArgumentParser) -> None:
+    """``--code``: whose code to run, among the code folders this copy has. The learner's copy
+    has exercises/ only, so there the option is not even shown."""
+    folders = [code for code in CODE_FOLDERS if (ROOT / code).is_dir()] or ["exercises"]
+    shown = "whose code to run (default: exercises)" if len(folders) > 1 else argparse.SUPPRESS
+    parser.add_argument("--code", choices=folders, default="exercises", help=shown)
 
 
 def report_failure(name: str, result: JobResult, timeout: float) -> int:
@@ -170,9 +119,7 @@ def report_failure(name: str, result: JobResult, timeout: float) -> int:
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m grader.commands.run", description=__doc__.splitlines()[0])
-    parser.add_argument(
-        "--code", choices=CODE_FOLDERS, default="exercises", help="whose code to run (default: exercises)"
-    )
+    add_code_option(parser)
     target = parser.add_mutually_exclusive_group()
     target.add_argument(
         "--endpoint", metavar="URL", help="another Kinesis emulator, e.g. http://localhost:4566 (LocalStack)"
@@ -222,14 +169,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         env = endpoint_environment(args.endpoint, region)
     else:
-        from grader.kinesis.server import EmbeddedKinesis
-
-        embedded = EmbeddedKinesis().start()
-        print(
-            f"Embedded Kinesis on {embedded.endpoint_url} (no AWS account needed, nothing leaves this machine)",
-            flush=True,
-        )
+        embedded = start_embedded()
         env = embedded_environment(embedded.client_environment())
+    activity = kinesis_activity(embedded) if embedded is not None else None
     try:
         steps = [
             ("producer", "producer_main", {"stream": args.stream, "events": args.events}),
@@ -237,7 +179,8 @@ def main(argv: list[str] | None = None) -> int:
         ]
         for name, job, job_args in steps:
             print(f"\n── {name}: {args.code}/enhanced_{name}.py ──\n", flush=True)
-            result = run_job(folder, job, job_args, env, timeout=args.timeout)
+            with Heartbeat(f"the {name}", activity) as heartbeat:
+                result = run_job(folder, job, job_args, env, timeout=args.timeout, echo=True, heartbeat=heartbeat)
             if result.returncode != 0:
                 return report_failure(name, result, args.timeout)
     except KeyboardInterrupt:
@@ -251,4 +194,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_now(main())

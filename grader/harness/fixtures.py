@@ -20,7 +20,7 @@ from grader.harness.outcome import Outcome, run_script, run_scripts
 from grader.harness.script import Script
 from grader.kinesis.server import EmbeddedKinesis
 from grader.kinesis.stream_view import StreamView
-from grader.sandbox.runner import Sandbox
+from grader.sandbox.runner import GraderFailure, Sandbox
 
 # Derandomized, no example database, no deadline and no shrinking: the same submission gets
 # the same examples, in the same order, with the same verdict on every run and machine.
@@ -59,6 +59,7 @@ if hasattr(providers, "_get_local_constants"):
 def pytest_configure(config: pytest.Config) -> None:
     """Register the markers tests use."""
     config.addinivalue_line("markers", "task(id): the manifest task this test scores")
+    config.addinivalue_line("markers", "clause(*ids): the contract clauses (grader/clauses.toml) this test checks")
     config.addinivalue_line("markers", "unscored: feedback only, worth no points (e.g. answer format)")
 
 
@@ -101,12 +102,12 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Iterator[Any]:
     if handle is None:
         return (yield)
     inner = handle.inner_test
-    failures: list[Feedback] = []
+    failures: list[Feedback | GraderFailure] = []
 
     def until_first_failure(*args: Any, **kwargs: Any) -> Any:
         try:
             return inner(*args, **kwargs)
-        except Feedback as failure:
+        except (Feedback, GraderFailure) as failure:  # a grader failure is not replayed either
             failures.append(failure)
             raise _FirstFailure("stopped at the first failing example") from None
 

@@ -8,7 +8,7 @@ from typing import Any
 from grader.harness.feedback import Feedback, Opaque, decode
 from grader.harness.script import Ref, Script
 from grader.sandbox.dry_reads import HALTED
-from grader.sandbox.runner import RunResult, Sandbox
+from grader.sandbox.runner import GraderFailure, RunResult, Sandbox
 
 
 def halted(value: Any) -> bool:
@@ -138,6 +138,9 @@ def run_script(sandbox: Sandbox, script: Script, **budgets: Any) -> Outcome:
 def run_scripts(sandbox: Sandbox, scripts: list[Script], **budgets: Any) -> list[Outcome]:
     """Run several scripts at the same time; raise Feedback for the first that failed."""
     results = sandbox.run_many([s.steps for s in scripts], **budgets)
+    for result in results:
+        if result.status == "grader":  # not the learner's doing: the check is an error, not a verdict
+            raise GraderFailure(result.detail)
     for script, result in zip(scripts, results):
         LAST_OUTPUT.append(result.output)
         feedback = explain_failure(script, result)

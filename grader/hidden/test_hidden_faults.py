@@ -46,6 +46,7 @@ def failure_runs(draw: st.DrawFn, first_call_max: int, codes: list[str]) -> list
 
 
 @pytest.mark.task("producer.ordering")
+@pytest.mark.clause("ordering.retries")
 @settings(max_examples=3)
 @given(data=st.data(), shard_count=shard_counts, events=user_events(min_size=2, max_size=10, max_users=3))
 def test_send_batch_retries_throttled_and_failed_calls(learner, streams, data, shard_count, events):
@@ -61,6 +62,7 @@ def test_send_batch_retries_throttled_and_failed_calls(learner, streams, data, s
 
 
 @pytest.mark.task("consumer.read_shard")
+@pytest.mark.clause("read_shard.retries")
 @settings(max_examples=3)
 @given(data=st.data(), shard_count=st.integers(1, 2), events=user_events(min_size=1, max_size=16))
 def test_read_shard_retries_failed_reads(learner, streams, data, shard_count, events):
@@ -72,6 +74,7 @@ def test_read_shard_retries_failed_reads(learner, streams, data, shard_count, ev
 
 
 @pytest.mark.task("producer.stream_setup")
+@pytest.mark.clause("stream_setup.active")
 @settings(max_examples=2)
 @given(shard_count=shard_counts, creating_calls=st.integers(1, 4))
 def test_stream_setup_waits_while_creating(learner, streams, shard_count, creating_calls):
@@ -85,12 +88,14 @@ MIDDLE = [{"userId": u, "type": "search", "n": n, "note": ""} for n, u in enumer
 
 
 @pytest.mark.task("producer.ordering")
+@pytest.mark.clause("ordering.retries")
 def test_send_batch_backs_off_between_retries(learner, streams):
     # Clause 5: a pause before every new try, longer each time, on the simulated clock.
     producer_checks.check_backoff(learner, streams, BACKOFF_EVENTS)
 
 
 @pytest.mark.task("producer.ordering")
+@pytest.mark.clause("ordering.give_up")
 @settings(max_examples=1)
 @example(events=MIDDLE, from_end=2, max_attempts=3)  # a failing event with later events of the same key
 @example(events=MIDDLE[:2], from_end=1, max_attempts=1)  # one try only: no retry at all

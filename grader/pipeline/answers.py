@@ -6,24 +6,29 @@ Multiple-choice answers are read out of an answer's text by ``grader.pipeline.ch
 from __future__ import annotations
 
 import re
+import time
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-# A level-2 heading; any such heading ends the section before it.
-_H2_RE = re.compile(r"^\s{0,3}##(?!#)\s*(.*)$")
-# The question id at the start of a heading; "Checkpoint Q1", "checkpoint_q1" and
-# "checkpoint-q1" are accepted too because learners retype headings.
-_ID_RE = re.compile(r"([A-Za-z]+)\s*[.\s_-]\s*[Qq]\s*(\d+)\b")
-# "Answer:" with optional Markdown emphasis, e.g. "**Answer:**" or "**Answer**:".
-_ANSWER_RE = re.compile(r"^\s*(?:\*\*|__|\*|_)?answer\s*(?:\*\*|__|\*|_)?\s*:(?:\*\*|__|\*|_)?(.*)$", re.IGNORECASE)
-# Lines that carry no answer: one-line HTML comments, and the solution markers of the
-# reference file (so solutions/checkpoint.md can be graded like a learner's file).
-_COMMENT_RE = re.compile(r"^\s*(?:<!--.*-->|### (?:BEGIN|END) SOLUTION\b.*)\s*$")
-_RULE_RE = re.compile(r"^\s*([-*_])(?:\s*\1){2,}\s*$")
-# An option line of a multiple-choice question: "A) text", "(b) text", "C. text", "- D) text".
-_OPTION_RE = re.compile(r"^\s*(?:[-*+]\s+)?\(?([A-Za-z])[).]\s+\S")
+# Every pattern here runs in the grader's own process on text the learner wrote, so each one is
+# linear in its input: no two unbounded white-space quantifiers side by side or nested (they
+# backtrack over a long run of spaces in quadratic time), and white space is skipped with str
+# methods instead. Lines are recognised by their first MATCHED_CHARS characters only.
+MATCHED_CHARS = 200
+# Reading a sheet stops after this long (checked between lines); a linear parse of the largest
+# file allowed takes a small fraction of it.
+PARSE_SECONDS = 5.0
+# "## " after at most three spaces, not "###".
+_H2_RE = re.compile(r"\s{0,3}##(?!#)")
+# The question id at the start of a heading, white space already collapsed to single spaces;
+# "Checkpoint Q1", "checkpoint_q1" and "checkpoint-q1" are accepted too because learners retype headings.
+_ID_RE = re.compile(r"([A-Za-z]+) ?[. _-] ?[Qq] ?(\d+)\b")
+_EMPHASIS = ("**", "__", "*", "_")
+_SOLUTION_MARKER_RE = re.compile(r"### (?:BEGIN|END) SOLUTION\b")
+# An option of a multiple-choice question, once a list mark and white space are skipped: "A) ", "(b) ", "C. ".
+_OPTION_RE = re.compile(r"\(?([A-Za-z])[).]")
 
 
 @dataclass(frozen=True)
@@ -76,9 +81,14 @@ def file_and_line(label: str, line: int | None) -> str:
     return f"{label} line {line}" if line is not None else label
 
 
+def collapsed(text: str, limit: int = MATCHED_CHARS) -> str:
+    """The first ``limit`` characters of ``text``, trimmed, every white-space run made one space."""
+    return " ".join(text[:limit].split())
+
+
 def normalise_question_id(heading: str) -> str | None:
     """Question id at the start of a heading's text ("Checkpoint Q1: x" -> "checkpoint.q1")."""
-    match = _ID_RE.match(heading.strip())
+    match = _ID_RE.match(collapsed(heading))
     if match is None:
         return None
     return f"{match.group(1).lower()}.q{int(match.group(2))}"
@@ -118,16 +128,62 @@ def _read_text(path: Path, label: str, max_bytes: int) -> str | AnswerProblem:
     return text
 
 
-def _sections(lines: list[str]) -> tuple[list[_Section], list[_Section]]:
-    """Split lines into question sections: (first section per id, later duplicates)."""
+def heading_text(line: str) -> str | None:
+    """The text of a level-2 heading line ("## checkpoint.q1: x" -> "checkpoint.q1: x"), else None."""
+    start = line[:MATCHED_CHARS]
+    match = _H2_RE.match(start)
+    return None if match is None else line[match.end() :].strip()
+
+
+def _after_emphasis(text: str) -> str:
+    """``text`` without one leading Markdown emphasis mark ("**", "__", "*" or "_")."""
+    for mark in _EMPHASIS:
+        if text.startswith(mark):
+            return text[len(mark) :]
+    return text
+
+
+def answer_label_end(line: str) -> int | None:
+    """Where the answer starts on an "Answer:" line ("**Answer:**", "Answer :" ...), else None."""
+    start = line[:MATCHED_CHARS]
+    rest = _after_emphasis(start.lstrip())
+    if rest[:6].lower() != "answer":
+        return None
+    rest = _after_emphasis(rest[6:].lstrip()).lstrip()
+    if not rest.startswith(":"):
+        return None
+    return len(start) - len(_after_emphasis(rest[1:]))
+
+
+def _is_comment(line: str) -> bool:
+    """A line that carries no answer: a one-line HTML comment, or a solution marker of the
+    reference file (so solutions/checkpoint.md can be graded like a learner's file)."""
+    text = line.strip()
+    if text.startswith("<!--") and text.endswith("-->") and len(text) >= 7:
+        return True
+    return _SOLUTION_MARKER_RE.match(text[:MATCHED_CHARS]) is not None
+
+
+def _is_rule(line: str) -> bool:
+    """A thematic break ("---", "* * *", "___")."""
+    marks = "".join(line.split())
+    return len(marks) >= 3 and marks[0] in "-*_" and marks == marks[0] * len(marks)
+
+
+def _sections(lines: list[str], deadline: float | None = None) -> tuple[list[_Section], list[_Section]]:
+    """Split lines into question sections: (first section per id, later duplicates).
+
+    Raises TimeoutError once ``deadline`` (``time.monotonic``) has passed."""
     first: dict[str, _Section] = {}
     duplicates: list[_Section] = []
     current: _Section | None = None
     for number, line in enumerate(lines, start=1):
-        heading = _H2_RE.match(line)
+        if deadline is not None and number % 256 == 0 and time.monotonic() > deadline:
+            raise TimeoutError(f"reading stopped at line {number}")
+        heading = heading_text(line)
         if heading is not None:
             # Any level-2 heading closes the current section; an unknown one is skipped.
-            question_id = normalise_question_id(heading.group(1))
+            question_id = normalise_question_id(heading)
             current = _Section(question_id, number) if question_id else None
             if current is not None:
                 if question_id in first:
@@ -135,7 +191,7 @@ def _sections(lines: list[str]) -> tuple[list[_Section], list[_Section]]:
                 else:
                     first[question_id] = current
             continue
-        if current is not None and not _COMMENT_RE.match(line):
+        if current is not None and not _is_comment(line):
             current.body.append((number, line))
     return list(first.values()), duplicates
 
@@ -143,11 +199,11 @@ def _sections(lines: list[str]) -> tuple[list[_Section], list[_Section]]:
 def _answer_of(section: _Section) -> Answer | None:
     """The answer in a section: rest of the "Answer:" line plus the lines after it."""
     for index, (number, line) in enumerate(section.body):
-        match = _ANSWER_RE.match(line)
-        if match is not None:
-            rest = [match.group(1)] + [text for _, text in section.body[index + 1 :]]
+        end = answer_label_end(line)
+        if end is not None:
+            rest = [line[end:]] + [text for _, text in section.body[index + 1 :]]
             # A trailing "---" separating sections is layout, not part of the answer.
-            while rest and (not rest[-1].strip() or _RULE_RE.match(rest[-1])):
+            while rest and (not rest[-1].strip() or _is_rule(rest[-1])):
                 rest.pop()
             return Answer(section.question_id, "\n".join(rest).strip(), number, _options_of(section.body[:index]))
     return None
@@ -157,10 +213,22 @@ def _options_of(body: list[tuple[int, str]]) -> str:
     """The option letters listed in a question's text, in order, once each ("" when none)."""
     letters: list[str] = []
     for _, line in body:
-        match = _OPTION_RE.match(line)
-        if match is not None and match.group(1).upper() not in letters:
-            letters.append(match.group(1).upper())
+        letter = _option_letter(line)
+        if letter and letter not in letters:
+            letters.append(letter)
     return "".join(letters)
+
+
+def _option_letter(line: str) -> str:
+    """The letter of an option line ("A) text", "(b) text", "C. text", "- D) text"), else ""."""
+    text = line[:MATCHED_CHARS].lstrip()
+    if text[:1] in ("-", "*", "+") and text[1:2].isspace():
+        text = text[1:].lstrip()
+    match = _OPTION_RE.match(text)
+    if match is None:
+        return ""
+    after = text[match.end() :]
+    return match.group(1).upper() if after[:1].isspace() and after.strip() else ""
 
 
 def read_answer_sheet(
@@ -173,7 +241,12 @@ def read_answer_sheet(
         # A file-wide problem stands for every question: no per-question noise on top.
         sheet.problems.append(text)
         return sheet
-    sections, duplicates = _sections(text.splitlines())
+    try:
+        sections, duplicates = _sections(text.splitlines(), time.monotonic() + PARSE_SECONDS)
+    except TimeoutError as stopped:
+        why = f"{sheet.path_label}: the file took too long to read ({stopped}). Keep only your answers in it."
+        sheet.problems.append(AnswerProblem(None, None, why))
+        return sheet
     by_id = {section.question_id: section for section in sections}
     wanted = set(question_ids)
     for duplicate in duplicates:
@@ -251,15 +324,13 @@ def read_questions(text: str) -> list[Question]:
     sections, _ = _sections(lines)
     found = []
     for section in sections:
-        heading = _H2_RE.match(lines[section.line - 1])
+        heading = heading_text(lines[section.line - 1])
         body: list[str] = []
         for _, line in section.body:
-            if _ANSWER_RE.match(line):
+            if answer_label_end(line) is not None:
                 break
             body.append(line)
-        found.append(
-            Question(section.question_id, heading.group(1).strip() if heading else "", "\n".join(body).strip())
-        )
+        found.append(Question(section.question_id, heading or "", "\n".join(body).strip()))
     return found
 
 

@@ -9,21 +9,22 @@ import re
 
 from grader.pipeline.answers import AnswerProblem, AnswerSheet, file_and_line
 
+# Each line of an answer is read with every white-space run made one space, so no pattern below
+# meets a long run of white space (``answers`` says why); a line still longer than this is no
+# clear choice, and no pattern sees it.
+CHOICE_LINE_CHARS = 1000
 # Words learners put before the letter: "Answer: C", "Option C", "the answer is C".
-_PREFIX_RE = re.compile(
-    r"^(?:(?:my|the|final)\s+)?(?:answer|option|choice|letter)\b(?:\s+is\b)?\s*[:=-]?\s*",
-    re.IGNORECASE,
-)
+_PREFIX_RE = re.compile(r"^(?:(?:my|the|final) )?(?:answer|option|choice|letter)\b(?: is\b)? ?[:=-]? ?", re.IGNORECASE)
 # Only the letter, maybe in brackets and/or followed by punctuation: "C", "(c)", "C)", "C.".
-_BARE_RE = re.compile(r"^[(\[]?\s*([A-Za-z])\s*[)\]]?\s*[.:!]?$")
+_BARE_RE = re.compile(r"^[(\[]? ?([A-Za-z]) ?[)\]]? ?[.:!]?$")
 # The letter then the option's text, which needs a delimiter so "A consumer ..." is not "A".
-_WITH_TEXT_RE = re.compile(r"^[(\[]?\s*([A-Za-z])\s*(?:[)\]][.:]?|[.:]|[-\u2013\u2014]+)\s+(\S.*)$", re.DOTALL)
+_WITH_TEXT_RE = re.compile(r"^[(\[]? ?([A-Za-z]) ?(?:[)\]][.:]?|[.:]|[-\u2013\u2014]+) (\S.*)$", re.DOTALL)
 # Signs that the text after the letter names another option: "B) or C)", "B. and C".
 _JOINER_RE = re.compile(r"^(?:or|and|&|/|,|\+)(?!\w)", re.IGNORECASE)
 # Another option named in the text: "(b)" in any case, "B)" only in capitals since a
 # lower-case letter before ")" is usually the end of a word ("see a)").
 _OTHER_OPTION_RE = re.compile(r"\(([A-Za-z])\)|(?<![\w'(])([A-Z])\)")
-_OR_LETTER_RE = re.compile(r"\b(?:or|and|maybe|also|perhaps)\s+(?:option\s+)?([A-Z])(?![\w'])")
+_OR_LETTER_RE = re.compile(r"\b(?:or|and|maybe|also|perhaps) (?:option )?([A-Z])(?![\w'])")
 
 
 def _choice_in_line(line: str) -> tuple[str, str] | None:
@@ -48,8 +49,8 @@ def parse_choice(text: str, options: str = "ABCD") -> str | None:
     allowed = options.upper()
     # Markdown emphasis and code marks ("**C**", "`C`") carry no meaning here.
     cleaned = re.sub(r"[*_`]", "", text)
-    lines = [line for line in cleaned.splitlines() if line.strip()]
-    if not lines:
+    lines = [line for line in (" ".join(raw.split()) for raw in cleaned.splitlines()) if line]
+    if not lines or any(len(line) > CHOICE_LINE_CHARS for line in lines):
         return None
     first = _choice_in_line(lines[0])
     if first is None or first[0] not in allowed:

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from grader import clauses
 from grader.harness.feedback import Feedback
 from grader.harness.outcome import LAST_OUTPUT
 
@@ -38,7 +39,12 @@ class Collector:
     """Records results; registered under the name ``grading``."""
 
     def __init__(
-        self, exercises: Path, hidden_dir: Path, task_ids: set[str], keep: Callable[[str], bool] | None = None
+        self,
+        exercises: Path,
+        hidden_dir: Path,
+        task_ids: set[str],
+        keep: Callable[[str], bool] | None = None,
+        level: str = clauses.LEVELS[-1],
     ) -> None:
         self.exercises = exercises
         self.hidden_dir = hidden_dir.resolve()
@@ -49,19 +55,28 @@ class Collector:
         # Whether a task's tests run in this part (``parts.task_filter``); None: every test runs.
         self.keep = keep
         self.positions: dict[str, int] = {}
+        # Checks of clauses above this level do not count: they are deselected, not failed.
+        self.level = level
+        self.known_clauses = clauses.by_id()
 
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, config: pytest.Config, items: list[pytest.Item]) -> None:
         """Note every test's place in the whole run, then keep this part's tests only."""
         self.positions = {item.nodeid: index for index, item in enumerate(items)}
-        if self.keep is None:
-            return
         kept, dropped = [], []
         for item in items:
-            (kept if self.keep(_task_of(item)) else dropped).append(item)
+            counts = self.counts_at_level(item) and (self.keep is None or self.keep(_task_of(item)))
+            (kept if counts else dropped).append(item)
         if dropped:
             config.hook.pytest_deselected(items=dropped)
             items[:] = kept
+
+    def counts_at_level(self, item: pytest.Item) -> bool:
+        """Whether a test counts at the level graded: code tasks' tests by their clauses, others always."""
+        task = _task_of(item)
+        if not task.startswith(("producer.", "consumer.")):
+            return True
+        return clauses.includes(self.level, clauses.test_level(clauses_of(item), self.known_clauses))
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         """Note every test that will run (after any deselection) and its task."""
@@ -117,6 +132,11 @@ def _task_of(item: pytest.Item) -> str:
     """The manifest task a test names with ``@pytest.mark.task``, or ""."""
     marker = item.get_closest_marker("task")
     return str(marker.args[0]) if marker and marker.args else ""
+
+
+def clauses_of(item: pytest.Item) -> list[str]:
+    """The clauses a test names with ``@pytest.mark.clause`` (one marker may name several)."""
+    return [str(c) for marker in item.iter_markers("clause") for c in marker.args]
 
 
 def _display_name(item: pytest.Item, hidden: bool) -> str:

@@ -14,9 +14,9 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from grader import manifest
+from grader import clauses, manifest
 from grader.paths import ROOT
-from grader.pipeline import parts, report, scoring
+from grader.pipeline import leftovers, parts, report, scoring
 from grader.pipeline.answers import read_answer_sheet, read_written
 from grader.pipeline.collect import Collector, TestResult
 from grader.sandbox import reaping
@@ -75,6 +75,7 @@ def grade(
     out_dir: Path | None = None,
     extra_args: list[str] | None = None,
     processes: int | None = None,
+    level: str | None = None,
 ) -> dict[str, Any]:
     """Grade one exercises folder and return the report (also written to ``out_dir``).
 
@@ -82,15 +83,21 @@ def grade(
     tasks and all the others run at the same time in two processes, each with its own
     Kinesis and worker (``parts.run_parts``); with 1, everything runs in this process. The report
     is the same either way: every test starts from an empty Kinesis.
+
+    ``level`` (core or full; the setting ``grader/level.toml`` when None) decides which
+    clauses, and so which tests, count; the report records it.
     """
-    tasks = manifest.load()
+    level = clauses.level_or_setting(level)
+    tasks = manifest.load(level=level)
     sandbox = sandbox_summary()
     hidden_present = include_hidden and hidden_available()
     problems: list[str] = []
     if hidden_present and not sandbox["hidden_tests_allowed"]:
         hidden_present = False  # learner code could read them here: grade the public tests only
         sandbox["hidden_tests_skipped"] = f"hidden tests not run: {sandbox['reason']}"
-    workdir = Path(tempfile.mkdtemp(prefix="grader-"))
+    leftovers.sweep()  # what gradings killed before left in the temporary folder
+    workdir = Path(tempfile.mkdtemp(prefix=leftovers.PREFIX))
+    lock = leftovers.hold(workdir)
     results: list[TestResult] = []
     written: list[dict[str, Any]] = []
     try:
@@ -100,21 +107,25 @@ def grade(
             sides = parts.split_tests(processes or default_processes())
             task_ids = {t.id for t in tasks}
             if len(sides) == 1:
-                results, problems = run_tests(exercises, files, extra_args or [], task_ids)
+                results, problems = run_tests(exercises, files, extra_args or [], task_ids, level=level)
             else:
-                run_part = functools.partial(run_tests, exercises, files, extra_args or [], task_ids)
+                run_part = functools.partial(run_tests, exercises, files, extra_args or [], task_ids, level=level)
                 results, problems = parts.run_parts(exercises, sides, run_part)
             written = _written_answers(exercises / ANSWERS, tasks)
     except Exception as error:  # the report must still be written
         problems.append(f"the autograder failed: {type(error).__name__}: {error}")
     finally:
+        problems.extend(report.grader_failures(results))
         scores = scoring.resolve(tasks, results, hidden_present)
         if sandbox.get("learner_code_refused"):
             problems.insert(0, f"learner code was not run: {sandbox['learner_code_refused']}")
-        built = report.build(scores, results, written, hidden_present, problems, sandbox)
-        if out_dir is not None:
-            report.write_json(built, out_dir)
-        shutil.rmtree(workdir, ignore_errors=True)
+        built = {"level": level, **report.build(scores, results, written, hidden_present, problems, sandbox)}
+        try:
+            if out_dir is not None:
+                report.write_json(built, out_dir)  # raises OSError when OUT is full: no score without a report
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+            leftovers.release(lock)
     return built
 
 
@@ -156,13 +167,14 @@ def run_tests(
     token: str = "",
     sandbox: Sandbox | None = None,
     side: str = "",
+    level: str = clauses.LEVELS[-1],
 ) -> tuple[list[TestResult], list[str]]:
     """Run the grader's tests (of one ``side``, or all) on ``exercises`` in this process: (results, problems)."""
     import pytest
 
     problems: list[str] = []
     nothing_selected_is_fine = bool(side)  # a -k selection may leave one side empty
-    collector = Collector(exercises, HIDDEN_TESTS, task_ids, parts.task_filter(side))
+    collector = Collector(exercises, HIDDEN_TESTS, task_ids, parts.task_filter(side), level)
     # The worker imports boto3 (~0.5 s) on the other core while pytest starts and collects.
     collector.sandbox = sandbox or Sandbox(exercises, token=token)
     collector.sandbox.start()

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from grader.pipeline.collect import TestResult
 from grader.pipeline.scoring import Scores
+from grader.text_safety import clean, clean_tree
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
 MARK = {"passed": "✓", "partial": "◐", "failed": "✗", "pending": "…", "manual": "✎"}
 
 
@@ -24,7 +23,8 @@ def build(
     problems: list[str],
     sandbox: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The report as a JSON-ready dict (the format of results.json); every text in it is safe to encode."""
+    """The report as a JSON-ready dict (the format of results.json); every text in it has been
+    through the sanitiser (``grader.text_safety``), so it is safe to encode, print and store."""
     tests = []
     for r in results:
         score, max_score = scores.test_scores.get(id(r), (0.0, 0.0))
@@ -43,7 +43,7 @@ def build(
             }
         )
     full = scores.score >= scores.max_score and not problems
-    return safe_text(
+    return clean_tree(
         {
             "version": 1,
             "status": "error" if problems else ("pass" if full else "fail"),
@@ -74,19 +74,19 @@ def build(
     )
 
 
-def safe_text(value: Any) -> Any:
-    """``value`` with every string made encodable: lone surrogates (from learner code) become U+FFFD."""
-    if isinstance(value, str):
-        try:
-            value.encode("utf-8")
-            return value
-        except UnicodeEncodeError:
-            return _SURROGATE.sub("\ufffd", value)
-    if isinstance(value, dict):
-        return {safe_text(k): safe_text(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [safe_text(v) for v in value]
-    return value
+def grader_failures(results: list[TestResult]) -> list[str]:
+    """The report's problem when the grader itself failed in some checks ([] when it did not).
+
+    A check's verdict is "error" only when the grader failed in it (an exception other than
+    the learner's ``Feedback``: no space left, a result file it could not create or read, a
+    bug), or when it never ran at all. Such a grading is an error, never a score.
+    """
+    failed = [r for r in results if r.status == "error"]
+    if not failed:
+        return []
+    first = next((r.message for r in failed if r.message), "it never ran")
+    names = ", ".join(r.name for r in failed[:3]) + (f" and {len(failed) - 3} more" if len(failed) > 3 else "")
+    return [f"the grader itself failed in {len(failed)} check(s) ({names}): {first}"]
 
 
 def write_json(report: dict[str, Any], out_dir: Path) -> Path:
@@ -94,15 +94,22 @@ def write_json(report: dict[str, Any], out_dir: Path) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / "results.json"
     handle, temp = tempfile.mkstemp(dir=out_dir, prefix=".results-", suffix=".json")
-    with os.fdopen(handle, "w", encoding="utf-8", errors="replace") as stream:
-        json.dump(safe_text(report), stream, indent=2, ensure_ascii=False)
-        stream.write("\n")
-    os.replace(temp, target)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", errors="replace") as stream:
+            json.dump(clean_tree(report), stream, indent=2, ensure_ascii=False)
+            stream.write("\n")
+        os.replace(temp, target)
+    except BaseException:  # no space left, for one: leave no half file behind
+        Path(temp).unlink(missing_ok=True)
+        raise
     return target
 
 
 def render(report: dict[str, Any], failures_per_task: int = 1) -> str:
-    """The console report: a task table, then each failure explained with its hint."""
+    """The console report: a task table, then each failure explained with its hint.
+
+    The whole text goes through the sanitiser, whatever ``report`` was read from: nothing in it
+    can reach a terminal as an escape sequence."""
     lines = ["", f" {'#':>2}  {'task':<24} {'what':<44} {'points':>11}", " " + "─" * 86]
     for task in report["tasks"]:
         mark = MARK.get(task["status"], "?")
@@ -137,7 +144,7 @@ def render(report: dict[str, Any], failures_per_task: int = 1) -> str:
     for problem in report["problems"]:
         lines.append(f" ! {problem}")
     lines.extend(_failures(report, failures_per_task))
-    return "\n".join(lines) + "\n"
+    return clean("\n".join(lines) + "\n")
 
 
 def unfinished(result: dict[str, Any]) -> str:

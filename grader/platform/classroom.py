@@ -19,6 +19,7 @@ import json
 import math
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import sys
@@ -28,6 +29,7 @@ from typing import Any
 
 from grader import manifest
 from grader.paths import ROOT
+from grader.text_safety import clean, clean_tree
 
 PUBLIC_TESTS = ROOT / "tests" / "public"
 TIMEOUT_SECONDS = 15 * 60
@@ -149,7 +151,7 @@ def to_runners(report: dict[str, Any] | None, error: str = "") -> dict[str, dict
     if error:
         problems.append(error)
     if report is None:
-        return {PROBLEM_RUNNER: _problem_result(problems or ["the grader gave no report"], _auto_points())}
+        return clean_tree({PROBLEM_RUNNER: _problem_result(problems or ["the grader gave no report"], _auto_points())})
     hints = {t["id"]: t["hint"] for t in report["tasks"]}
     runners: dict[str, dict[str, Any]] = {}
     table_total = 0.0
@@ -184,7 +186,7 @@ def to_runners(report: dict[str, Any] | None, error: str = "") -> dict[str, dict
     _settle(runners, round(table_total, 2))
     if problems:
         runners[PROBLEM_RUNNER] = _problem_result(problems, 0)
-    return runners
+    return clean_tree(runners)
 
 
 def _settle(runners: dict[str, dict[str, Any]], target: float) -> None:
@@ -289,7 +291,12 @@ def _explain(report: dict[str, Any] | None, runners: dict[str, dict[str, Any]]) 
     if report is not None:
         from grader.pipeline import report as reporting
 
+        # Learner text in the report must not act as a workflow command ("::set-output", "::add-mask"):
+        # the runner ignores every command between these two lines (render also cleans the text).
+        resume = secrets.token_hex(16)
+        print(f"::stop-commands::{resume}")
         sys.stdout.write(reporting.render(report))  # it names the isolation learner code ran in
+        print(f"::{resume}::")
     for test in runners.get(PROBLEM_RUNNER, {}).get("tests", []):
         print(f"::error title=Autograder::{_escape(test['message'][:1000])}")
     if report is not None and report.get("hidden_tests") == "included":
@@ -301,7 +308,7 @@ def _explain(report: dict[str, Any] | None, runners: dict[str, dict[str, Any]]) 
 
 def _escape(text: str) -> str:
     """A workflow command's message keeps its line breaks only when escaped."""
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return clean(text).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
 if __name__ == "__main__":

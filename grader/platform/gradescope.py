@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import shutil
 import sys
 import tempfile
@@ -20,6 +19,7 @@ from typing import Any
 
 from grader.pipeline.report import number
 from grader.platform.classroom import run_grading
+from grader.text_safety import clean_tree, fence, markdown_text
 
 
 def find_exercises(submission: Path) -> Path | None:
@@ -37,24 +37,20 @@ def find_exercises(submission: Path) -> Path | None:
     return None
 
 
-def _markdown_lines(text: str) -> str:
-    """Plain text for Markdown: line breaks kept, and `__init__` or `a*b` not read as emphasis."""
-    escaped = text.replace("\\", "\\\\").replace("*", "\\*").replace("_", "\\_").replace("<", "&lt;")
-    return "  \n".join(escaped.splitlines())
-
-
 def to_gradescope(report: dict[str, Any] | None, error: str, seconds: float) -> dict[str, Any]:
-    """Gradescope's results.json: a test per check, hidden ones shown once grades are published."""
+    """Gradescope's results.json: a test per check, hidden ones shown once grades are published.
+
+    Its outputs are Markdown: what came from learner code (messages, printed output, problems)
+    is in fences nothing inside can close, and every text has been through the sanitiser."""
     tests: list[dict[str, Any]] = []
     tasks = {t["id"]: t for t in report["tasks"]} if report else {}
     for test in report["tests"] if report else []:
         task = tasks.get(test["task"], {})
-        output = _markdown_lines(test["message"]) if test["message"] else "Passed."
+        output = fence(test["message"]) if test["message"] else "Passed."
         if test["status"] != "passed" and task.get("hint"):
-            output += f"\n\n**Hint:** {_markdown_lines(task['hint'])}"
+            output += f"\n\n**Hint:** {markdown_text(task['hint'])}"
         if test["output"]:
-            fence = "`" * max(3, 1 + max((len(run) for run in re.findall(r"`+", test["output"])), default=0))
-            output += f"\n\nYour code printed:\n\n{fence}\n{test['output']}\n{fence}"
+            output += f"\n\nYour code printed:\n\n{fence(test['output'])}"
         tests.append(
             {
                 "name": f"{task.get('number', '?')}. {task.get('title', test['task'])}: {test['name']}",
@@ -81,27 +77,30 @@ def to_gradescope(report: dict[str, Any] | None, error: str, seconds: float) -> 
         written = [m["id"] for m in report.get("manual", [])]
         if written:
             summary.append(f"Written answers ({', '.join(written)}) are graded by hand.")
-        summary += [f"- {problem}" for problem in report.get("problems", [])]
-    if error or report is None:
-        message = error or "the autograder produced no report"
-        summary.append(f"The autograder could not finish: {message}. Your instructor has been shown this message.")
+        if report.get("problems"):
+            summary.append(fence("\n".join(report["problems"])))
+    if error or report is None or report.get("status") == "error":
+        message = error or ("the grader itself failed" if report else "the autograder produced no report")
+        summary.append(f"The autograder could not finish; your instructor has been shown why:\n\n{fence(message)}")
         tests.append(
             {
                 "name": "Autograder",
                 "score": 0,
                 "max_score": 0,
                 "status": "failed",
-                "output": _markdown_lines(message),
+                "output": fence(message),
                 "output_format": "md",
                 "visibility": "visible",
             }
         )
-    return {
-        "execution_time": int(round(seconds)),
-        "output": "\n\n".join(summary),
-        "output_format": "md",
-        "tests": tests,
-    }
+    return clean_tree(
+        {
+            "execution_time": int(round(seconds)),
+            "output": "\n\n".join(summary),
+            "output_format": "md",
+            "tests": tests,
+        }
+    )
 
 
 def run(root: Path) -> int:

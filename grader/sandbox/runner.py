@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from grader.pipeline import leftovers
 from grader.sandbox import messages
 from grader.sandbox.isolation import isolation, reveal_own_folders
 from grader.sandbox.messages import TOKEN_VARIABLE, ChildLimits, Ending, Exit, RunOrder
@@ -47,11 +48,22 @@ class Limits:
     child: ChildLimits = field(default_factory=_child_limits)
 
 
+# A run whose result file holds nothing never reached learner code (its first line is written
+# before the first step): the grader failed, not the learner. Below this much free space in the
+# worker's folder, a run that ended without its last line is taken as one the disk failed.
+MIN_FREE_BYTES = 2 * MAX_RESULT_BYTES
+
+
+class GraderFailure(RuntimeError):
+    """The grader's own machinery failed (no space left, a result file it could not create or
+    read): the check is an error, never a verdict on the learner's code."""
+
+
 @dataclass
 class RunResult:
     """What happened to one script."""
 
-    status: str  # "done", "timeout", "budget", "crashed"
+    status: str  # "done", "timeout", "budget", "crashed"; "grader" when the grader itself failed
     outcomes: list[dict[str, Any]] = field(default_factory=list)
     calling: str | None = None  # label of the step running when it stopped
     calling_key: str | None = None  # its method, e.g. "EventConsumer.consume"
@@ -70,7 +82,8 @@ class Sandbox:
         self.env = env
         self.limits = limits or Limits()
         self.hung: set[str] = set()  # methods that timed out once: later calls fail at once
-        self.workdir = Path(tempfile.mkdtemp(prefix="grader-worker-"))
+        self.workdir = Path(tempfile.mkdtemp(prefix=leftovers.PREFIX + "worker-"))
+        self._lock = leftovers.hold(self.workdir)  # the next grading removes the folder once this process is gone
         self.token = token or secrets.token_hex(16)  # given by a parent that must be able to clean up too
         self.isolation = isolation()
         self.learner = self.workdir / messages.LEARNER_FOLDER  # the one folder learner code may write
@@ -162,6 +175,7 @@ class Sandbox:
             output_path = str(self.workdir / f"run-{self._counter}.out")
             runs.append(RunOrder(steps, result_path, output_path, sorted(self.hung), **budgets))
         exits: list[Exit] = []
+        worker_failed = ""
         try:
             assert proc.stdin is not None and proc.stdout is not None
             proc.stdin.write(messages.runs_request(runs, self.limits.child, wall))
@@ -174,11 +188,15 @@ class Sandbox:
             if len(exits) != len(pids) or len(exits) != len(runs):
                 raise ValueError("the worker reported another number of runs")
         except (OSError, ValueError, KeyError, RuntimeError, TypeError):
+            # A worker that left by itself with an error code failed in the grader's own code
+            # (learner code never runs in it, and cannot make it raise): no run is the learner's.
+            code = _exit_code(proc)
+            worker_failed = f"the grader's worker process failed (exit code {code})" if code and code > 0 else ""
             self.close()  # the worker itself is broken: start a new one next time
             exits = [Exit(None, False) for _ in runs]
         results = []
         for run, exit_info in zip(runs, exits):
-            result = _read_result(run, exit_info, wall)
+            result = RunResult("grader", detail=worker_failed) if worker_failed else _read_result(run, exit_info, wall)
             if result.status == "timeout" and result.calling_key:
                 self.hung.add(result.calling_key)
             results.append(result)
@@ -235,6 +253,9 @@ class Sandbox:
         """Stop the worker and delete its files."""
         self.close()
         shutil.rmtree(self.workdir, ignore_errors=True)
+        if self._lock >= 0:  # cleanup may be called twice: never close a descriptor number reused since
+            leftovers.release(self._lock)
+            self._lock = -1
 
 
 def marked_processes(token: str) -> list[int]:
@@ -267,6 +288,14 @@ def kill_marked(token: str) -> None:
         time.sleep(0.01)
 
 
+def _exit_code(proc: subprocess.Popen[str], seconds: float = 1.0) -> int | None:
+    """The worker's exit code once it has ended (within ``seconds``), else None."""
+    try:
+        return proc.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        return None
+
+
 def _kill_group(pid: int) -> None:
     try:
         os.killpg(pid, signal.SIGKILL)
@@ -279,10 +308,15 @@ def _read_result(run: RunOrder, exit_info: Exit, wall: float) -> RunResult:
     try:
         with open(run.result_path, "rb") as handle:
             raw = handle.read(MAX_RESULT_BYTES)
-    except OSError:
-        raw = b""
+    except OSError as error:  # the child opens it before anything else: it could not be made
+        return RunResult("grader", detail=f"the run's result file could not be read ({error.strerror or error})")
     found = messages.read_result(raw)
     output = _read_output(run.output_path)
+    short = _short_of_space(Path(run.result_path).parent)
+    if not raw.strip():
+        return RunResult("grader", detail="the run wrote nothing to its result file" + (f" ({short})" if short else ""))
+    if short and (found.ending is None or found.ending.kind == ""):
+        return RunResult("grader", detail=f"the run ended without its last result line ({short})")
     result = _classify(found.ending, exit_info.code, exit_info.timed_out, wall, output)
     result.calling, result.calling_key = found.calling, found.calling_key
     return result
@@ -307,6 +341,19 @@ def _classify(final: Ending | None, code: int | None, timed_out: bool, wall: flo
     return RunResult(
         "crashed", [], None, None, f"the process exited with code {code} before finishing (os._exit or a crash)", output
     )
+
+
+def _short_of_space(folder: Path) -> str:
+    """Why ``folder``'s file system cannot take a run's results ("" when it can)."""
+    try:
+        found = os.statvfs(folder)
+    except OSError as error:
+        return f"its folder cannot be examined: {error.strerror or error}"
+    if found.f_bavail * found.f_frsize < MIN_FREE_BYTES:
+        return "no space left on the grader's temporary file system"
+    if found.f_files and not found.f_favail:
+        return "no free inodes left on the grader's temporary file system"
+    return ""
 
 
 def _read_output(path: str, limit: int = 64 * 1024) -> str:

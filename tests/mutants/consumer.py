@@ -6,7 +6,7 @@ other. The last group are correct rewrites in other styles (``same``): full mark
 
 from __future__ import annotations
 
-from tests.mutants.model import READING, C, Mutant, P, m, same  # noqa: F401
+from tests.mutants.model import READING, C, Mutant, P, full, m, same  # noqa: F401
 
 # Reference snippets the mutants change.
 LIMIT = "            limit = 1000 if max_events is None else max(1, min(1000, max_events - read))\n"
@@ -28,6 +28,8 @@ RETRY = (
     "                time.sleep(min(0.05 * 2**failures, 2.0))  # same iterator: nothing skipped\n"
     "                continue\n"
 )
+# Where EventConsumer's body starts after its docstring: class attributes go before it.
+CLASS_DOC_END = "    def __init__(\n"
 MODULE_TOP = "EventFilter = Callable[[dict[str, Any]], bool]\n"
 FILTER = "        if self.event_filter is not None and not self.event_filter(event):\n            return False\n"
 
@@ -84,7 +86,7 @@ CONSUMER_MUTANTS: list[Mutant] = [
         ),
         also={"consumer.filtering", "consumer.stopping"},
     ),  # their checks call consume again on one consumer
-    m(
+    full(
         "retry_fresh_iterator",
         "consumer.read_shard",
         (
@@ -96,12 +98,25 @@ CONSUMER_MUTANTS: list[Mutant] = [
             ),
         ),
     ),
-    m(
+    full(
         "read_gives_up_on_throttling",
         "consumer.read_shard",
         (C, "if code not in RETRYABLE_ERROR_CODES or failures >= 10:", "if True:"),
     ),
-    m(
+    full(
+        # The module's way of reading: no pause between reads, no retry of its own. No core
+        # check may need either, so at the core level it keeps every point of its module.
+        "reads_unpaced_without_retries",
+        "consumer.read_shard",
+        (C, "if code not in RETRYABLE_ERROR_CODES or failures >= 10:", "if True:"),
+        (C, "            if wait > 0:\n                time.sleep(wait)\n", ""),
+        (
+            C,
+            "            limit = 1000 if max_events is None else max(1, min(1000, max_events - read))\n",
+            "            limit = 100 if max_events is None else max(1, min(100, max_events - read))\n",
+        ),
+    ),
+    full(
         "retry_only_throughput_errors",
         "consumer.read_shard",
         (
@@ -166,9 +181,9 @@ CONSUMER_MUTANTS: list[Mutant] = [
     ),
     # --- consumer.stopping: when the shard is caught up --------------------------------------
     m("never_stops_on_open_shard", "consumer.stopping", (C, POLL, "                time.sleep(self.poll_interval)\n")),
-    m("stops_at_first_empty_read", "consumer.stopping", (C, CAUGHT_UP, "            caught_up = not records\n")),
-    m("stops_at_short_read", "consumer.stopping", (C, CAUGHT_UP, "            caught_up = len(records) < limit\n")),
-    m(
+    full("stops_at_first_empty_read", "consumer.stopping", (C, CAUGHT_UP, "            caught_up = not records\n")),
+    full("stops_at_short_read", "consumer.stopping", (C, CAUGHT_UP, "            caught_up = len(records) < limit\n")),
+    full(
         "stops_when_behind_is_small",
         "consumer.stopping",
         (C, CAUGHT_UP, '            caught_up = not records and response.get("MillisBehindLatest", 0) < 5000\n'),
@@ -239,7 +254,7 @@ CONSUMER_MUTANTS: list[Mutant] = [
         "consumer.all_shards",
         (C, "            return shard_ids\n", "            return shard_ids[:1]\n"),
     ),
-    m(
+    full(
         "list_first_page_only",
         "consumer.all_shards",
         (C, "        if not token:\n            return shard_ids\n", "        return shard_ids\n"),
@@ -251,7 +266,7 @@ CONSUMER_MUTANTS: list[Mutant] = [
             "is always the whole list"
         ),
     ),
-    m(
+    full(
         "list_open_shards_only",
         "consumer.all_shards",
         (
@@ -458,8 +473,8 @@ CONSUMER_MUTANTS: list[Mutant] = [
         "consumer.independence",
         (
             C,
-            '    module-level variables for them).\n    """\n',
-            '    module-level variables for them).\n    """\n\n    totals = {"matched": 0}\n',
+            CLASS_DOC_END,
+            '    totals = {"matched": 0}\n\n' + CLASS_DOC_END,
         ),
         (
             C,
@@ -475,8 +490,8 @@ CONSUMER_MUTANTS: list[Mutant] = [
         "consumer.independence",
         (
             C,
-            '    module-level variables for them).\n    """\n',
-            '    module-level variables for them).\n    """\n\n    events_processed = 0\n',
+            CLASS_DOC_END,
+            "    events_processed = 0\n\n" + CLASS_DOC_END,
         ),
         (C, "        self.events_processed = 0  # records read from the shard, matched or not\n", ""),
         (C, "                self.events_processed += 1\n", "                EventConsumer.events_processed += 1\n"),

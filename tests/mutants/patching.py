@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from grader import clauses
+
 ROOT = Path(__file__).resolve().parents[2]
 REFERENCE = ROOT / "solutions"
 
@@ -79,6 +81,7 @@ class Job:
     include_hidden: bool = True
     extra_args: list[str] = field(default_factory=list)
     out_dir: Path | None = None
+    level: str | None = None  # None: the setting (grader/level.toml)
 
 
 def _grade_one(job: Job) -> tuple[str, dict[str, Any], float]:
@@ -86,17 +89,21 @@ def _grade_one(job: Job) -> tuple[str, dict[str, Any], float]:
 
     started = time.monotonic()
     report = grade.grade(
-        job.exercises, include_hidden=job.include_hidden, out_dir=job.out_dir, extra_args=job.extra_args or None
+        job.exercises,
+        include_hidden=job.include_hidden,
+        out_dir=job.out_dir,
+        extra_args=job.extra_args or None,
+        level=job.level,
     )
     return job.name, report, time.monotonic() - started
 
 
 # Gradings done in this process, by what was graded: self-tests share them (see ``reuse``).
-_DONE: dict[tuple[str, bool, tuple[str, ...]], tuple[dict[str, Any], float]] = {}
+_DONE: dict[tuple[str, bool, tuple[str, ...], str], tuple[dict[str, Any], float]] = {}
 
 
-def _key(job: Job) -> tuple[str, bool, tuple[str, ...]]:
-    return str(job.exercises), job.include_hidden, tuple(job.extra_args)
+def _key(job: Job) -> tuple[str, bool, tuple[str, ...], str]:
+    return str(job.exercises), job.include_hidden, tuple(job.extra_args), clauses.level_or_setting(job.level)
 
 
 def grade_all(jobs: list[Job], workers: int = 2, reuse: bool = False) -> dict[str, tuple[dict[str, Any], float]]:

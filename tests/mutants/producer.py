@@ -7,7 +7,7 @@ and doing nothing. The last group are correct rewrites in other styles (``same``
 
 from __future__ import annotations
 
-from tests.mutants.model import READING, C, Mutant, P, m, same  # noqa: F401
+from tests.mutants.model import READING, C, Mutant, P, full, m, same  # noqa: F401
 
 _WAITER = """        waiter = self.kinesis.get_waiter("stream_exists")
         waiter.wait(StreamName=self.stream_name, WaiterConfig={"Delay": 1, "MaxAttempts": 120})
@@ -50,7 +50,7 @@ PRODUCER_MUTANTS: list[Mutant] = [
         "producer.stream_setup",
         (P, _WAITER, "        self.kinesis.describe_stream(StreamName=self.stream_name)\n"),
     ),
-    m(
+    full(
         "stream_waits_only_when_created",
         "producer.stream_setup",  # a second producer finds it CREATING
         (P, _WAITER, "        if not created:\n            return False\n" + _WAITER),
@@ -271,7 +271,7 @@ PRODUCER_MUTANTS: list[Mutant] = [
             "        for number, event in enumerate(sorted(events, key=partition_key_fn), 1):\n",
         ),
     ),
-    m(
+    full(
         "batch_drops_throttled",
         "producer.ordering",
         (P, "            for attempt in range(max_attempts):\n", "            for attempt in range(1):\n"),
@@ -286,7 +286,7 @@ PRODUCER_MUTANTS: list[Mutant] = [
         ),
         also={"producer.counters", "producer.concurrency"},
     ),  # each event really is sent and counted max_attempts times
-    m(
+    full(
         "batch_one_try_too_few",
         "producer.ordering",
         (
@@ -295,18 +295,20 @@ PRODUCER_MUTANTS: list[Mutant] = [
             "            for attempt in range(max_attempts - 1):\n",
         ),
     ),
-    m(
+    full(
         "batch_ignores_max_attempts",
         "producer.ordering",  # a record failing until the retries run out
         (P, "            for attempt in range(max_attempts):\n", "            for attempt in range(1000):\n"),
     ),
-    m(
+    full(
         "batch_no_backoff",
         "producer.ordering",  # back-off visible on the simulated clock
         (P, "                time.sleep(min(0.05 * 2**attempt, 2.0))  # back off before retrying\n", ""),
     ),
-    m("batch_constant_backoff", "producer.ordering", (P, "time.sleep(min(0.05 * 2**attempt, 2.0))", "time.sleep(0.1)")),
-    m(
+    full(
+        "batch_constant_backoff", "producer.ordering", (P, "time.sleep(min(0.05 * 2**attempt, 2.0))", "time.sleep(0.1)")
+    ),
+    full(
         "batch_stops_at_failure",
         "producer.ordering",
         (
@@ -315,7 +317,7 @@ PRODUCER_MUTANTS: list[Mutant] = [
             '            results.append(result)\n            if not result["success"]:\n                break\n',
         ),
     ),
-    m(
+    full(
         "batch_skips_failed_results",
         "producer.ordering",
         (
@@ -335,7 +337,7 @@ PRODUCER_MUTANTS: list[Mutant] = [
         (P, "        results = []\n", "        results = self.results\n"),
     ),
     m("batch_returns_nothing", "producer.ordering", (P, "        return results\n", "        return None\n")),
-    m(
+    full(
         "batch_retries_at_the_end",
         "producer.ordering",  # failed events resent after the others: order broken
         (
@@ -364,12 +366,12 @@ PRODUCER_MUTANTS: list[Mutant] = [
         (P, '"shards": len(description["Shards"]),', '"shards": str(len(description["Shards"])),'),
     ),
     m("stats_fixed_shards", "producer.stats", (P, '"shards": len(description["Shards"]),', '"shards": 2,')),
-    m(
+    full(
         "stats_status_always_active",
         "producer.stats",  # a stream that is not ACTIVE never met
         (P, '"status": description["StreamStatus"],', '"status": "ACTIVE",'),
     ),
-    m(
+    full(
         "stats_waits_for_active",
         "producer.stats",
         (

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from grader import manifest
+from grader import clauses, manifest
 from tests.mutants.mutants import selection
 from tests.mutants.patching import Job, grade_all, materialize, shared_dir, task_scores
 
@@ -31,7 +31,7 @@ def _jobs() -> list[Job]:
         exercises = materialize(folder, overlay=ALTERNATIVES / name)
         modules = _modules(name)
         extra = [] if len(modules) == 2 else selection(modules[0])
-        jobs.append(Job(name, exercises, True, extra))
+        jobs += [Job(f"{name}@{level}", exercises, True, extra, level=level) for level in clauses.LEVELS]
     return jobs
 
 
@@ -45,9 +45,10 @@ def test_there_are_four_styles():
     assert {"batching", "injected_client", "module_client", "generator_consumer"} <= set(NAMES)
 
 
+@pytest.mark.parametrize("level", clauses.LEVELS)
 @pytest.mark.parametrize("name", NAMES)
-def test_alternative_gets_full_marks(results, name):
-    report, _ = results[name]
+def test_alternative_gets_full_marks(results, name, level):
+    report, _ = results[f"{name}@{level}"]
     points = {t.id: t.points for t in manifest.load()}
     got = task_scores(report)
     for module in _modules(name):

@@ -66,7 +66,7 @@ def test_second_run_skips_unchanged_unless_forced(
     submissions, out, _ = graded
     calls: list[str] = []
 
-    def fake_grade(submission: Path, target: Path, timeout: float) -> tuple[dict | None, str]:
+    def fake_grade(submission: Path, target: Path, timeout: float, level: str) -> tuple[dict | None, str]:
         calls.append(submission.name)
         return batch._load(target / "results.json"), ""
 
@@ -88,7 +88,7 @@ def test_a_crashing_grading_gives_an_error_row(
 ) -> None:
     submissions, _, _ = graded
 
-    def crash(submission: Path, target: Path, timeout: float) -> tuple[dict | None, str]:
+    def crash(submission: Path, target: Path, timeout: float, level: str) -> tuple[dict | None, str]:
         raise RuntimeError("disk full")
 
     monkeypatch.setattr(batch, "grade_one", crash)

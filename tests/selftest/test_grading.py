@@ -19,26 +19,31 @@ import pytest
 from grader import manifest
 from grader.pipeline import grade
 from instructor import stubs
+from tests.mutants.patching import task_scores
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden"
 SUBMISSIONS = ROOT / "tests" / "submissions"
+# name -> (exercises, level); None is the setting, core unless grader/level.toml says otherwise.
 SOURCES = {
-    "reference": ROOT / "solutions",
-    "stubs": ROOT / "exercises",
-    "module_style": SUBMISSIONS / "module_style" / "exercises",
+    "reference": (ROOT / "solutions", None),
+    "stubs": (ROOT / "exercises", None),
+    "module_style": (SUBMISSIONS / "module_style" / "exercises", None),
+    "reference_full": (ROOT / "solutions", "full"),
+    "module_style_full": (SUBMISSIONS / "module_style" / "exercises", "full"),
 }
 
 
 @pytest.fixture(scope="module")
 def reports() -> dict[str, dict]:
     """Each known submission graded once."""
-    return {name: grade.grade(source) for name, source in SOURCES.items()}
+    return {name: grade.grade(source, level=level) for name, (source, level) in SOURCES.items()}
 
 
 def summary(report: dict) -> dict:
     """The parts of a report a golden file pins: scores per task and every test's verdict."""
     return {
+        "level": report["level"],
         "status": report["status"],
         "score": report["score"],
         "max_score": report["max_score"],
@@ -58,11 +63,20 @@ def test_report_matches_golden(reports, name):
     assert got == json.loads(path.read_text(encoding="utf-8"))
 
 
-def test_reference_gets_full_marks(reports):
-    report = reports["reference"]
+@pytest.mark.parametrize("name", ["reference", "reference_full"])
+def test_reference_gets_full_marks(reports, name):
+    report = reports[name]
     assert (report["status"], report["score"], report["max_score"]) == ("pass", 100, 100)
     assert report["hidden_tests"] == "included"
     assert all(m["answer"] and not m["problem"] for m in report["manual"])
+
+
+def test_a_core_grading_runs_fewer_checks_and_records_its_level(reports):
+    assert (reports["reference"]["level"], reports["reference_full"]["level"]) == ("core", "full")
+    assert len(reports["reference"]["tests"]) < len(reports["reference_full"]["tests"])
+    # The module's code loses at core only what its known bugs cost, never less than at full.
+    core, full = (task_scores(reports[n]) for n in ("module_style", "module_style_full"))
+    assert all(core[task] >= full[task] for task in core)
 
 
 def test_untouched_stubs_get_zero_without_errors(reports):
@@ -74,8 +88,9 @@ def test_untouched_stubs_get_zero_without_errors(reports):
     assert all("still a stub" in t["message"] for t in code_failures)
 
 
-def test_module_style_code_gets_partial_credit_in_bounded_time(reports):
-    report = reports["module_style"]
+@pytest.mark.parametrize("name", ["module_style", "module_style_full"])
+def test_module_style_code_gets_partial_credit_in_bounded_time(reports, name):
+    report = reports[name]
     tasks = {t["id"]: t for t in report["tasks"]}
     assert 0 < report["score"] < 100
     # What the module gets right scores; its consumer that never stops does not.
@@ -97,7 +112,7 @@ def test_every_failure_is_explained(reports):
 
 
 def test_exercises_are_in_sync_with_solutions():
-    assert stubs.outdated(ROOT / "solutions", ROOT / "exercises") == [], "exercises/ is outdated: run make stubs"
+    assert stubs.outdated(ROOT / "solutions", ROOT / "exercises") == [], stubs.OUTDATED_MESSAGE
 
 
 def test_manifest_counts_the_hidden_checks(reports):

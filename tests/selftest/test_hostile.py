@@ -30,6 +30,7 @@ from instructor import gradebook
 from tests.mutants.patching import REFERENCE, Job, grade_all, materialize, task_scores
 from tests.submissions.hostile import environment
 from tests.submissions.hostile.cases import CASES, CONSUMER_TASKS, MARKER, PRODUCER_TASKS, Case
+from tests.submissions.hostile.hostile_text import unsafe_in
 
 ROOT = Path(__file__).resolve().parents[2]
 BY_ID = {case.id: case for case in CASES}
@@ -282,6 +283,14 @@ def test_lone_surrogates_are_replaced(graded):
     assert "bad text \ufffd and \ufffd here" in report_module.render(report)
 
 
+def test_hostile_text_reaches_the_report_and_console_inert(graded):
+    report, _ = graded["results"]["hostile_text"]
+    raw = (graded["out"] / "hostile_text" / "results.json").read_bytes().decode("utf-8")
+    stats = [t for t in report["tests"] if t["task"] == "producer.stats" and t["status"] == "failed"]
+    assert stats and "grader-title" in stats[0]["message"] and "grader-title" in stats[0]["output"]
+    assert unsafe_in(raw) == [] and unsafe_in(report_module.render(report, failures_per_task=9)) == []
+
+
 def test_every_report_says_which_sandbox(graded):
     expected = isolation()
     for case in CASES:
@@ -320,7 +329,7 @@ def test_gradebook_cells_are_never_formulas(tmp_path):
     gradebook.write_csv(path, gradebook.columns(tasks), rows)
     with path.open(encoding="utf-8", newline="") as stream:
         cells = [cell for line in csv.reader(stream) for cell in line]
-    assert not [c for c in cells if c.startswith(gradebook.FORMULA_STARTS)]
+    assert not [c for c in cells if c.startswith(("=", "+", "-", "@", "\t", "\r"))]
     assert "'=1+1" in cells and "plain" in cells and "'-2+3" in cells
     assert '\'=HYPERLINK("http://127.0.0.1/","x")' in cells
 

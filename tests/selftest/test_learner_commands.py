@@ -266,7 +266,7 @@ def test_experiments_honour_endpoint_and_run_honours_code(make_args: list[str]) 
         other.stop()
     ran = _make(make_args, "-n", "run", "CODE=solutions")
     assert "--code solutions" in ran.stdout
-    assert "--code exercises" in _make(make_args, "-n", "run").stdout
+    assert "--code" not in _make(make_args, "-n", "run").stdout  # exercises/, the default
 
 
 def test_progress_bar_is_one_line_when_not_a_terminal() -> None:

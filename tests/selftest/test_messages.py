@@ -42,7 +42,7 @@ MISTAKES = {
         "limit = 1000 if max_events is None else max(1, min(1000, max_events - read))",
         "limit = 100",
         "test_consume_stops_at_exactly_max_events",
-        ["max_events=5", "read 12 record(s)", "exactly 5"],
+        ["max_events=1", "read 12 record(s)", "exactly 1"],
     ),
     "never_stops": (
         "enhanced_consumer.py",

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from instructor import release, stubs
+from instructor import learner_copy, release, stubs
 
 ROOT = Path(release.__file__).resolve().parent.parent
 GIT = [
@@ -184,3 +184,49 @@ def test_learner_copy_names_only_commands_it_has(student: Path) -> None:
     front = (student / "README.md").read_bytes()
     assert front != (student / "exercises" / "README.md").read_bytes()
     assert b"exercises/README.md" in front
+
+
+LEARNER_COMMANDS = ("grader.commands.run", "grader.commands.experiments", "grader.commands.watch", "grader")
+
+
+def test_learner_copy_holds_no_instructor_material(student: Path) -> None:
+    """Nothing outside grader/ names what learners do not have (solutions/, the self-tests, the
+    instructor's venvs, the kinesalite install, instructor targets), and neither does the help of
+    the commands they run: no `--code {exercises,solutions}`."""
+    found = [
+        finding
+        for name, text in _text_files(student).items()
+        for finding in learner_copy.instructor_material(name, text)
+    ]
+    assert found == []
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    for command in LEARNER_COMMANDS:
+        helped = subprocess.run(
+            [sys.executable, "-m", command, "--help"], cwd=student, env=env, capture_output=True, text=True, timeout=120
+        )
+        assert helped.returncode == 0, helped.stderr
+        assert not learner_copy.is_instructor_material(helped.stdout), (command, helped.stdout)
+    assert "testpaths" not in (student / "pyproject.toml").read_text(encoding="utf-8")
+    made = subprocess.run(["make", "-n", "run"], cwd=student, capture_output=True, text=True, timeout=60)
+    assert made.returncode == 0 and "--code" not in made.stdout, made.stdout + made.stderr
+
+
+def test_each_kind_of_instructor_material_is_found() -> None:
+    """The instructor's own Makefile, pyproject.toml and .gitignore hold each kind; the scan
+    finds every one of them, and the learner's versions keep none."""
+    kinds = {
+        "the kinesalite install of the self-tests": "Makefile",
+        "the reference (solutions/)": "Makefile",  # CODE=solutions, make demo, make lint
+        "the instructor's virtual environments (.venv-system and the like)": "Makefile",
+        "the project's self-tests": "pyproject.toml",  # testpaths = ["tests/selftest"]
+    }
+    for what, name in kinds.items():
+        text = (ROOT / name).read_text(encoding="utf-8")
+        assert any(f"names {what}:" in finding for finding in learner_copy.instructor_material(name, text)), what
+        learner_version = release.LEARNER_VERSIONS[name](text)
+        assert learner_copy.instructor_material(name, learner_version) == [], name
+    gitignore = (ROOT / ".gitignore").read_text(encoding="utf-8")
+    assert learner_copy.instructor_material(".gitignore", gitignore)
+    assert learner_copy.instructor_material(".gitignore", learner_copy.learner_lines(gitignore)) == []
+    planted = "## run\nrun:\n\t@python -m grader.commands.run --code solutions\n"
+    assert learner_copy.instructor_material("exercises/README.md", planted)

@@ -185,7 +185,7 @@ def test_cli_check_and_generate(tmp_path: Path) -> None:
     stale = _cli("check", *dirs, cwd=tmp_path)
     assert stale.returncode == 1
     lines = stale.stdout.splitlines()
-    assert lines[0] == "exercises/ is outdated: run make stubs"
+    assert lines[0] == stubs.OUTDATED_MESSAGE
     assert [line.strip() for line in lines[1:]] == ["checkpoint.md", "producer.py"]
 
     made = _cli("generate", *dirs, cwd=tmp_path)

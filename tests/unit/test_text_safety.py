@@ -42,3 +42,10 @@ def test_csv_cells_never_start_a_formula():
 def test_one_line_flattens_and_cuts():
     assert text_safety.one_line("a\nb\tc  d") == "a b c d"
     assert len(text_safety.one_line("x" * 500, limit=50)) == 50
+
+
+def test_markdown_text_starts_no_link_image_emphasis_or_html():
+    text = text_safety.markdown_text("![x](http://127.0.0.1/) *b* <img src=x> # h\n- item\x1b")
+    assert text == (
+        "\\!\\[x\\]\\(http://127\\.0\\.0\\.1/\\) \\*b\\* &lt;img src=x\\> \\# h  \n\\- item\\\\x1b"
+    )

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.mutants.patching import Patch
+from tests.submissions.hostile import answer_files
+from tests.submissions.hostile.hostile_text import HOSTILE, SURROGATE
 
 HERE = Path(__file__).resolve().parent
 P, C = "enhanced_producer.py", "enhanced_consumer.py"
@@ -92,9 +94,35 @@ def _huge_answers(exercises: Path) -> None:
         handle.write((b"A" * 1023 + b"\n") * (50 * 1024))
 
 
+def _slow_answers(make: Callable[[], str]) -> Callable[[Path], None]:
+    def write(exercises: Path) -> None:
+        (exercises / "checkpoint.md").write_text(make(), encoding="utf-8")
+
+    return write
+
+
+def _long_line_answers(exercises: Path) -> None:
+    sheet = exercises / "checkpoint.md"
+    sheet.write_text(answer_files.long_lines(sheet.read_text(encoding="utf-8")), encoding="utf-8")
+
+
 def _latin1_answers(exercises: Path) -> None:
     text = (exercises / "checkpoint.md").read_text(encoding="utf-8").replace("statement", "réponse déjà vue")
     (exercises / "checkpoint.md").write_bytes(text.encode("latin-1", "replace"))
+
+
+def _answer_case(case_id: str, what: str, generate: Callable[[Path], None], loses: set[str] | None = None) -> Case:
+    """A case whose checkpoint.md is broken or hostile: only the answer checks are graded, and
+    the choice questions lose their points (unless ``loses`` says otherwise)."""
+    return Case(
+        case_id,
+        what,
+        generate=generate,
+        loses=CHOICE_TASKS if loses is None else loses,
+        message="checkpoint.md",
+        include_hidden=True,
+        extra_args=["-k", "choice_answer"],
+    )
 
 
 ALWAYS_EQUAL = '''
@@ -584,48 +612,34 @@ CASES: list[Case] = [
         module="producer",
     ),
     Case(
-        "answers_empty",
-        "checkpoint.md is empty",
-        generate=_answers(b""),
-        loses=CHOICE_TASKS,
-        message="checkpoint.md",
-        include_hidden=True,
-        extra_args=["-k", "choice_answer"],
+        "hostile_text",
+        "get_stats prints and raises escape sequences, OSC 8/52, bidi overrides, a fence closer, Markdown and HTML",
+        [in_stats(f"        print({HOSTILE + SURROGATE!r})\n        raise RuntimeError({HOSTILE + SURROGATE!r})\n")],
+        {"producer.stats"},
+        "RuntimeError",
+        module="producer",
     ),
-    Case(
-        "answers_binary",
-        "checkpoint.md is binary",
-        generate=_answers(bytes(range(256)) * 64),
-        loses=CHOICE_TASKS,
-        message="checkpoint.md",
-        include_hidden=True,
-        extra_args=["-k", "choice_answer"],
+    _answer_case("answers_empty", "checkpoint.md is empty", _answers(b"")),
+    _answer_case("answers_binary", "checkpoint.md is binary", _answers(bytes(range(256)) * 64)),
+    _answer_case("answers_huge", "checkpoint.md is 50 MB", _huge_answers),
+    _answer_case(
+        "answers_white_space_runs",
+        "checkpoint.md holds headings, labels and options followed by 100,000 spaces",
+        _slow_answers(answer_files.white_space_runs),
     ),
-    Case(
-        "answers_huge",
-        "checkpoint.md is 50 MB",
-        generate=_huge_answers,
-        loses=CHOICE_TASKS,
-        message="checkpoint.md",
-        include_hidden=True,
-        extra_args=["-k", "choice_answer"],
+    _answer_case(
+        "answers_many_headings",
+        "checkpoint.md is 60,000 headings that almost name a question",
+        _slow_answers(answer_files.many_headings),
     ),
-    Case(
-        "answers_latin1",
-        "checkpoint.md is encoded in latin-1",
-        generate=_latin1_answers,
-        loses=CHOICE_TASKS,
-        message="checkpoint.md",
-        include_hidden=True,
-        extra_args=["-k", "choice_answer"],
+    _answer_case(
+        "answers_long_lines",
+        "the right answers, then a 500,000-character line and one of white space only",
+        _long_line_answers,
+        loses=set(),
     ),
-    Case(
-        "answers_wrong_format",
-        "checkpoint.md has no question headings",
-        generate=_answers(b"My answers: 1) C 2) D 3) B\n"),
-        loses=CHOICE_TASKS,
-        message="checkpoint.md",
-        include_hidden=True,
-        extra_args=["-k", "choice_answer"],
+    _answer_case("answers_latin1", "checkpoint.md is encoded in latin-1", _latin1_answers),
+    _answer_case(
+        "answers_wrong_format", "checkpoint.md has no question headings", _answers(b"My answers: 1) C 2) D 3) B\n")
     ),
 ]
