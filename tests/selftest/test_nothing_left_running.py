@@ -25,7 +25,7 @@ from grader.sandbox.messages import TOKEN_VARIABLE
 from tests.mutants.patching import REFERENCE
 from tests.selftest.leftovers import Leftovers, descendants
 
-SELECTION = ["-k", "read_shard"]  # the forked part (the consumer's) runs learner code; the other has nothing to run
+SELECTION = ["-k", "consume_reads_a_shard_in_order"]  # one check of the forked part (the consumer's); none in the other
 LEARNER_CODE_STARTED_SECONDS = 300  # only a bound on a failing test: a passing one returns as soon as it can
 
 
