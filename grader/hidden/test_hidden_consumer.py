@@ -46,6 +46,7 @@ def test_long_shard_read_in_order(learner, streams, events):
 @example(shard_count=2, events=FEW, reshard=True, max_events=None, wanted_type=None)
 @example(shard_count=3, events=FEW, reshard=False, max_events=5, wanted_type=None)
 @example(shard_count=2, events=FEW, reshard=False, max_events=None, wanted_type="login")
+@example(shard_count=2, events=FEW, reshard=False, max_events=4, wanted_type="search")  # a filter and max_events
 @settings(max_examples=2)
 @given(
     shard_count=shard_counts,
@@ -55,11 +56,18 @@ def test_long_shard_read_in_order(learner, streams, events):
     wanted_type=st.none() | st.sampled_from(ACTIONS),
 )
 def test_consume_stream_reads_everything(learner, streams, shard_count, events, reshard, max_events, wanted_type):
-    if max_events is not None:
-        wanted_type = None  # max_events counts records read, the filter what comes back: one at a time
+    # With both max_events and a filter, max_events counts the records read, matched or not.
     checks.check_all_shards(
         learner, streams, shard_count, keyed(events), max_events=max_events, wanted_type=wanted_type, reshard=reshard
     )
+
+
+@pytest.mark.task("consumer.all_shards")
+@settings(max_examples=1)
+@given(shard_count=st.integers(4, 8), per_page=st.integers(1, 3))
+def test_list_shards_in_short_pages(learner, streams, shard_count, per_page):
+    # Paging: a page may hold fewer shards than asked for; the next call sends the NextToken alone.
+    checks.check_listed_in_pages(learner, streams, shard_count, per_page)
 
 
 @pytest.mark.task("consumer.all_shards")
@@ -114,6 +122,15 @@ def test_throughput_is_fractional(learner, streams, count, wanted_type):
 def test_filter_by_type(learner, streams, data, events):
     wanted = data.draw(st.sampled_from(sorted({e["type"] for e in events})), label="wanted type (one that occurs)")
     checks.check_filtering(learner, streams, events, wanted)
+
+
+PRIORITY = [dict(e, priority=["high", "", "low", None][e["n"] % 4]) for e in FEW]
+
+
+@pytest.mark.task("consumer.filtering")
+def test_filter_answering_a_value_not_a_bool(learner, streams):
+    # process_event answers a real bool even when the filter answers a str or None (truthy or not).
+    checks.check_filtering(learner, streams, PRIORITY, None, truthy_field="priority")
 
 
 @pytest.mark.task("consumer.filtering")
