@@ -84,7 +84,13 @@ class EventConsumer:
 
 
 def list_shard_ids(stream_name):
-    return [shard["ShardId"] for shard in kinesis_client.list_shards(StreamName=stream_name)["Shards"]]
+    ids, request = [], {"StreamName": stream_name}
+    while True:
+        page = kinesis_client.list_shards(**request)
+        ids += [shard["ShardId"] for shard in page["Shards"]]
+        if "NextToken" not in page:
+            return ids
+        request = {"NextToken": page["NextToken"]}
 
 
 def consume_stream(stream_name, max_events=None, *, event_filter=None):
