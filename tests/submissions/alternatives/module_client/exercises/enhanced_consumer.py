@@ -98,12 +98,14 @@ def list_shard_ids(stream_name):
 
 
 def consume_stream(stream_name, max_events=None, *, event_filter=None):
-    events = []
+    events, read = [], 0
     for shard_id in list_shard_ids(stream_name):
-        remaining = None if max_events is None else max_events - len(events)
+        remaining = None if max_events is None else max_events - read  # records read, matched or not
         if remaining == 0:
             break
-        events += EventConsumer(stream_name, shard_id, event_filter=event_filter).consume(max_events=remaining)
+        consumer = EventConsumer(stream_name, shard_id, event_filter=event_filter)
+        events += consumer.consume(max_events=remaining)
+        read += consumer.events_processed
     return events
 
 
