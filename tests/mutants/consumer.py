@@ -156,8 +156,7 @@ CONSUMER_MUTANTS: list[Mutant] = [
             LIMIT,
             "            limit = 1000 if max_events is None else max(1, min(1000, max_events - len(matched)))\n",
         ),
-        also=STOP_INSIDE_A_SHARD,
-    ),  # consume_stream with a filter hands max_events on to each shard's consume
+    ),
     m(
         "max_events_ignored_with_max_seconds",
         "consumer.stopping",

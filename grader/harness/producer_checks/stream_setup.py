@@ -12,7 +12,7 @@ from grader.harness.checking import (
     under,
 )
 from grader.harness.feedback import Feedback, show
-from grader.harness.script import Script
+from grader.harness.script import Ref, Script
 from grader.kinesis import limits
 from grader.kinesis.faults import Plan, Shape, SlowCreation
 from grader.kinesis.limits import stream_of
@@ -124,13 +124,8 @@ def check_stream_setup_existing(
     name = streams.create(shard_count)
     plan = SlowCreation(creating_calls)
     plan.waiting[name] = 0  # as if its CreateStream had just been answered
-    script = Script()
-    producer = script.new(PRODUCER_CLASS, name, name="producer")
-    ref = script.call(
-        producer,
-        "ensure_stream_exists",
-        shard_count=shard_count + 1,
-        expect="it to wait until the existing stream is ACTIVE, without an error",
+    script, ref, _ = _one_call(
+        name, shard_count + 1, "it to wait until the existing stream is ACTIVE, without an error"
     )
     outcome = run_with(learner, script, plan)
     called = (
@@ -158,21 +153,31 @@ def check_stream_setup_existing(
         _require_created_flag(outcome[ref], called, False)
 
 
+def _one_call(name: str, shard_count: int, expect: str) -> tuple[Script, Ref, Ref]:
+    """A script of one ensure_stream_exists(shard_count=...) call; its refs: the call, the clock after it."""
+    script = Script()
+    producer = script.new(PRODUCER_CLASS, name, name="producer")
+    ref = script.call(producer, "ensure_stream_exists", shard_count=shard_count, expect=expect)
+    return script, ref, script.clock()
+
+
+def _still_creating(learner: Any, name: str, when: float) -> bool:
+    """Whether the stream was still CREATING at simulated time ``when`` of the run that just ended."""
+    status = learner.kinesis.rules.status.get(name)
+    return status is not None and status[0] == "CREATING" and when < status[1]
+
+
 def check_stream_setup_slow(learner: Any, streams: StreamView, seconds: float) -> None:
     """Clause 3 "for as long as it takes": the new stream stays CREATING for ``seconds``
     simulated seconds (far more than a few polls); the method returns only after that."""
     name = streams.new_name()
-    script = Script()
-    producer = script.new(PRODUCER_CLASS, name, name="producer")
-    ref = script.call(producer, "ensure_stream_exists", shard_count=1, expect="it to wait until the stream is ACTIVE")
-    returned = script.clock()
+    script, ref, returned = _one_call(name, 1, "it to wait until the stream is ACTIVE")
     slow = Shape(creating_seconds=seconds)
     outcome = run_with(learner, script, slow, seconds_budget=seconds + 60)
     called = under(ref.label, slow)
-    status = learner.kinesis.rules.status.get(name)
     if not streams.exists(name):
         raise Feedback(called, "returned, but there is no stream of that name", f"a stream named {name!r}")
-    if status is not None and status[0] == "CREATING" and outcome[returned] < status[1]:
+    if _still_creating(learner, name, outcome[returned]):
         raise Feedback(
             called,
             f"returned {outcome[returned]:.1f} simulated seconds after the call, while the stream was still CREATING",
@@ -229,19 +234,12 @@ def check_stream_setup_race(learner: Any, streams: StreamView, shard_count: int)
     nothing, returns False once the stream is ACTIVE, and leaves the other's stream as it is."""
     name = streams.new_name()
     rival = RivalCreates(name, shard_count, learner.kinesis)
-    script = Script()
-    producer = script.new(PRODUCER_CLASS, name, name="producer")
-    ref = script.call(
-        producer,
-        "ensure_stream_exists",
-        shard_count=shard_count + 1,
-        expect="it to return without an error: a stream another producer has just created is not an error",
+    script, ref, returned = _one_call(
+        name, shard_count + 1, "it to return without an error: a stream another producer just created is no error"
     )
-    returned = script.clock()
     outcome = run_with(learner, script, rival)
     called = under(ref.label, rival) if rival.created else ref.label
-    status = learner.kinesis.rules.status.get(name)
-    if status is not None and status[0] == "CREATING" and outcome[returned] < status[1]:
+    if _still_creating(learner, name, outcome[returned]):
         raise Feedback(
             called,
             "returned while the stream was still CREATING",
