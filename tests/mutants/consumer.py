@@ -482,7 +482,7 @@ CONSUMER_MUTANTS: list[Mutant] = [
         (C, "                self.events_processed += 1\n", "                EventConsumer.events_processed += 1\n"),
         also={"consumer.all_shards"},
     ),  # consume_stream adds up each shard's consumer.events_processed
-    # --- found by the blind batch: one mistake per clause never varied, combined or repeated ----
+    # --- clauses once met one way only: never varied, combined, repeated or given odd types ---
     m(
         "list_with_the_paginator",
         "consumer.all_shards",  # boto3's paginator sends StreamName again with each NextToken

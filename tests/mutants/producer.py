@@ -453,7 +453,7 @@ PRODUCER_MUTANTS: list[Mutant] = [
         "producer.concurrency",
         (P, "        self.stream_name = stream_name\n", "        EventProducer.stream_name = stream_name\n"),
     ),
-    # --- found by the blind batch: one mistake per clause never varied, combined or repeated ----
+    # --- clauses once met one way only: never varied, combined, repeated or given odd types ---
     m(
         "stream_check_then_create",
         "producer.stream_setup",  # two producers at once: the other's create lands in between
