@@ -20,6 +20,7 @@ import functools
 import json
 import os
 import secrets
+import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from grader.kinesis.rules import CLOCK_HEADER, Rules
+from grader.kinesis.runs import RunLedger
 
 REGION = "us-east-1"
 FAKE_CREDENTIALS = {
@@ -86,6 +88,7 @@ class EmbeddedKinesis:
         self.rewriter: ResponseRewriter | None = None
         self.rules = Rules(self.backend)
         self.enforce_limits = True
+        self.runs = RunLedger()
         self._trusted_token = secrets.token_hex(16)  # never in the learner's environment
 
     @property
@@ -105,8 +108,8 @@ class EmbeddedKinesis:
         kinesis_backends.reset()  # moto keeps state per process: every session starts empty
 
         handler = _make_handler(self, KinesisResponse)
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._server.daemon_threads = True
+        self._server = _QuietServer(("127.0.0.1", 0), handler)
+        self._server.ledger = self.runs
         # A short poll: stop() waits for it, and the default half second is paid by every grading.
         serve = functools.partial(self._server.serve_forever, poll_interval=0.05)
         self._thread = threading.Thread(target=serve, name="embedded-kinesis", daemon=True)
@@ -128,10 +131,27 @@ class EmbeddedKinesis:
             kinesis_backends.reset()
             self.rules.new_run()
 
-    def new_run(self) -> None:
-        """A learner run begins: its clock starts at 0, with every rate budget full."""
+    def new_run(self, seconds_budget: float = float("inf"), http_budget: float = float("inf")) -> None:
+        """A learner run begins: its clock starts at 0, with every rate budget full, and it may
+        spend ``seconds_budget`` simulated seconds and ``http_budget`` calls (the server counts them).
+
+        Connections of earlier runs are refused from now on, and those still waiting to be
+        accepted are dropped: no request of a stopped run is served in this one."""
         with self.lock:
+            if self._server is not None:
+                self._server.drop_waiting(lambda: self.runs.start(seconds_budget, http_budget))
+            else:
+                self.runs.start(seconds_budget, http_budget)
             self.rules.new_run()
+
+    def run_verdict(self) -> str:
+        """Why the current run went over a budget the server keeps, or ""."""
+        return self.runs.verdict()
+
+    @property
+    def unexpected_errors(self) -> int:
+        """How many requests failed inside the server (answered with a 500, never printed)."""
+        return self._server.errors if self._server is not None else 0
 
     def backend(self) -> Any:
         """moto's Kinesis storage behind this endpoint (callers hold ``lock`` while using it)."""
@@ -171,6 +191,43 @@ class EmbeddedKinesis:
         self.stop()
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """The HTTP server of one embedded Kinesis: quiet, and able to drop connections a stopped run left waiting."""
+
+    daemon_threads = True
+    ledger: RunLedger
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.errors = 0
+        self._accepting = threading.Lock()
+        super().__init__(*args, **kwargs)
+        self.socket.setblocking(False)  # accept never blocks: ``drop_waiting`` may have emptied the queue
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        """Accept a connection; its address carries the run it belongs to and its clock's key."""
+        with self._accepting:
+            connection, address = self.socket.accept()
+            generation, key = self.ledger.accepted()
+        connection.setblocking(True)
+        return connection, (address, generation, key)
+
+    def drop_waiting(self, then: Callable[[], None]) -> None:
+        """Close every connection still waiting to be accepted (made by a run that has ended), then
+        call ``then`` before any other connection is accepted."""
+        with self._accepting:
+            while True:
+                try:
+                    connection, _ = self.socket.accept()
+                except OSError:
+                    break
+                connection.close()
+            then()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """An error outside a request (a connection reset, a malformed request line): counted, never printed."""
+        self.errors += 1
+
+
 def _make_handler(kinesis: EmbeddedKinesis, response_class: Any) -> type[BaseHTTPRequestHandler]:
     """Build the request handler class bound to one ``EmbeddedKinesis``."""
     from botocore.awsrequest import AWSPreparedRequest
@@ -183,12 +240,34 @@ def _make_handler(kinesis: EmbeddedKinesis, response_class: Any) -> type[BaseHTT
         protocol_version = "HTTP/1.1"
         disable_nagle_algorithm = True  # without it each response waits ~40 ms for an ACK
 
+        def setup(self) -> None:
+            super().setup()
+            _, self.generation, self.clock_key = self.client_address
+
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
             """Stay quiet: requests are not news."""
 
         def do_POST(self) -> None:  # noqa: N802 - stdlib name
-            """Serve one Kinesis JSON API call."""
-            length = int(self.headers.get("Content-Length") or 0)
+            """Serve one Kinesis JSON API call; an unexpected error is answered here, never printed."""
+            try:
+                self._serve()
+            except Exception:  # noqa: BLE001 - learner bytes may be in it: count it, answer 500, print nothing
+                self.server.errors += 1  # type: ignore[attr-defined]
+                self.close_connection = True
+                try:
+                    self._reply(500, {"__type": "InternalFailure", "message": "the embedded Kinesis failed"})
+                except OSError:
+                    pass
+
+        def _serve(self) -> None:
+            try:
+                length = int(self.headers.get("Content-Length") or 0)
+            except ValueError:
+                length = -1
+            if length < 0:
+                self.close_connection = True
+                self._reply(400, {"__type": "SerializationException", "message": "bad Content-Length"})
+                return
             if self.path != "/" or length > MAX_BODY_BYTES:
                 self._reply(404 if self.path != "/" else 413, {"message": "not served here"})
                 return
@@ -202,9 +281,17 @@ def _make_handler(kinesis: EmbeddedKinesis, response_class: Any) -> type[BaseHTT
                 request_json = {}
             trusted = self.headers.get(TRUSTED_HEADER) == kinesis._trusted_token
             with kinesis.lock:
+                if not trusted and not kinesis.runs.current(self.generation):
+                    self.close_connection = True
+                    self._reply(400, {"__type": "ExpiredRunException", "message": "this run has ended"})
+                    return
                 rules = kinesis.rules if kinesis.enforce_limits and not trusted else None
-                now = rules.clock(self.headers.get(CLOCK_HEADER)) if rules is not None else 0.0
+                now = rules.clock(self._clock_header()) if rules is not None else 0.0
                 clock = {CLOCK_HEADER: f"{now:.6f}"} if rules is not None else {}
+                over = "" if trusted else kinesis.runs.charge(now if self._clock_header() else None)
+                if over:
+                    self._reply(400, {"__type": "LimitExceededException", "message": f"run stopped: {over}"}, clock)
+                    return
                 refusal = rules.admit(operation, request_json, now) if rules is not None else None
                 if refusal is not None:
                     self._reply(refusal.status, {"__type": refusal.code, "message": refusal.message}, clock)
@@ -234,6 +321,14 @@ def _make_handler(kinesis: EmbeddedKinesis, response_class: Any) -> type[BaseHTT
                     out = json.dumps(kinesis.rewriter(operation, request_json, json.loads(out or b"{}")))
             content_type = response_headers.get("Content-Type", "application/x-amz-json-1.1")
             self._send(status, content_type, out, clock)
+
+        def _clock_header(self) -> str | None:
+            """The clock header as the rules read it, keyed by this connection, never by what the
+            caller wrote (only the time it reports is taken from it)."""
+            header = self.headers.get(CLOCK_HEADER)
+            if header is None:
+                return None
+            return f"{self.clock_key} {header.strip().rpartition(' ')[2]}"
 
         def do_GET(self) -> None:  # noqa: N802 - stdlib name
             """Refuse everything but Kinesis calls (moto's control API included)."""

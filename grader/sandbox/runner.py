@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -90,6 +91,8 @@ class Sandbox:
         self._proc: subprocess.Popen[str] | None = None
         self._env_sent = False
         self._counter = 0
+        # Why the embedded Kinesis stopped the last run for going over a budget it keeps ("" if not).
+        self.server_verdict: Callable[[], str] = lambda: ""
 
     def start(self) -> None:
         """Start the worker now, so that it loads boto3 while the grader does other work.
@@ -175,8 +178,11 @@ class Sandbox:
             self.close()  # the worker itself is broken: start a new one next time
             exits = [Exit(None, False) for _ in runs]
         results = []
+        over = self.server_verdict()
         for run, exit_info in zip(runs, exits):
             result = _read_result(run, exit_info, wall)
+            if over and result.status != "budget":
+                result = RunResult("budget", [], result.calling, result.calling_key, over[:300], result.output)
             if result.status == "timeout" and result.calling_key:
                 self.hung.add(result.calling_key)
             results.append(result)
