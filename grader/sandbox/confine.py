@@ -87,7 +87,8 @@ def _write_maps(pid: int, root: bool) -> None:
 
 def _unshare(plan: Plan) -> None:
     """Enter the namespaces of the plan: user (where privilege is missing), mount, pid."""
-    flags = (CLONE_NEWNS if plan.get("mount") else 0) | (CLONE_NEWPID if plan.get("pid") else 0)
+    mount = plan.get("mount") or plan.get("scratch_tmpfs")
+    flags = (CLONE_NEWNS if mount else 0) | (CLONE_NEWPID if plan.get("pid") else 0)
     if not flags:
         return
     if not plan.get("user_ns"):
@@ -195,6 +196,8 @@ def enter(plan: Plan, own: str) -> str:
         _unshare(plan)
         if plan.get("mount"):
             _reveal(plan.get("reveal") or [], own)
+        elif plan.get("scratch_tmpfs") and _libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) != 0:
+            _fail("make mounts private")  # the learner's tmpfs must stay in this namespace
         if plan.get("pid"):
             _pid_namespace_init()
         return ""
@@ -202,12 +205,12 @@ def enter(plan: Plan, own: str) -> str:
         return f"the sandbox could not be set up ({error})"
 
 
-def landlock_rules(plan: Plan, exercises: Path, learner: str) -> landlock.Ruleset:
-    """The Landlock rules of every run: read the interpreter and the exercises, write one folder,
-    connect only to the embedded Kinesis."""
+def landlock_rules(plan: Plan, exercises: Path, learner: str, bytecode: str) -> landlock.Ruleset:
+    """The Landlock rules of every run: read the interpreter, the exercises and their compiled
+    modules, write one folder, connect only to the embedded Kinesis."""
     port = urllib.parse.urlsplit(os.environ.get("AWS_ENDPOINT_URL", "")).port
     return landlock.Ruleset(
-        read=[*plan.get("read", []), str(exercises)],
+        read=[*plan.get("read", []), str(exercises), bytecode],
         write=[learner],
         files=[os.devnull],
         connect_ports=[port] if port else [],

@@ -62,6 +62,7 @@ def _probe() -> dict[str, Any]:
         "pid": bool(namespaces),
         "user_ns": namespaces == "user",
         "reveal": [],
+        "scratch_tmpfs": bool(namespaces),  # a mount namespace can be made wherever the pid one can
     }
     parts = [f"Landlock ABI {abi}" if abi else "no Landlock"]
     reason = ""

@@ -42,6 +42,7 @@ UNPRIVILEGED_USER = "nobody"  # whom learner code runs as where the grader is ro
 # The one folder learner code may write, in the worker's folder, and its two subfolders.
 LEARNER_FOLDER, SCRATCH_FOLDER, BYTECODE_FOLDER = "learner", "tmp", "pycache"  # HOME and TMPDIR; compiled modules
 DEFAULT_WALL_SECONDS = 6.0
+LEARNER_FOLDER_CAP_BYTES = 64 * 1024 * 1024  # what the runs of one batch may write in the learner's folder
 _Payload = TypeVar("_Payload")
 
 
@@ -56,6 +57,7 @@ class Plan(TypedDict, total=False):
     pid: bool  # a pid namespace whose pid 1 is the worker
     user_ns: bool  # a user namespace, where the others need one
     reveal: list[str]
+    scratch_tmpfs: bool  # the learner's folder is a tmpfs of the worker's mount namespace, new for each batch
     refuse: str  # why learner code must not run here at all
     learner: str  # the learner's folder (LEARNER_FOLDER in the worker's folder)
 
@@ -141,19 +143,23 @@ class Exit:
 
     code: int | None
     timed_out: bool
+    over_folder_cap: bool = False  # the runs were stopped for writing past the learner folder's cap
 
 
-def exits_reply(pids: list[int], codes: dict[int, int], late: set[int]) -> str:
-    return _line({"exits": [{"pid": pid, "code": codes[pid], "timeout": pid in late} for pid in pids]})
+def exits_reply(pids: list[int], codes: dict[int, int], late: set[int], over_folder_cap: bool = False) -> str:
+    exits = [{"pid": pid, "code": codes[pid], "timeout": pid in late} for pid in pids]
+    return _line({"exits": exits, "over_folder_cap": over_folder_cap})
 
 
 def read_exits(line: str) -> list[Exit]:
     """One ``Exit`` per run; raises (TypeError, ValueError, KeyError) when the line is no exits reply."""
+    reply = json.loads(line)
+    over = reply.get("over_folder_cap") is True
     exits = []
-    for item in list(json.loads(line)["exits"]):
+    for item in list(reply["exits"]):
         code = item.get("code") if isinstance(item, dict) else None
         timed_out = bool(item.get("timeout")) if isinstance(item, dict) else True
-        exits.append(Exit(code if isinstance(code, int) else None, timed_out))
+        exits.append(Exit(code if isinstance(code, int) else None, timed_out, over))
     return exits
 
 

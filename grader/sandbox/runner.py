@@ -76,14 +76,16 @@ class Sandbox:
         self.isolation = isolation()
         self.learner = self.workdir / messages.LEARNER_FOLDER  # the one folder learner code may write
         self.scratch = self.learner / messages.SCRATCH_FOLDER
-        own_folders = (self.learner, self.scratch, self.learner / messages.BYTECODE_FOLDER)
-        for folder in own_folders:
+        learner_folders = (self.learner, self.scratch)
+        for folder in learner_folders:
             folder.mkdir(mode=0o700)
+        # The learner's compiled modules, made by the worker: runs read them, never write them.
+        (self.workdir / messages.BYTECODE_FOLDER).mkdir(mode=0o755)
         self.plan: messages.Plan = dict(self.isolation["plan"], learner=str(self.learner))
         if self.plan.get("drop_uid") and not self.plan.get("refuse"):
             entry = pwd.getpwnam(self.plan["user"])
             self.workdir.chmod(0o711)  # others may pass through to learner/, and see nothing else here
-            for folder in own_folders:
+            for folder in learner_folders:
                 os.chown(folder, entry.pw_uid, entry.pw_gid)
             why = reveal_own_folders(self.plan, exercises, self.workdir)
             if why:
@@ -280,6 +282,9 @@ def _read_result(run: RunOrder, exit_info: Exit, wall: float) -> RunResult:
     found = messages.read_result(raw)
     output = _read_output(run.output_path)
     result = _classify(found.ending, exit_info.code, exit_info.timed_out, wall, output)
+    if exit_info.over_folder_cap and result.status != "done":
+        cap = f"{messages.LEARNER_FOLDER_CAP_BYTES // 2**20} MiB"
+        result = RunResult("crashed", [], None, None, f"it wrote more than {cap} in its folder and was stopped", output)
     result.calling, result.calling_key = found.calling, found.calling_key
     return result
 

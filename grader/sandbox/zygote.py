@@ -41,7 +41,7 @@ import botocore.httpsession  # noqa: E402,F401
 # Every grader module the worker and its children use is imported now, before the namespaces
 # are made: a tmpfs may cover the grader's own folder then. (These import landlock, describe
 # and dry_reads in turn; none of them imports a grader module later, inside a function.)
-from grader.sandbox import confine, messages, reaping, virtual_time  # noqa: E402
+from grader.sandbox import confine, messages, reaping, scratch, virtual_time  # noqa: E402
 from grader.sandbox import steps as steps_module  # noqa: E402
 
 # Kept before any learner code can replace them: a child writes its last result line with these.
@@ -223,8 +223,9 @@ def main() -> None:
     refusal = plan.get("refuse", "") or confine.enter(plan, own)
     ids = confine.unprivileged_ids(plan) if not refusal else None
     reaping.become_subreaper()
-    bytecode = learner / messages.BYTECODE_FOLDER
-    scratch = learner / messages.SCRATCH_FOLDER
+    bytecode = Path(own) / messages.BYTECODE_FOLDER  # the worker's own: runs read it, never write it
+    home = learner / messages.SCRATCH_FOLDER
+    folder = scratch.LearnerFolder(learner, home, ids, bool(plan.get("scratch_tmpfs")) and not refusal)
     ruleset = None
     _preload()
     for line in sys.stdin:
@@ -233,14 +234,23 @@ def main() -> None:
             # Sent once, when the grader's Kinesis endpoint is up: the worker was started
             # earlier so that importing boto3 overlaps the grader's own start-up.
             os.environ.update(request.environment)
-            os.environ.update({"HOME": str(scratch), "TMPDIR": str(scratch)})
+            os.environ.update({"HOME": str(home), "TMPDIR": str(home)})
             _warm_up()
+            scratch.compile_exercises(exercises, bytecode)
+            try:
+                folder.prepare()  # before the rules: they hold the folder's tmpfs, not what it covers
+            except OSError as error:
+                refusal = refusal or f"the learner's folder could not be made ({error})"
             if plan.get("landlock") and not refusal:
                 try:
-                    ruleset = confine.landlock_rules(plan, exercises, str(learner))
+                    ruleset = confine.landlock_rules(plan, exercises, str(learner), str(bytecode))
                 except OSError as error:
                     refusal = f"the Landlock rules could not be made ({error})"
             continue
+        try:
+            folder.prepare()
+        except OSError as error:
+            refusal = refusal or f"the learner's folder could not be made ({error})"
         pids = []
         for run in request.runs:
             pid = os.fork()
@@ -251,10 +261,11 @@ def main() -> None:
                     _os_exit(70)
             pids.append(pid)
         _reply(messages.pids_reply(pids))
+        folder.watch(pids)
         codes, late = reaping.wait_for(pids, request.wall_seconds)
         reaping.sweep_orphans()  # nothing a run started may outlive it
-        reaping.empty_folder(scratch, ids)
-        _reply(messages.exits_reply(pids, codes, late))
+        folder.wipe()  # nor anything it wrote
+        _reply(messages.exits_reply(pids, codes, late, folder.over))
     reaping.sweep_orphans()
 
 
