@@ -144,7 +144,7 @@ def sandbox(kinesis: EmbeddedKinesis, request: pytest.FixtureRequest) -> Iterato
     """The worker process that runs the learner's code."""
     box = _started_sandbox(request.config) or Sandbox(exercises_dir(request.config))
     box.provide_environment(kinesis.client_environment())
-    box.server_verdict = kinesis.run_verdict
+    box.server_verdict = kinesis.run_verdict  # the server's count of the run's calls and time
     yield box
     box.cleanup()
 

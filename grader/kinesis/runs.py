@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 import math
 import threading
+import time
 
 
 class RunLedger:
@@ -34,6 +35,7 @@ class RunLedger:
             self.http_budget = http_budget
             self.calls = 0
             self.latest = 0.0  # the latest simulated time a request of this run was served at
+            self.last_call = -math.inf  # when (real, monotonic) its last call came
             self.over = ""  # why the run went over a budget, or ""
 
     def accepted(self) -> tuple[int, str]:
@@ -49,6 +51,7 @@ class RunLedger:
         return why it must be refused for going over a budget, or ""."""
         with self._lock:
             self.calls += 1
+            self.last_call = time.monotonic()
             if now is not None and now > self.latest:
                 self.latest = now
             if not self.over and self.calls > self.http_budget:
@@ -64,3 +67,9 @@ class RunLedger:
         """Why the current run went over a budget, or ""."""
         with self._lock:
             return self.over
+
+    def busy(self, within: float = 1.0) -> int:
+        """How many calls the current run made, if its last one came less than ``within`` real
+        seconds ago (it was still working with Kinesis, not stuck), else 0."""
+        with self._lock:
+            return self.calls if time.monotonic() - self.last_call < within else 0

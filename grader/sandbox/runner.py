@@ -27,7 +27,7 @@ from typing import Any
 
 from grader.sandbox import messages
 from grader.sandbox.isolation import isolation, reveal_own_folders
-from grader.sandbox.messages import TOKEN_VARIABLE, ChildLimits, Ending, Exit, RunOrder
+from grader.sandbox.messages import PART_SECONDS_VARIABLE, TOKEN_VARIABLE, ChildLimits, Ending, Exit, RunOrder
 
 ZYGOTE = Path(__file__).with_name("zygote.py")
 MAX_RESULT_BYTES = 4 * 1024 * 1024
@@ -46,13 +46,17 @@ class Limits:
 
     wall_seconds: float = messages.DEFAULT_WALL_SECONDS  # the reference's slowest run takes well under a second
     child: ChildLimits = field(default_factory=_child_limits)
+    # The real time all runs of one worker (one part of a grading) may take together; a correct
+    # submission's part needs a few seconds. Past it, learner code is not run and its checks
+    # are reported as not finished.
+    part_seconds: float = field(default_factory=lambda: float(os.environ.get(PART_SECONDS_VARIABLE) or 60.0))
 
 
 @dataclass
 class RunResult:
     """What happened to one script."""
 
-    status: str  # "done", "timeout", "budget", "crashed"
+    status: str  # "done", "timeout", "budget", "crashed", "unfinished" (the part's time budget ran out)
     outcomes: list[dict[str, Any]] = field(default_factory=list)
     calling: str | None = None  # label of the step running when it stopped
     calling_key: str | None = None  # its method, e.g. "EventConsumer.consume"
@@ -93,8 +97,10 @@ class Sandbox:
         self._proc: subprocess.Popen[str] | None = None
         self._env_sent = False
         self._counter = 0
-        # Why the embedded Kinesis stopped the last run for going over a budget it keeps ("" if not).
-        self.server_verdict: Callable[[], str] = lambda: ""
+        # Why the embedded Kinesis counts the last run as never finishing ("" if not); its argument:
+        # whether a run of it was stopped at its real-time limit.
+        self.server_verdict: Callable[[bool], str] = lambda timed_out: ""
+        self.deadline = time.monotonic() + self.limits.part_seconds  # the real time all its runs may take
 
     def start(self) -> None:
         """Start the worker now, so that it loads boto3 while the grader does other work.
@@ -156,8 +162,14 @@ class Sandbox:
         """
         if self.env is None:
             raise RuntimeError("Sandbox.provide_environment was never called")
-        proc = self._start()
         wall = wall_seconds or self.limits.wall_seconds
+        left = self.deadline - time.monotonic()
+        if left < min(wall, 1.0):  # the part's time is spent: learner code is not run any more
+            why = f"the grading's time budget ({self.limits.part_seconds:g} s of real time) ran out before it"
+            return [RunResult("unfinished", detail=why) for _ in scripts]
+        capped = left < wall
+        wall = min(wall, left)
+        proc = self._start()
         runs = []
         for steps in scripts:
             self._counter += 1
@@ -180,11 +192,14 @@ class Sandbox:
             self.close()  # the worker itself is broken: start a new one next time
             exits = [Exit(None, False) for _ in runs]
         results = []
-        over = self.server_verdict()
+        over = self.server_verdict(any(e.timed_out for e in exits))
         for run, exit_info in zip(runs, exits):
             result = _read_result(run, exit_info, wall)
             if over and result.status != "budget":
                 result = RunResult("budget", [], result.calling, result.calling_key, over[:300], result.output)
+            elif capped and result.status == "timeout":
+                why = f"the grading's time budget ({self.limits.part_seconds:g} s of real time) ran out during it"
+                result = RunResult("unfinished", [], result.calling, result.calling_key, why, result.output)
             if result.status == "timeout" and result.calling_key:
                 self.hung.add(result.calling_key)
             results.append(result)
