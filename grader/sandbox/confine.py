@@ -53,6 +53,8 @@ def unprivileged_ids(plan: Plan) -> tuple[int, int] | None:
     """The uid and gid children drop to (the grader runs as root), or None to stay."""
     if not plan.get("drop_uid"):
         return None
+    if plan.get("uid"):  # the worker's own uid (``uids.lease``)
+        return plan["uid"], plan["uid"]
     entry = pwd.getpwnam(plan.get("user") or UNPRIVILEGED_USER)
     return entry.pw_uid, entry.pw_gid
 
@@ -73,10 +75,12 @@ def _fail(what: str) -> None:
     raise OSError(error, f"{what}: {os.strerror(error)}")
 
 
-def _write_maps(pid: int, root: bool) -> None:
+def _write_maps(pid: int, root: bool, learner_id: int | None) -> None:
     """Map the new user namespace's ids (written from the parent namespace, as the kernel asks)."""
     if root:
         ids = "0 0 1\n65534 65534 1\n"  # root and nobody, as they are outside
+        if learner_id:
+            ids += f"{learner_id} {learner_id} 1\n"  # and the worker's own uid for learner code
         maps = {"uid_map": ids, "gid_map": ids}
     else:
         Path(f"/proc/{pid}/setgroups").write_text("deny")
@@ -103,7 +107,7 @@ def _unshare(plan: Plan) -> None:
         try:
             os.close(go)
             if os.read(ready, 1) == b"x":
-                _write_maps(os.getppid(), os.geteuid() == 0)
+                _write_maps(os.getppid(), os.geteuid() == 0, plan.get("uid"))
                 code = 0
         finally:
             os.write(done_w, bytes([code]))

@@ -56,6 +56,7 @@ class Plan(TypedDict, total=False):
     landlock: bool  # each run enters a Landlock domain
     read: list[str]  # folders learner code may read, besides its exercises copy
     user: str  # the user runs drop to, or ""
+    uid: int  # the uid runs drop to, where the worker holds one of its own (``uids.lease``); else ``user``'s
     drop_uid: bool
     mount: bool  # a mount namespace that shows ``reveal`` to that user
     pid: bool  # a pid namespace whose pid 1 is the worker

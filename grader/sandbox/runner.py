@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grader.sandbox import messages
+from grader.sandbox import messages, uids
 from grader.sandbox.isolation import isolation, reveal_own_folders
 from grader.sandbox.messages import PART_SECONDS_VARIABLE, TOKEN_VARIABLE, ChildLimits, Ending, Exit, RunOrder
 
@@ -46,9 +46,10 @@ class Limits:
 
     wall_seconds: float = messages.DEFAULT_WALL_SECONDS  # the reference's slowest run takes well under a second
     child: ChildLimits = field(default_factory=_child_limits)
-    # The real time all runs of one worker (one part of a grading) may take together; a correct
-    # submission's part needs a few seconds. Past it, learner code is not run and its checks
-    # are reported as not finished.
+    # The real time all runs of one worker (one part of a grading) may take together, from the
+    # request to the worker's report, the grader's own work between runs left out; a correct
+    # submission's part needs 5 to 10 s on a quiet machine (about 50 runs of 0.1 s). Past it,
+    # learner code is not run and its checks are reported as not finished.
     part_seconds: float = field(default_factory=lambda: float(os.environ.get(PART_SECONDS_VARIABLE) or 60.0))
 
 
@@ -86,11 +87,17 @@ class Sandbox:
         # The learner's compiled modules, made by the worker: runs read them, never write them.
         (self.workdir / messages.BYTECODE_FOLDER).mkdir(mode=0o755)
         self.plan: messages.Plan = dict(self.isolation["plan"], learner=str(self.learner))
+        self.uid_lease = None
         if self.plan.get("drop_uid") and not self.plan.get("refuse"):
             entry = pwd.getpwnam(self.plan["user"])
+            ids = entry.pw_uid, entry.pw_gid
+            self.uid_lease = uids.lease()  # a uid of its own: no other grading's runs share it
+            if self.uid_lease is not None:
+                ids = self.uid_lease.uid, self.uid_lease.uid
+                self.plan["uid"] = self.uid_lease.uid
             self.workdir.chmod(0o711)  # others may pass through to learner/, and see nothing else here
             for folder in learner_folders:
-                os.chown(folder, entry.pw_uid, entry.pw_gid)
+                os.chown(folder, *ids)
             why = reveal_own_folders(self.plan, exercises, self.workdir)
             if why:
                 self.plan["refuse"] = why
@@ -100,7 +107,7 @@ class Sandbox:
         # Why the embedded Kinesis counts the last run as never finishing ("" if not); its argument:
         # whether a run of it was stopped at its real-time limit.
         self.server_verdict: Callable[[bool], str] = lambda timed_out: ""
-        self.deadline = time.monotonic() + self.limits.part_seconds  # the real time all its runs may take
+        self.spent = 0.0  # real seconds its runs took so far (``Limits.part_seconds``)
 
     def start(self) -> None:
         """Start the worker now, so that it loads boto3 while the grader does other work.
@@ -163,12 +170,13 @@ class Sandbox:
         if self.env is None:
             raise RuntimeError("Sandbox.provide_environment was never called")
         wall = wall_seconds or self.limits.wall_seconds
-        left = self.deadline - time.monotonic()
+        left = self.limits.part_seconds - self.spent
+        budget = f"the grading's time budget ({self.limits.part_seconds:g} s of real time for running your code)"
         if left < min(wall, 1.0):  # the part's time is spent: learner code is not run any more
-            why = f"the grading's time budget ({self.limits.part_seconds:g} s of real time) ran out before it"
-            return [RunResult("unfinished", detail=why) for _ in scripts]
+            return [RunResult("unfinished", detail=f"{budget} ran out before it") for _ in scripts]
         capped = left < wall
         wall = min(wall, left)
+        started = time.monotonic()
         proc = self._start()
         runs = []
         for steps in scripts:
@@ -191,6 +199,7 @@ class Sandbox:
         except (OSError, ValueError, KeyError, RuntimeError, TypeError):
             self.close()  # the worker itself is broken: start a new one next time
             exits = [Exit(None, False) for _ in runs]
+        self.spent += time.monotonic() - started
         results = []
         over = self.server_verdict(any(e.timed_out for e in exits))
         for run, exit_info in zip(runs, exits):
@@ -198,7 +207,7 @@ class Sandbox:
             if over and result.status != "budget":
                 result = RunResult("budget", [], result.calling, result.calling_key, over[:300], result.output)
             elif capped and result.status == "timeout":
-                why = f"the grading's time budget ({self.limits.part_seconds:g} s of real time) ran out during it"
+                why = f"{budget} ran out during it"
                 result = RunResult("unfinished", [], result.calling, result.calling_key, why, result.output)
             if result.status == "timeout" and result.calling_key:
                 self.hung.add(result.calling_key)
@@ -248,6 +257,8 @@ class Sandbox:
         """Stop the worker and delete its files."""
         self.close()
         shutil.rmtree(self.workdir, ignore_errors=True)
+        if self.uid_lease is not None:
+            self.uid_lease.release()
 
 
 def marked_processes(token: str) -> list[int]:
