@@ -16,11 +16,13 @@ Faults are injected here, at the HTTP layer, the way AWS produces them (see ``Fa
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
 import secrets
 import socket
+import socketserver
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -89,6 +91,7 @@ class EmbeddedKinesis:
         self.rules = Rules(self.backend)
         self.enforce_limits = True
         self.runs = RunLedger()
+        self._unix_servers: list[_QuietUnixServer] = []
         self._trusted_token = secrets.token_hex(16)  # never in the learner's environment
 
     @property
@@ -116,12 +119,27 @@ class EmbeddedKinesis:
         self._thread.start()
         return self
 
+    def listen_unix(self, path: str) -> None:
+        """Serve on the unix socket ``path`` too (a worker's bridge, from inside its network namespace).
+
+        Its connections are learner connections like those on the TCP port: each belongs to
+        the run during which it was accepted and has its own clock."""
+        handler = self._server.RequestHandlerClass if self._server is not None else None
+        assert handler is not None, "EmbeddedKinesis is not started"
+        unix = _QuietUnixServer(path, handler)
+        unix.ledger = self.runs
+        self._unix_servers.append(unix)
+        serve = functools.partial(unix.serve_forever, poll_interval=0.05)
+        threading.Thread(target=serve, name="embedded-kinesis-unix", daemon=True).start()
+
     def stop(self) -> None:
-        """Stop serving and free the port."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        """Stop serving and free the port (and the unix sockets)."""
+        for server in [self._server, *self._unix_servers]:
+            if server is not None:
+                server.shutdown()
+                server.server_close()
+        self._server = None
+        self._unix_servers = []
 
     def reset(self) -> None:
         """Forget every stream (between tests: no learner code runs then)."""
@@ -138,10 +156,8 @@ class EmbeddedKinesis:
         Connections of earlier runs are refused from now on, and those still waiting to be
         accepted are dropped: no request of a stopped run is served in this one."""
         with self.lock:
-            if self._server is not None:
-                self._server.drop_waiting(lambda: self.runs.start(seconds_budget, http_budget))
-            else:
-                self.runs.start(seconds_budget, http_budget)
+            listeners = [server for server in [self._server, *self._unix_servers] if server is not None]
+            _drop_waiting(listeners, lambda: self.runs.start(seconds_budget, http_budget))
             self.rules.new_run()
 
     def run_verdict(self, timed_out: bool = False) -> str:
@@ -196,41 +212,60 @@ class EmbeddedKinesis:
         self.stop()
 
 
-class _QuietServer(ThreadingHTTPServer):
-    """The HTTP server of one embedded Kinesis: quiet, and able to drop connections a stopped run left waiting."""
+class _RunListener:
+    """What both listeners of one embedded Kinesis do: stay quiet, tag each connection with its
+    run, and drop connections a stopped run left waiting."""
 
     daemon_threads = True
+    block_on_close = False
     ledger: RunLedger
+    socket: socket.socket
+    errors = 0
+    accepting: threading.Lock
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self.errors = 0
-        self._accepting = threading.Lock()
-        super().__init__(*args, **kwargs)
-        self.socket.setblocking(False)  # accept never blocks: ``drop_waiting`` may have emptied the queue
+    def server_activate(self) -> None:
+        super().server_activate()  # type: ignore[misc]
+        self.accepting = threading.Lock()
+        self.socket.setblocking(False)  # accept never blocks: ``_drop_waiting`` may have emptied the queue
 
     def get_request(self) -> tuple[socket.socket, Any]:
         """Accept a connection; its address carries the run it belongs to and its clock's key."""
-        with self._accepting:
+        with self.accepting:
             connection, address = self.socket.accept()
             generation, key = self.ledger.accepted()
         connection.setblocking(True)
         return connection, (address, generation, key)
 
-    def drop_waiting(self, then: Callable[[], None]) -> None:
-        """Close every connection still waiting to be accepted (made by a run that has ended), then
-        call ``then`` before any other connection is accepted."""
-        with self._accepting:
-            while True:
-                try:
-                    connection, _ = self.socket.accept()
-                except OSError:
-                    break
-                connection.close()
-            then()
+    def drop_queued(self) -> None:
+        """Close every connection still waiting to be accepted (the caller holds ``accepting``)."""
+        while True:
+            try:
+                connection, _ = self.socket.accept()
+            except OSError:
+                return
+            connection.close()
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """An error outside a request (a connection reset, a malformed request line): counted, never printed."""
         self.errors += 1
+
+
+class _QuietServer(_RunListener, ThreadingHTTPServer):
+    """The TCP listener on 127.0.0.1."""
+
+
+class _QuietUnixServer(_RunListener, socketserver.ThreadingUnixStreamServer):
+    """The unix socket listener a worker's bridge connects to."""
+
+
+def _drop_waiting(listeners: list[_RunListener], then: Callable[[], None]) -> None:
+    """Close every connection still waiting to be accepted (made by a run that has ended), then
+    call ``then`` before any other connection is accepted."""
+    with contextlib.ExitStack() as held:
+        for listener in listeners:
+            held.enter_context(listener.accepting)
+            listener.drop_queued()
+        then()
 
 
 def _make_handler(kinesis: EmbeddedKinesis, response_class: Any) -> type[BaseHTTPRequestHandler]:
@@ -246,6 +281,7 @@ def _make_handler(kinesis: EmbeddedKinesis, response_class: Any) -> type[BaseHTT
         disable_nagle_algorithm = True  # without it each response waits ~40 ms for an ACK
 
         def setup(self) -> None:
+            self.disable_nagle_algorithm = self.request.family != socket.AF_UNIX  # a TCP option
             super().setup()
             _, self.generation, self.clock_key = self.client_address
 
@@ -257,7 +293,7 @@ def _make_handler(kinesis: EmbeddedKinesis, response_class: Any) -> type[BaseHTT
             try:
                 self._serve()
             except Exception:  # noqa: BLE001 - learner bytes may be in it: count it, answer 500, print nothing
-                self.server.errors += 1  # type: ignore[attr-defined]
+                self.server.errors += 1  # type: ignore[attr-defined]  # one per request, under the lock
                 self.close_connection = True
                 try:
                     self._reply(500, {"__type": "InternalFailure", "message": "the embedded Kinesis failed"})

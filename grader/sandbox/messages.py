@@ -43,6 +43,7 @@ UNPRIVILEGED_USER = "nobody"  # whom learner code runs as where the grader is ro
 LEARNER_FOLDER, SCRATCH_FOLDER, BYTECODE_FOLDER = "learner", "tmp", "pycache"  # HOME and TMPDIR; compiled modules
 # A correct run takes under a second of real time even on a busy machine (0.97 s at most for
 # the reference and the module-style code at a load of 6 to 10); 4 s leaves a wide margin.
+KINESIS_SOCKET = "kinesis.sock"  # in the worker's folder: the embedded Kinesis, for the worker's bridge
 DEFAULT_WALL_SECONDS = 4.0
 # The real time one part of a grading may take (``runner.Limits.part_seconds``), if not 60 s.
 PART_SECONDS_VARIABLE = "GRADER_PART_SECONDS"
@@ -62,6 +63,8 @@ class Plan(TypedDict, total=False):
     pid: bool  # a pid namespace whose pid 1 is the worker
     user_ns: bool  # a user namespace, where the others need one
     reveal: list[str]
+    shared_loopback: bool  # learner code could reach other gradings' Kinesis: gradings take turns (``loopback``)
+    network: bool  # the worker has a network namespace of its own
     scratch_tmpfs: bool  # the learner's folder is a tmpfs of the worker's mount namespace, new for each batch
     refuse: str  # why learner code must not run here at all
     learner: str  # the learner's folder (LEARNER_FOLDER in the worker's folder)

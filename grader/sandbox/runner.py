@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grader.sandbox import messages, uids
+from grader.sandbox import loopback, messages, uids
 from grader.sandbox.isolation import isolation, reveal_own_folders
 from grader.sandbox.messages import PART_SECONDS_VARIABLE, TOKEN_VARIABLE, ChildLimits, Ending, Exit, RunOrder
 
@@ -87,7 +87,12 @@ class Sandbox:
         # The learner's compiled modules, made by the worker: runs read them, never write them.
         (self.workdir / messages.BYTECODE_FOLDER).mkdir(mode=0o755)
         self.plan: messages.Plan = dict(self.isolation["plan"], learner=str(self.learner))
+        # Where the worker has a network namespace, the embedded Kinesis listens here for its bridge.
+        self.kinesis_socket = self.workdir / messages.KINESIS_SOCKET if self.plan.get("network") else None
         self.uid_lease = None
+        self.shares_loopback = bool(self.plan.get("shared_loopback"))
+        if self.shares_loopback:
+            loopback.take_turn()  # no layer keeps learner code off other gradings' ports: one at a time
         if self.plan.get("drop_uid") and not self.plan.get("refuse"):
             entry = pwd.getpwnam(self.plan["user"])
             ids = entry.pw_uid, entry.pw_gid
@@ -259,6 +264,12 @@ class Sandbox:
         shutil.rmtree(self.workdir, ignore_errors=True)
         if self.uid_lease is not None:
             self.uid_lease.release()
+            # Where the worker has a network namespace, the embedded Kinesis listens here for its bridge.
+        self.kinesis_socket = self.workdir / messages.KINESIS_SOCKET if self.plan.get("network") else None
+        self.uid_lease = None
+        if self.shares_loopback:
+            loopback.end_turn()
+            self.shares_loopback = False
 
 
 def marked_processes(token: str) -> list[int]:

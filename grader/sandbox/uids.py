@@ -55,6 +55,11 @@ def lease() -> UidLease | None:
     return None
 
 
+def available() -> bool:
+    """Whether workers here can take uids of the range (as root, with the range mapped)."""
+    return os.geteuid() == 0 and _mapped(UID_RANGE) and _lock_folder() is not None
+
+
 def _lock_folder() -> Path | None:
     """The first folder of ``LOCK_FOLDERS`` that is root's own and closed to everyone else."""
     for folder in LOCK_FOLDERS:

@@ -29,6 +29,7 @@ import os
 import signal
 import sys
 import time
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -235,6 +236,9 @@ def main() -> None:
             # earlier so that importing boto3 overlaps the grader's own start-up.
             os.environ.update(request.environment)
             os.environ.update({"HOME": str(home), "TMPDIR": str(home)})
+            endpoint_port = urllib.parse.urlsplit(os.environ.get("AWS_ENDPOINT_URL", "")).port
+            if endpoint_port and plan.get("network") and not refusal:
+                confine.open_bridge(endpoint_port)  # before the warm-up: its call goes through the bridge
             _warm_up()
             scratch.compile_exercises(exercises, bytecode)
             try:
