@@ -47,7 +47,7 @@ def isolation() -> dict[str, Any]:
 
 
 def _probe() -> dict[str, Any]:
-    from grader.sandbox import landlock, uids
+    from grader.sandbox import cpu_share, landlock, uids
 
     abi = 0 if os.environ.get(NO_LANDLOCK_VARIABLE) == "1" else landlock.abi()
     root = os.geteuid() == 0
@@ -65,8 +65,9 @@ def _probe() -> dict[str, Any]:
         "scratch_tmpfs": bool(namespaces),  # a mount namespace can be made wherever the pid one can
         "network": bool(namespaces),  # and a network namespace (the probe makes all of them)
         # Neither a network namespace nor Landlock's TCP rule keeps learner code off other
-        # gradings' Kinesis: gradings take turns (``loopback``).
-        "shared_loopback": not namespaces and abi < 4,
+        # gradings' Kinesis, or (an ordinary user without Landlock) nothing keeps it off their
+        # files: gradings take turns (``loopback``).
+        "shared_loopback": (not namespaces and abi < 4) or (not root and abi < 1),
     }
     parts = [f"Landlock ABI {abi}" if abi else "no Landlock"]
     reason = ""
@@ -91,8 +92,10 @@ def _probe() -> dict[str, Any]:
     if plan["pid"]:
         used = (["user"] if plan["user_ns"] else []) + ["mount", "pid", "network"]
         parts.append("+".join(used) + " namespaces")
-    elif plan["shared_loopback"]:
-        parts.append("one grading at a time (other gradings' Kinesis would be reachable)")
+    if plan["shared_loopback"]:
+        parts.append("one grading at a time (other gradings would be reachable)")
+    share = cpu_share.available()
+    parts.append(f"a CPU per worker ({share})" if share else "no CPU share per worker")
     exposed = [path for path in read if _exposes_secrets(Path(path))]
     if not reason and exposed:
         reason = f"learner code must be able to read {exposed[0]}, and so the grader's hidden files there"

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from grader.sandbox import loopback, messages, uids
+from grader.sandbox import cpu_share, loopback, messages, uids
 from grader.sandbox.isolation import isolation, reveal_own_folders
 from grader.sandbox.messages import PART_SECONDS_VARIABLE, TOKEN_VARIABLE, ChildLimits, Ending, Exit, RunOrder
 
@@ -107,6 +107,7 @@ class Sandbox:
             if why:
                 self.plan["refuse"] = why
         self._proc: subprocess.Popen[str] | None = None
+        self._cpu_group: Path | None = None  # the worker's cgroup: one CPU for it and its runs
         self._env_sent = False
         self._counter = 0
         # Why the embedded Kinesis counts the last run as never finishing ("" if not); its argument:
@@ -156,6 +157,8 @@ class Sandbox:
                 text=True,
                 start_new_session=True,
             )
+            cpu_share.release(self._cpu_group)
+            self._cpu_group = cpu_share.confine(self._proc.pid, f"{self.token[:16]}-{self._proc.pid}")
             self._env_sent = False
         self._send_environment(self._proc)
         return self._proc
@@ -257,6 +260,8 @@ class Sandbox:
                 self._proc.stdout.close()
             self._proc = None
         kill_marked(self.token)
+        cpu_share.release(self._cpu_group)
+        self._cpu_group = None
 
     def cleanup(self) -> None:
         """Stop the worker and delete its files."""
