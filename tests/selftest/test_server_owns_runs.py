@@ -124,7 +124,7 @@ def test_the_unix_socket_serves_the_same_kinesis(kinesis, tmp_path):
         body = json.dumps({"StreamName": stream}).encode()
         raw.sendall(
             b"POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: Kinesis_20131202.DescribeStreamSummary\r\n"
-            + b"X-Grader-Clock: 1 0\r\nContent-Length: "
+             b"X-Grader-Clock: 1 0\r\nContent-Length: "
             + str(len(body)).encode()
             + b"\r\n\r\n"
             + body
