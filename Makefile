@@ -115,10 +115,21 @@ gradescope: $(STAMP) ## (instructor) build the Gradescope autograder, hidden tes
 	@test -n "$(OUT)" || { echo "usage: make gradescope OUT=<dir>"; exit 2; }
 	@$(PY) -m instructor.gradescope_build "$(OUT)"
 
-.PHONY: grade-all import-manual
-grade-all: $(STAMP) ## (instructor) grade every folder of SUBMISSIONS in parallel: make grade-all SUBMISSIONS=<dir> OUT=<dir> [JOBS=n] [FORCE=1]
-	@test -n "$(SUBMISSIONS)" -a -n "$(OUT)" || { echo "usage: make grade-all SUBMISSIONS=<dir> OUT=<dir> [JOBS=n] [FORCE=1]"; exit 2; }
-	@$(PY) -m instructor.batch grade-all "$(SUBMISSIONS)" "$(OUT)" $(if $(JOBS),--jobs $(JOBS)) $(if $(FORCE),--force)
+.PHONY: grade-all import-manual apply-policy export
+grade-all: $(STAMP) ## (instructor) grade every folder of SUBMISSIONS in parallel: make grade-all SUBMISSIONS=<dir> OUT=<dir> [JOBS=n] [FORCE=1] [DEADLINE=<iso time> [EXTENSIONS=<csv>] [POLICY=<toml>]]
+	@test -n "$(SUBMISSIONS)" -a -n "$(OUT)" || { echo "usage: make grade-all SUBMISSIONS=<dir> OUT=<dir> [JOBS=n] [FORCE=1] [DEADLINE=<iso time with zone> [EXTENSIONS=<csv>] [POLICY=<toml>]]"; exit 2; }
+	@$(PY) -m instructor.batch grade-all "$(SUBMISSIONS)" "$(OUT)" $(if $(JOBS),--jobs $(JOBS)) $(if $(FORCE),--force) \
+		$(if $(DEADLINE),--deadline "$(DEADLINE)") $(if $(EXTENSIONS),--extensions "$(EXTENSIONS)") $(if $(POLICY),--policy "$(POLICY)")
+
+apply-policy: $(STAMP) ## (instructor) apply a late policy to grades already computed, grading nothing again: make apply-policy GRADES=<dir> [POLICY=<toml>]
+	@test -n "$(GRADES)" || { echo "usage: make apply-policy GRADES=<OUT of grade-all DEADLINE=...> [POLICY=<toml>]"; exit 2; }
+	@$(PY) -m instructor.apply_policy "$(GRADES)" $(if $(POLICY),--policy "$(POLICY)")
+
+export: $(STAMP) ## (instructor) the gradebook as an LMS imports it: make export LMS=canvas|moodle|blackboard|classroom GRADES=<dir> [ROSTER=<csv>] [MATCH=<column>] [OUT=<file>]
+	@test -n "$(LMS)" -a -n "$(GRADES)" || { echo 'usage: make export LMS=canvas|moodle|blackboard|classroom GRADES=<dir> [ROSTER=<csv>] [MATCH="<column>"] [OUT=<file>] [CLASSROOM=<grades csv>] [TITLE="<column title>"] [COLUMN_ID=<id>] [FEEDBACK=1]'; exit 2; }
+	@$(PY) -m instructor.lms.export "$(LMS)" "$(GRADES)" $(if $(ROSTER),--roster "$(ROSTER)") $(if $(MATCH),--match "$(MATCH)") \
+		$(if $(OUT),--out "$(OUT)") $(if $(CLASSROOM),--classroom "$(CLASSROOM)") $(if $(TITLE),--title "$(TITLE)") \
+		$(if $(COLUMN_ID),--column-id "$(COLUMN_ID)") $(if $(FEEDBACK),--feedback)
 
 import-manual: $(STAMP) ## (instructor) add hand-given points to OUT/gradebook.csv: make import-manual MANUAL=<csv> OUT=<dir>
 	@test -n "$(MANUAL)" -a -n "$(OUT)" || { echo "usage: make import-manual MANUAL=<csv: submission,task,points> OUT=<dir>"; exit 2; }

@@ -25,7 +25,7 @@ from typing import Any, TextIO
 from grader import manifest
 from grader.commands.progress import bar
 from grader.paths import ROOT
-from instructor import gradebook
+from instructor import apply_policy, deadline, gradebook, late_policy
 
 HASH_FILE = ".source.sha256"
 TIMEOUT_SECONDS = 15 * 60
@@ -141,8 +141,10 @@ def grade_all(
     force: bool = False,
     timeout: float = TIMEOUT_SECONDS,
     stream: TextIO = sys.stderr,
+    cutoff: deadline.Cutoff | None = None,
 ) -> list[Outcome]:
-    """Grade every subfolder of ``submissions`` into ``out``; return one outcome per submission."""
+    """Grade every subfolder of ``submissions`` into ``out``; return one outcome per submission.
+    With a ``cutoff``, each at the commit its deadline and late policy choose."""
     folders = sorted(
         p for p in submissions.iterdir() if p.is_dir() and not p.name.startswith(".") and p.resolve() != out.resolve()
     )
@@ -155,6 +157,13 @@ def grade_all(
         started = time.monotonic()
         target = out / folder.name
         target.mkdir(parents=True, exist_ok=True)
+        if cutoff is not None:  # the commit the deadline allows, not the folder as it is now
+            report, error, skipped = deadline.grade_at_cutoff(
+                folder, target, cutoff, fingerprint, grade_one, timeout, force
+            )
+            (target / "feedback.md").write_text(gradebook.feedback(folder.name, report, error), encoding="utf-8")
+            return Outcome(folder.name, report, error, skipped=skipped, seconds=time.monotonic() - started)
+        (target / deadline.HISTORY).unlink(missing_ok=True)  # graded as it is now, not at a deadline
         try:
             digest = content_hash(folder, fingerprint)
         except OSError as error:  # an unreadable file: graded anyway, never skipped
@@ -187,6 +196,8 @@ def grade_all(
             progress.update(outcome)
     ordered = [outcomes[f.name] for f in folders]
     write_gradebook(out, ordered)
+    if cutoff is not None:
+        apply_policy.add_columns(out, cutoff.policy)
     return ordered
 
 
@@ -204,6 +215,17 @@ def write_gradebook(out: Path, outcomes: list[Outcome]) -> Path:
     return path
 
 
+def _cutoff(when: str | None, extensions: Path | None, policy: Path | None) -> deadline.Cutoff | None:
+    """The deadline options read and checked before anything is graded."""
+    if when is None:
+        if extensions or policy:
+            raise deadline.DeadlineError("EXTENSIONS and POLICY need a DEADLINE")
+        return None
+    moment = deadline.parse_time(when)
+    moved = deadline.load_extensions(extensions, moment) if extensions else {}
+    return deadline.Cutoff(moment, moved, late_policy.load(policy) if policy else late_policy.Policy())
+
+
 def main(argv: list[str] | None = None) -> int:
     """Command line: ``grade-all`` or ``import-manual``."""
     parser = argparse.ArgumentParser(prog="python -m instructor.batch", description=__doc__.splitlines()[0])
@@ -213,6 +235,9 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument("out", type=Path)
     grade.add_argument("--jobs", type=int, default=None, help="parallel gradings (default: number of CPUs)")
     grade.add_argument("--force", action="store_true", help="grade again even unchanged submissions")
+    grade.add_argument("--deadline", help="ISO time with zone: grade each repository's last commit before it")
+    grade.add_argument("--extensions", type=Path, help="CSV submission,deadline: one learner's own deadline")
+    grade.add_argument("--policy", type=Path, help="late policy (TOML): penalty, grace, floor, last or best")
     manual = commands.add_parser("import-manual", help="add manual points (csv: submission, task, points)")
     manual.add_argument("manual", type=Path)
     manual.add_argument("out", type=Path)
@@ -230,12 +255,19 @@ def main(argv: list[str] | None = None) -> int:
     if not args.submissions.is_dir():
         print(f"{args.submissions}: not a folder", file=sys.stderr)
         return 2
-    outcomes = grade_all(args.submissions, args.out, args.jobs, args.force)
+    try:
+        cutoff = _cutoff(args.deadline, args.extensions, args.policy)
+    except (deadline.DeadlineError, late_policy.PolicyError, OSError) as error:
+        print(f"grade-all refused: {error}", file=sys.stderr)
+        return 2
+    outcomes = grade_all(args.submissions, args.out, args.jobs, args.force, cutoff=cutoff)
     graded = [o for o in outcomes if not o.skipped]
-    failed = [o for o in outcomes if o.report is None or o.error]
+    missing = [o for o in outcomes if o.report is None and o.error.startswith(deadline.NOT_SUBMITTED)]
+    failed = [o for o in outcomes if (o.report is None or o.error) and o not in missing]
     print(
         f"{len(outcomes)} submissions: {len(graded)} graded, {len(outcomes) - len(graded)} unchanged and skipped, "
-        f"{len(failed)} with errors -> {args.out / gradebook.GRADEBOOK}"
+        f"{len(failed)} with errors{f', {len(missing)} not submitted' if missing else ''} "
+        f"-> {args.out / gradebook.GRADEBOOK}"
     )
     return 0
 

