@@ -32,6 +32,7 @@ from grader.sandbox.messages import PART_SECONDS_VARIABLE, TOKEN_VARIABLE, Child
 ZYGOTE = Path(__file__).with_name("zygote.py")
 MAX_RESULT_BYTES = 4 * 1024 * 1024
 WORKER_START_SECONDS = 60.0  # a new worker imports boto3 and warms up before it forks the first runs
+FREE_SECONDS_PER_RUN = 1.0  # of each run's real time, not counted against the part's budget
 WORKER_GRACE_SECONDS = 15.0  # after a run's wall-clock limit, before the worker itself is stopped
 
 
@@ -46,10 +47,12 @@ class Limits:
 
     wall_seconds: float = messages.DEFAULT_WALL_SECONDS  # the reference's slowest run takes well under a second
     child: ChildLimits = field(default_factory=_child_limits)
-    # The real time all runs of one worker (one part of a grading) may take together, from the
-    # request to the worker's report, the grader's own work between runs left out; a correct
-    # submission's part needs 5 to 10 s on a quiet machine (about 50 runs of 0.1 s). Past it,
-    # learner code is not run and its checks are reported as not finished.
+    # The real time all runs of one worker (one part of a grading) may take together beyond
+    # the first second of each (``FREE_SECONDS_PER_RUN``), from the request to the worker's
+    # report, the grader's own work between runs left out. A correct run takes under a second
+    # even on a busy machine, so a correct submission spends next to nothing of it, however
+    # loaded the machine is; code that waits seconds in every run spends it within a minute.
+    # Past it, learner code is not run and its checks are reported as not finished.
     part_seconds: float = field(default_factory=lambda: float(os.environ.get(PART_SECONDS_VARIABLE) or 60.0))
 
 
@@ -113,7 +116,7 @@ class Sandbox:
         # Why the embedded Kinesis counts the last run as never finishing ("" if not); its argument:
         # whether a run of it was stopped at its real-time limit.
         self.server_verdict: Callable[[bool], str] = lambda timed_out: ""
-        self.spent = 0.0  # real seconds its runs took so far (``Limits.part_seconds``)
+        self.spent = 0.0  # real seconds its runs took so far beyond their first second each (``Limits.part_seconds``)
 
     def start(self) -> None:
         """Start the worker now, so that it loads boto3 while the grader does other work.
@@ -179,7 +182,10 @@ class Sandbox:
             raise RuntimeError("Sandbox.provide_environment was never called")
         wall = wall_seconds or self.limits.wall_seconds
         left = self.limits.part_seconds - self.spent
-        budget = f"the grading's time budget ({self.limits.part_seconds:g} s of real time for running your code)"
+        budget = (
+            f"the grading's time budget ({self.limits.part_seconds:g} s of real time for your code, "
+            f"beyond {FREE_SECONDS_PER_RUN:g} s a run)"
+        )
         if left < min(wall, 1.0):  # the part's time is spent: learner code is not run any more
             return [RunResult("unfinished", detail=f"{budget} ran out before it") for _ in scripts]
         capped = left < wall
@@ -207,7 +213,7 @@ class Sandbox:
         except (OSError, ValueError, KeyError, RuntimeError, TypeError):
             self.close()  # the worker itself is broken: start a new one next time
             exits = [Exit(None, False) for _ in runs]
-        self.spent += time.monotonic() - started
+        self.spent += max(time.monotonic() - started - FREE_SECONDS_PER_RUN, 0.0)
         results = []
         over = self.server_verdict(any(e.timed_out for e in exits))
         for run, exit_info in zip(runs, exits):
