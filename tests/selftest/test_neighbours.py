@@ -48,10 +48,10 @@ def _tree(folder: Path) -> list[tuple[str, int, int]]:
     return sorted((str(p.relative_to(folder)), p.stat().st_size, p.stat().st_mtime_ns) for p in folder.rglob("*"))
 
 
-def _learner_processes() -> list[int]:
+def _learner_processes() -> list[Any]:
     """Processes running as one of the uids workers give learner code, given a few seconds to
     finish dying (a namespace's processes are killed, not reaped, when its pid 1 ends)."""
-    found: list[int] = []
+    found: list[Any] = []
     for _ in range(50):
         found = []
         for process in psutil.process_iter(["pid", "uids", "status"]):
