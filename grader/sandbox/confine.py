@@ -231,12 +231,12 @@ def enter(plan: Plan, own: str) -> str:
         return f"the sandbox could not be set up ({error})"
 
 
-def landlock_rules(plan: Plan, exercises: Path, learner: str, bytecode: str) -> landlock.Ruleset:
-    """The Landlock rules of every run: read the interpreter, the exercises and their compiled
-    modules, write one folder, connect only to the embedded Kinesis."""
+def landlock_rules(plan: Plan, exercises: Path, learner: str) -> landlock.Ruleset:
+    """The Landlock rules of every run: read the interpreter and the exercises (their compiled
+    modules included), write one folder, connect only to the embedded Kinesis."""
     port = urllib.parse.urlsplit(os.environ.get("AWS_ENDPOINT_URL", "")).port
     return landlock.Ruleset(
-        read=[*plan.get("read", []), str(exercises), bytecode],
+        read=[*plan.get("read", []), str(exercises)],
         write=[learner],
         files=[os.devnull],
         connect_ports=[port] if port else [],

@@ -40,7 +40,7 @@ NO_NAMESPACES_VARIABLE = "GRADER_SANDBOX_NO_NAMESPACES"
 
 UNPRIVILEGED_USER = "nobody"  # whom learner code runs as where the grader is root
 # The one folder learner code may write, in the worker's folder, and its two subfolders.
-LEARNER_FOLDER, SCRATCH_FOLDER, BYTECODE_FOLDER = "learner", "tmp", "pycache"  # HOME and TMPDIR; compiled modules
+LEARNER_FOLDER, SCRATCH_FOLDER = "learner", "tmp"  # HOME and TMPDIR inside it
 # A correct run takes under a second of real time even on a busy machine (0.97 s at most for
 # the reference and the module-style code at a load of 6 to 10); 4 s leaves a wide margin.
 KINESIS_SOCKET = "kinesis.sock"  # in the worker's folder: the embedded Kinesis, for the worker's bridge

@@ -87,8 +87,6 @@ class Sandbox:
         learner_folders = (self.learner, self.scratch)
         for folder in learner_folders:
             folder.mkdir(mode=0o700)
-        # The learner's compiled modules, made by the worker: runs read them, never write them.
-        (self.workdir / messages.BYTECODE_FOLDER).mkdir(mode=0o755)
         self.plan: messages.Plan = dict(self.isolation["plan"], learner=str(self.learner))
         # Where the worker has a network namespace, the embedded Kinesis listens here for its bridge.
         self.kinesis_socket = self.workdir / messages.KINESIS_SOCKET if self.plan.get("network") else None

@@ -21,7 +21,6 @@ import importlib.util
 import os
 import py_compile
 import signal
-import sys
 import threading
 from pathlib import Path
 
@@ -33,23 +32,27 @@ MS_NOSUID, MS_NODEV = 2, 4
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
-def compile_exercises(exercises: Path, cache: Path) -> None:
-    """Compile the learner's modules into ``cache`` (what ``sys.pycache_prefix`` names in a run).
+def compile_exercises(exercises: Path) -> None:
+    """Compile the learner's modules into the exercises copy's ``__pycache__``.
 
-    Compiling runs none of the learner's code. Runs read the cache and never write it (they
-    set ``dont_write_bytecode``), and the folder is not one learner code may write, so a
-    compiled module always comes from this grading's own sources."""
-    saved = sys.pycache_prefix
-    sys.pycache_prefix = str(cache)
+    Compiling runs none of the learner's code. The copy is the grading's own, and learner
+    code may only read it (Landlock, and another uid where the grader is root); runs never
+    write bytecode (``dont_write_bytecode``), so a compiled module always comes from this
+    grading's own sources. Other modules (boto3, what the learner imports) load from the
+    caches their installation wrote, as in any Python program."""
+    cache = exercises / "__pycache__"
     try:
-        for source in sorted(exercises.glob("*.py")):
-            target = importlib.util.cache_from_source(str(source))
-            try:
-                py_compile.compile(str(source), cfile=target, doraise=True)
-            except (py_compile.PyCompileError, OSError, ValueError):
-                pass  # the import in the run reports it
-    finally:
-        sys.pycache_prefix = saved
+        cache.mkdir(mode=0o755, exist_ok=True)
+        cache.chmod(0o755)
+    except OSError:
+        return
+    for source in sorted(exercises.glob("*.py")):
+        target = importlib.util.cache_from_source(str(source))
+        try:
+            py_compile.compile(str(source), cfile=target, doraise=True)
+            os.chmod(target, 0o644)
+        except (py_compile.PyCompileError, OSError, ValueError):
+            pass  # the import in the run reports it
 
 
 class LearnerFolder:

@@ -91,7 +91,6 @@ def _child(
     limits: messages.ChildLimits,
     exercises: Path,
     ids: tuple[int, int] | None,
-    bytecode: Path | None,
     ruleset: Any,
     refusal: str,
 ) -> None:
@@ -135,7 +134,7 @@ def _child(
     except OSError as error:  # never run learner code in a weaker sandbox than the grader reported
         emit(_run_crashed(f"the sandbox refused to run this code: {error}"[:500]))
         _os_exit(0)
-    steps_module.prepare_import_path(exercises, bytecode)
+    steps_module.prepare_import_path(exercises)
     executor = steps_module.Executor(exercises, emit, set(run.hung), limits.memory_bytes)
     try:
         outcomes = executor.run(run.steps, clock.read)
@@ -224,7 +223,6 @@ def main() -> None:
     refusal = plan.get("refuse", "") or confine.enter(plan, own)
     ids = confine.unprivileged_ids(plan) if not refusal else None
     reaping.become_subreaper()
-    bytecode = Path(own) / messages.BYTECODE_FOLDER  # the worker's own: runs read it, never write it
     home = learner / messages.SCRATCH_FOLDER
     folder = scratch.LearnerFolder(learner, home, ids, bool(plan.get("scratch_tmpfs")) and not refusal)
     ruleset = None
@@ -240,14 +238,14 @@ def main() -> None:
             if endpoint_port and plan.get("network") and not refusal:
                 confine.open_bridge(endpoint_port)  # before the warm-up: its call goes through the bridge
             _warm_up()
-            scratch.compile_exercises(exercises, bytecode)
+            scratch.compile_exercises(exercises)
             try:
                 folder.prepare()  # before the rules: they hold the folder's tmpfs, not what it covers
             except OSError as error:
                 refusal = refusal or f"the learner's folder could not be made ({error})"
             if plan.get("landlock") and not refusal:
                 try:
-                    ruleset = confine.landlock_rules(plan, exercises, str(learner), str(bytecode))
+                    ruleset = confine.landlock_rules(plan, exercises, str(learner))
                 except OSError as error:
                     refusal = f"the Landlock rules could not be made ({error})"
             continue
@@ -260,7 +258,7 @@ def main() -> None:
             pid = os.fork()
             if pid == 0:
                 try:
-                    _child(run, request.limits, exercises, ids, bytecode, ruleset, refusal)
+                    _child(run, request.limits, exercises, ids, ruleset, refusal)
                 finally:
                     _os_exit(70)
             pids.append(pid)
