@@ -126,7 +126,11 @@ class EmbeddedKinesis:
         the run during which it was accepted and has its own clock."""
         handler = self._server.RequestHandlerClass if self._server is not None else None
         assert handler is not None, "EmbeddedKinesis is not started"
-        unix = _QuietUnixServer(path, handler)
+        folder = os.open(os.path.dirname(path), os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:  # bound through its folder's descriptor: a unix socket's path may have 107 bytes at most
+            unix = _QuietUnixServer(f"/proc/self/fd/{folder}/{os.path.basename(path)}", handler)
+        finally:
+            os.close(folder)
         unix.ledger = self.runs
         self._unix_servers.append(unix)
         serve = functools.partial(unix.serve_forever, poll_interval=0.05)

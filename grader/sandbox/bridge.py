@@ -41,6 +41,9 @@ def run(port_source: int, upstream: str, worker: int) -> None:
     comes on the pipe ``port_source`` (the worker writes it once the endpoint is known); then
     each connection to it is carried over to the unix socket ``upstream``. A side that does not
     read stalls the bridge only until its run is stopped (the bridge serves one worker)."""
+    folder, name = os.path.split(upstream)
+    held = os.open(folder, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+    upstream = f"/proc/self/fd/{held}/{name}"  # reached through its folder: a unix socket's path is short
     watch = selectors.DefaultSelector()
     worker_ended = os.pidfd_open(worker)
     watch.register(worker_ended, selectors.EVENT_READ, "worker")
