@@ -24,6 +24,7 @@ import psutil
 import pytest
 
 from grader.sandbox import uids
+from tests.selftest.test_hostile import _tree, _untracked_and_changed
 from tests.submissions.hostile import environment, neighbours
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -35,17 +36,6 @@ QUICK_ATTACKS = [name for name in EVERY_ATTACK if name != "waits_under_the_limit
 GRADING_SECONDS = 150
 WATCH_OUT_SECONDS = 1.5
 CGROUPS = [Path("/sys/fs/cgroup/cpu"), Path("/sys/fs/cgroup")]
-
-
-def _changed_files() -> set[str]:
-    done = subprocess.run(
-        ["git", "status", "--porcelain", "--untracked-files=all"], cwd=ROOT, capture_output=True, text=True, check=True
-    )
-    return {line[3:] for line in done.stdout.splitlines()}
-
-
-def _tree(folder: Path) -> list[tuple[str, int, int]]:
-    return sorted((str(p.relative_to(folder)), p.stat().st_size, p.stat().st_mtime_ns) for p in folder.rglob("*"))
 
 
 def _learner_processes() -> list[Any]:
@@ -106,7 +96,7 @@ def batch(request) -> Any:
             json.dumps({"batch": str(submissions), "out": str(out), "jobs": 2, "result": str(result)}),
             encoding="utf-8",
         )
-        repo_before, cgroups_before = _changed_files(), _cgroups()
+        repo_before, cgroups_before = _untracked_and_changed(), _cgroups()
         command, options = environment.command(name, config)
         options["env"] = {**options["env"], "TMPDIR": str(temp)}
         done = subprocess.run(command, capture_output=True, text=True, timeout=1800, **options)
@@ -123,7 +113,7 @@ def batch(request) -> Any:
             "submissions_after": {folder.name: _tree(folder) for folder in submissions.iterdir()},
             "left_in_tmp": sorted(p.name for p in temp.iterdir()),
             "repo_before": repo_before,
-            "repo_after": _changed_files(),
+            "repo_after": _untracked_and_changed(),
             "cgroups_before": cgroups_before,
             "cgroups_after": _cgroups(),
             "learner_processes": _learner_processes(),

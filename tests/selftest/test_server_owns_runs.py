@@ -11,12 +11,12 @@ import http.client
 import json
 import socket
 
-import pytest
-
 from grader.kinesis.server import EmbeddedKinesis
 from grader.kinesis.stream_view import StreamView
+from tests.selftest import test_limits
 
 SHARD = "shardId-000000000000"
+server, kinesis = test_limits.server, test_limits.kinesis  # the same embedded Kinesis, emptied for each test
 
 
 class Raw:
@@ -34,19 +34,6 @@ class Raw:
         response = self.connection.getresponse()
         payload = json.loads(response.read() or b"{}")
         return response.status, payload, response.headers.get("X-Grader-Clock", "")
-
-
-@pytest.fixture(scope="module")
-def server():
-    with EmbeddedKinesis() as kinesis:
-        yield kinesis
-
-
-@pytest.fixture()
-def kinesis(server):
-    server.reset()
-    server.fault_plan = None
-    return server
 
 
 def _iterator(kinesis: EmbeddedKinesis, stream: str) -> str:
@@ -100,9 +87,11 @@ def test_unexpected_errors_are_answered_and_never_printed(kinesis, capfd):
 
     kinesis.fault_plan = broken
     errors = kinesis.unexpected_errors
-    status, payload, _ = Raw(kinesis).call("ListStreams", {}, "1 0")
+    try:
+        status, payload, _ = Raw(kinesis).call("ListStreams", {}, "1 0")
+    finally:
+        kinesis.fault_plan = None
     assert (status, payload["__type"]) == (500, "InternalFailure")
-    kinesis.fault_plan = None
     host, port = kinesis.endpoint_url.rsplit("/", 1)[1].split(":")
     with socket.create_connection((host, int(port)), timeout=10) as raw:
         raw.sendall(b"POST / HTTP/1.1\r\nContent-Length: \x1b[2Jnot a number\r\n\r\n")
