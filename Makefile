@@ -6,6 +6,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 KINESALITE := .kinesalite/node_modules/.bin/kinesalite
+# INSTRUCTOR_SIMILARITY_VENV: copydetect (numpy, matplotlib) for the similarity check, from requirements-similarity.lock; learners never need it.
+INSTRUCTOR_SIMILARITY_VENV := .venv-similarity
+INSTRUCTOR_SIMILARITY_STAMP := $(INSTRUCTOR_SIMILARITY_VENV)/.installed
 
 .DEFAULT_GOAL := help
 .PHONY: help check test test-fast grade demo stubs hint lint clean kinesalite
@@ -36,7 +39,7 @@ tools: $(TOOLS_STAMP) ## (instructor) install the linters the self-tests use (sh
 check: $(STAMP) ## grade your exercises/ and explain every failure
 	@$(PY) -m grader check
 
-test: $(STAMP) venv-system $(TOOLS_STAMP) $(KINESALITE) ## run the project's self-tests: lint, the fast unit tests, then every end-to-end self-test
+test: $(STAMP) venv-system $(TOOLS_STAMP) $(KINESALITE) $(INSTRUCTOR_SIMILARITY_STAMP) chromium ## run the project's self-tests: lint, the fast unit tests, then every end-to-end self-test
 	@$(VENV)/bin/ruff check grader instructor solutions tests
 	@$(PY) -m pytest tests/unit tests/selftest -q -rs -p no:cacheprovider
 
@@ -116,10 +119,11 @@ gradescope: $(STAMP) ## (instructor) build the Gradescope autograder, hidden tes
 	@$(PY) -m instructor.gradescope_build "$(OUT)"
 
 .PHONY: grade-all import-manual apply-policy export
-grade-all: $(STAMP) ## (instructor) grade every folder of SUBMISSIONS in parallel: make grade-all SUBMISSIONS=<dir> OUT=<dir> [JOBS=n] [FORCE=1] [DEADLINE=<iso time> [EXTENSIONS=<csv>] [POLICY=<toml>]]
-	@test -n "$(SUBMISSIONS)" -a -n "$(OUT)" || { echo "usage: make grade-all SUBMISSIONS=<dir> OUT=<dir> [JOBS=n] [FORCE=1] [DEADLINE=<iso time with zone> [EXTENSIONS=<csv>] [POLICY=<toml>]]"; exit 2; }
+grade-all: $(STAMP) $(if $(filter 0,$(SIMILARITY)),,$(INSTRUCTOR_SIMILARITY_STAMP)) ## (instructor) grade every folder of SUBMISSIONS in parallel, then the similarity check and the class report: make grade-all SUBMISSIONS=<dir> OUT=<dir> [JOBS=n] [FORCE=1] [DEADLINE=<iso time> [EXTENSIONS=<csv>] [POLICY=<toml>]] [SIMILARITY=0] [ANONYMISE=1]
+	@test -n "$(SUBMISSIONS)" -a -n "$(OUT)" || { echo "usage: make grade-all SUBMISSIONS=<dir> OUT=<dir> [JOBS=n] [FORCE=1] [DEADLINE=<iso time with zone> [EXTENSIONS=<csv>] [POLICY=<toml>]] [SIMILARITY=0] [ANONYMISE=1]"; exit 2; }
 	@$(PY) -m instructor.batch grade-all "$(SUBMISSIONS)" "$(OUT)" $(if $(JOBS),--jobs $(JOBS)) $(if $(FORCE),--force) \
-		$(if $(DEADLINE),--deadline "$(DEADLINE)") $(if $(EXTENSIONS),--extensions "$(EXTENSIONS)") $(if $(POLICY),--policy "$(POLICY)")
+		$(if $(DEADLINE),--deadline "$(DEADLINE)") $(if $(EXTENSIONS),--extensions "$(EXTENSIONS)") $(if $(POLICY),--policy "$(POLICY)") \
+		$(if $(filter 0,$(SIMILARITY)),--no-similarity) $(if $(filter 1,$(ANONYMISE)),--anonymise)
 
 apply-policy: $(STAMP) ## (instructor) apply a late policy to grades already computed, grading nothing again: make apply-policy GRADES=<dir> [POLICY=<toml>]
 	@test -n "$(GRADES)" || { echo "usage: make apply-policy GRADES=<OUT of grade-all DEADLINE=...> [POLICY=<toml>]"; exit 2; }
@@ -134,6 +138,26 @@ export: $(STAMP) ## (instructor) the gradebook as an LMS imports it: make export
 import-manual: $(STAMP) ## (instructor) add hand-given points to OUT/gradebook.csv: make import-manual MANUAL=<csv> OUT=<dir>
 	@test -n "$(MANUAL)" -a -n "$(OUT)" || { echo "usage: make import-manual MANUAL=<csv: submission,task,points> OUT=<dir>"; exit 2; }
 	@$(PY) -m instructor.batch import-manual "$(MANUAL)" "$(OUT)"
+
+$(INSTRUCTOR_SIMILARITY_STAMP): requirements-similarity.lock ## (instructor) the similarity venv
+	@test -x $(INSTRUCTOR_SIMILARITY_VENV)/bin/python || $(PYTHON) -m venv $(INSTRUCTOR_SIMILARITY_VENV)
+	@$(INSTRUCTOR_SIMILARITY_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-similarity.lock
+	@touch $(INSTRUCTOR_SIMILARITY_STAMP)
+
+.PHONY: class-report similarity chromium
+class-report: $(STAMP) ## (instructor) what the class did, as one offline page: make class-report GRADES=<dir> [ANONYMISE=1]
+	@test -n "$(GRADES)" || { echo "usage: make class-report GRADES=<dir: the OUT of grade-all> [ANONYMISE=1]"; exit 2; }
+	@$(PY) -m instructor.class_report "$(GRADES)" $(if $(filter 1,$(ANONYMISE)),--anonymise)
+
+similarity: $(STAMP) $(INSTRUCTOR_SIMILARITY_STAMP) ## (instructor) which submissions share long runs of code (copydetect): make similarity GRADES=<dir> SUBMISSIONS=<dir>
+	@test -n "$(GRADES)" -a -n "$(SUBMISSIONS)" || { echo "usage: make similarity GRADES=<dir: the OUT of grade-all> SUBMISSIONS=<dir>"; exit 2; }
+	@$(INSTRUCTOR_SIMILARITY_VENV)/bin/python -m instructor.similarity "$(GRADES)" "$(SUBMISSIONS)"
+	@$(PY) -m instructor.class_report "$(GRADES)" $(if $(filter 1,$(ANONYMISE)),--anonymise)
+
+chromium: ## (instructor) install Debian's chromium for the class report's page self-test (as root; else it is skipped)
+	@command -v chromium >/dev/null 2>&1 || { test "$$(id -u)" = 0 && command -v apt-get >/dev/null && \
+		{ apt-get update -qq >/dev/null && apt-get install -y -qq chromium >/dev/null; } ; } \
+		|| echo "chromium not installed (needs root and apt-get): the class report's page self-test will be skipped"
 
 # The hostile self-tests also grade as an ordinary user, who cannot run a Python kept under
 # /root: a venv from the system's python3.11 (readable by everyone), installed if missing.

@@ -25,7 +25,7 @@ from typing import Any, TextIO
 from grader import manifest
 from grader.commands.progress import bar
 from grader.paths import ROOT
-from instructor import apply_policy, deadline, gradebook, late_policy
+from instructor import apply_policy, class_report, deadline, gradebook, late_policy
 
 HASH_FILE = ".source.sha256"
 TIMEOUT_SECONDS = 15 * 60
@@ -238,6 +238,8 @@ def main(argv: list[str] | None = None) -> int:
     grade.add_argument("--deadline", help="ISO time with zone: grade each repository's last commit before it")
     grade.add_argument("--extensions", type=Path, help="CSV submission,deadline: one learner's own deadline")
     grade.add_argument("--policy", type=Path, help="late policy (TOML): penalty, grace, floor, last or best")
+    grade.add_argument("--no-similarity", action="store_true", help="leave out the similarity check")
+    grade.add_argument("--anonymise", action="store_true", help="pseudonyms instead of names in the class report")
     manual = commands.add_parser("import-manual", help="add manual points (csv: submission, task, points)")
     manual.add_argument("manual", type=Path)
     manual.add_argument("out", type=Path)
@@ -269,6 +271,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{len(failed)} with errors{f', {len(missing)} not submitted' if missing else ''} "
         f"-> {args.out / gradebook.GRADEBOOK}"
     )
+    class_report.after_batch(args.out, args.submissions, not args.no_similarity, args.anonymise)
     return 0
 
 
