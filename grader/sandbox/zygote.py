@@ -12,7 +12,7 @@ Each child: puts itself in its own process group, opens its result and output fi
 worker's folder, which it can reach through these descriptors only), applies resource
 limits, enters its own Landlock domain (files beneath the interpreter, the packages and the
 exercises copy, writes in the learner's folder only, TCP to the embedded Kinesis only, no
-signal, ptrace or abstract socket reaching outside), drops to ``nobody`` when the grader is
+signal, ptrace or abstract socket reaching outside), drops to the worker's own uid when the grader is
 root (all in ``confine``), installs the simulated clock, runs its steps and writes JSON lines
 to its result file. It always leaves with ``os._exit`` so no learner thread or exit handler
 can keep it alive. If the sandbox the plan promises cannot be made, the child refuses to run
