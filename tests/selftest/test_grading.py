@@ -20,7 +20,6 @@ import pytest
 from grader import manifest
 from grader.pipeline import grade
 from instructor import stubs
-from tests.mutants.patching import task_scores
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden"

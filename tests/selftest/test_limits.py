@@ -328,7 +328,9 @@ def test_the_clock_never_runs_back_and_a_new_run_restarts_it(kinesis):
         caller.get_records(ShardIterator=position)
     assert error_of(caller.get_records, ShardIterator=position)[0] == "ProvisionedThroughputExceededException"
     kinesis.new_run()
-    caller.get_records(ShardIterator=position)
+    # A connection of the run that ended is refused: nothing it queued is served in the next run.
+    assert error_of(caller.get_records, ShardIterator=position)[0] == "ExpiredRunException"
+    Caller(kinesis).get_records(ShardIterator=position)  # the new run's own process: a fresh clock at 0
 
 
 def test_the_graders_own_access_is_never_limited(kinesis):
