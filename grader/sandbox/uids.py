@@ -18,7 +18,10 @@ import tempfile
 from pathlib import Path
 
 UID_RANGE = range(1_900_000_000, 1_900_000_064)
-LOCK_FOLDERS = (Path("/run/grader-sandbox-uids"), Path(tempfile.gettempdir()) / "grader-sandbox-uids")
+def _lock_folders() -> tuple[Path, ...]:
+    """Where the uid locks may live; asked when needed, never at import (a grading whose
+    temporary folder cannot be written must still be able to report that)."""
+    return Path("/run/grader-sandbox-uids"), Path(tempfile.gettempdir()) / "grader-sandbox-uids"
 
 
 class UidLease:
@@ -61,8 +64,8 @@ def available() -> bool:
 
 
 def _lock_folder() -> Path | None:
-    """The first folder of ``LOCK_FOLDERS`` that is root's own and closed to everyone else."""
-    for folder in LOCK_FOLDERS:
+    """The first folder of ``_lock_folders()`` that is root's own and closed to everyone else."""
+    for folder in _lock_folders():
         try:
             folder.mkdir(mode=0o700, exist_ok=True)
             info = folder.lstat()
