@@ -75,9 +75,11 @@ class EventProducer:
            starts as ``CREATING``), and returns ``True`` if this call created the stream,
            ``False`` if it existed already (a real ``bool``).
         Going further (full level: not graded unless your instructor chose it):
-        3. [stream_setup.other_creating] A stream another producer has just created may
-           still be ``CREATING`` when your ``create_stream`` is refused: it waits for
-           ``ACTIVE`` then too, checking again after a pause for as long as it takes.
+        3. [stream_setup.other_creating] However long ``CREATING`` lasts, it waits for
+           ``ACTIVE``, checking again after a pause for as long as it takes: for its own new
+           stream, for a stream another producer has just created (your ``create_stream`` is
+           refused while it is still ``CREATING``), and when two producers create the stream
+           at the same moment (one of them is refused).
 
         Args:
             shard_count: number of shards for a new stream.
@@ -99,8 +101,9 @@ class EventProducer:
         2. [send_event.result] On success it returns ``{'success': True, 'shard_id': ...,
            'sequence_number': ...}`` with the ``ShardId`` and ``SequenceNumber`` of the
            response (strings); when Kinesis refuses the record (e.g. the stream does not
-           exist) it raises nothing and returns ``{'success': False, 'error': <the message,
-           a str>}``.
+           exist), or boto3 refuses to send it (e.g. an empty partition key raises
+           ``ParamValidationError`` before any request), it raises nothing and returns
+           ``{'success': False, 'error': <the message, a str>}``.
 
         Contract (task producer.counters):
         1. [counters.bytes] Each successful send adds 1 to ``events_sent`` and the number of

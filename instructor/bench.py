@@ -190,6 +190,8 @@ def run_cost(reference: Path, runs: int = 40, rounds: int = 3) -> dict[str, floa
                 try:
                     started = time.monotonic()
                     box.start()
+                    if box.kinesis_socket and box.plan.get("network"):  # the worker's bridge reaches the server there
+                        kinesis.listen_unix(str(box.kinesis_socket))
                     box.provide_environment(kinesis.client_environment())
                     if box.run(script).status != "done":
                         raise SystemExit(f"a {name} run failed: the comparison is void")

@@ -13,11 +13,12 @@ from typing import Any
 
 from grader.harness.checking import CONSUMER_CLASS, PRODUCER_CLASS, require_int, require_type
 from grader.harness.consumer_checks import DRY_CLOSE
+from grader.harness.consumer_checks.all_shards import require_every_shard
 from grader.harness.feedback import Feedback, show
 from grader.harness.producer_checks import which_event
 from grader.harness.script import CONSUMER, Script
 from grader.kinesis import limits
-from grader.kinesis.stream_view import StreamView, encode_event
+from grader.kinesis.stream_view import StreamView, encode_event, event_identity
 
 SHARD = "shardId-000000000000"
 # A throttled producer waits on purpose (backing off until the shard has room again). The
@@ -33,7 +34,7 @@ def payload_events(count: int, users: int, note_bytes: int) -> list[dict[str, An
 
 
 def _same_events(got: Any, wanted: list[Any]) -> bool:
-    return isinstance(got, list) and [encode_event(e) for e in got] == [encode_event(e) for e in wanted]
+    return isinstance(got, list) and [event_identity(e) for e in got] == [event_identity(e) for e in wanted]
 
 
 def check_write_burst(learner: Any, streams: StreamView, count: int, note_bytes: int) -> None:
@@ -109,28 +110,44 @@ def check_backlog_read(learner: Any, streams: StreamView, count: int, note_bytes
 
 def check_idle_polling(learner: Any, streams: StreamView, poll_interval: float, seconds: float) -> None:
     """consumer.stopping: on a shard with nothing new, consume(max_seconds=...) waits
-    poll_interval between reads instead of asking again at once."""
+    poll_interval between reads, every time (not longer and longer), instead of asking again
+    at once, and returns within a poll_interval after max_seconds."""
     name = streams.create(1)
     script = Script()
     consumer = script.new(CONSUMER_CLASS, name, SHARD, name="consumer", poll_interval=poll_interval)
+    before = script.clock()
     read = script.call(consumer, "consume", max_seconds=seconds, expect=f"a read about every {poll_interval:g} s")
-    learner.run(script, seconds_budget=seconds + 60, http_budget=2000)
+    after = script.clock()
+    outcome = learner.run(script, seconds_budget=seconds + 60, http_budget=2000)
     reads = learner.kinesis.rules.calls["GetRecords"]
     allowed = int(seconds / poll_interval) + 2
-    if reads < 2:
+    # A wait of poll_interval, maybe plus the 0.2 s between two reads of a shard that pacing asks for.
+    fewest = int(seconds / (poll_interval + 0.21))
+    called = f"{read.label} on an empty shard, with poll_interval={poll_interval:g}"
+    if reads < max(2, fewest):
         raise Feedback(
-            f"{read.label} on an empty shard, with poll_interval={poll_interval:g}",
+            called,
             f"called get_records {reads} time(s) in {seconds:g} simulated seconds",
-            f"a read, then another after each {poll_interval:g} s wait until the time is up",
-            "with max_seconds the consumer keeps polling: an event that arrives later must still be read",
+            f"at least {max(2, fewest)}: a read, then another after each {poll_interval:g} s wait until the time is up",
+            "with max_seconds the consumer keeps polling, every poll_interval: an event that arrives later must "
+            "still be read soon",
         )
     if reads > allowed:
         raise Feedback(
-            f"{read.label} on an empty shard, with poll_interval={poll_interval:g}",
+            called,
             f"called get_records {reads} times in {seconds:g} simulated seconds",
             f"at most {allowed}: one read, then one more after each {poll_interval:g} s wait",
             "an empty read means 'nothing yet': sleep poll_interval before asking again. Each read costs "
             "money and uses the shard's 5 reads a second, which every reader of the shard shares",
+        )
+    elapsed = outcome[after] - outcome[before]
+    if not seconds - 0.001 <= elapsed <= seconds + poll_interval + 0.21:
+        raise Feedback(
+            called,
+            f"returned after {elapsed:.2f} simulated seconds",
+            f"it to return within one poll_interval after max_seconds: between {seconds:g} and "
+            f"{seconds + poll_interval + 0.21:.2f} s",
+            "the time is checked before every read, and each wait is poll_interval, not more",
         )
 
 
@@ -160,14 +177,11 @@ def check_many_shards_listed(learner: Any, streams: StreamView, shard_count: int
     script = Script()
     ids = script.function(f"{CONSUMER}.list_shard_ids", name, expect="every shard id of the stream")
     outcome = learner.run(script)
-    got = outcome[ids]
-    require_type(got, list, ids.label, "the returned value")
-    wanted = [shard_id for shard_id, _, _ in streams.shard_ranges(name)]
-    if sorted(s for s in got if type(s) is str) != wanted or len(got) != len(wanted):
-        raise Feedback(
-            f"{ids.label} on a stream of {shard_count} shards",
-            f"returned {len(got)} shard id(s)",
-            f"all {shard_count}",
-            "Kinesis answers in pages: describe_stream gives at most 100 shards (then HasMoreShards), "
-            "list_shards a NextToken while more remain; keep asking until the last page",
-        )
+    require_every_shard(
+        outcome[ids],
+        streams,
+        name,
+        f"{ids.label} on a stream of {shard_count} shards",
+        "Kinesis answers in pages: describe_stream gives at most 100 shards (then HasMoreShards), "
+        "list_shards a NextToken while more remain; keep asking until the last page",
+    )

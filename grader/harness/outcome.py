@@ -46,6 +46,13 @@ def explain_failure(script: Script, result: RunResult) -> Feedback | None:
             expect,
             "a consumer or producer that never stops keeps a real program busy forever; every loop needs a way out",
         )
+    if result.status == "unfinished":
+        return Feedback(
+            label,
+            f"was not finished: {result.detail}",
+            expect,
+            "a grading has a time budget: code that takes seconds of real time in every check spends it",
+        )
     if result.status == "timeout":
         return Feedback(
             label,

@@ -50,6 +50,7 @@ def test_long_shard_read_in_order(learner, streams, events):
 @pytest.mark.clause("all_shards.every")
 @example(shard_count=3, events=FEW, max_events=5, wanted_type=None)
 @example(shard_count=2, events=FEW, max_events=None, wanted_type="login")
+@example(shard_count=2, events=FEW, max_events=4, wanted_type="search")  # a filter and max_events
 @settings(max_examples=2)
 @given(
     shard_count=shard_counts,
@@ -58,8 +59,7 @@ def test_long_shard_read_in_order(learner, streams, events):
     wanted_type=st.none() | st.sampled_from(ACTIONS),
 )
 def test_consume_stream_reads_everything(learner, streams, shard_count, events, max_events, wanted_type):
-    if max_events is not None:
-        wanted_type = None  # max_events counts records read, the filter what comes back: one at a time
+    # With both max_events and a filter, max_events counts the records read, matched or not.
     checks.check_all_shards(
         learner, streams, shard_count, keyed(plain(events)), max_events=max_events, wanted_type=wanted_type
     )
@@ -72,6 +72,15 @@ def test_consume_stream_reads_everything(learner, streams, shard_count, events, 
 @given(shard_count=shard_counts, events=user_events(min_size=2, max_size=24))
 def test_consume_stream_after_resharding(learner, streams, shard_count, events):
     checks.check_all_shards(learner, streams, shard_count, keyed(plain(events)), reshard=True)
+
+
+@pytest.mark.task("consumer.all_shards")
+@pytest.mark.clause("all_shards.paging")
+@settings(max_examples=1)
+@given(shard_count=st.integers(4, 8), per_page=st.integers(2, 3))  # pages of 1 hide a restart after the first id
+def test_list_shards_in_short_pages(learner, streams, shard_count, per_page):
+    # Paging: a page may hold fewer shards than asked for; the next call sends the NextToken alone.
+    checks.check_listed_in_pages(learner, streams, shard_count, per_page)
 
 
 @pytest.mark.task("consumer.all_shards")
@@ -142,6 +151,16 @@ def test_throughput_is_fractional(learner, streams, count, wanted_type):
 def test_filter_by_type(learner, streams, data, events):
     wanted = data.draw(st.sampled_from(sorted({e["type"] for e in events})), label="wanted type (one that occurs)")
     checks.check_filtering(learner, streams, plain(events), wanted)
+
+
+PRIORITY = [dict(e, priority=["high", "", "low", None][e["n"] % 4]) for e in FEW]
+
+
+@pytest.mark.task("consumer.filtering")
+@pytest.mark.clause("filtering.match")
+def test_filter_answering_a_value_not_a_bool(learner, streams):
+    # process_event answers a real bool even when the filter answers a str or None (truthy or not).
+    checks.check_filtering(learner, streams, PRIORITY, None, truthy_field="priority")
 
 
 @pytest.mark.task("consumer.filtering")

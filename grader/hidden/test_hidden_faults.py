@@ -58,7 +58,8 @@ def test_send_batch_retries_throttled_and_failed_calls(learner, streams, data, s
         if refused
         else fail_runs(PUT_OPERATIONS, runs)
     )
-    producer_checks.check_send_batch(learner, streams, shard_count, events, faults=plan)
+    # Clause 7 too: after a failed send succeeds on a retry, the event's result is that success.
+    producer_checks.check_send_batch(learner, streams, shard_count, events, faults=plan, results=True)
 
 
 @pytest.mark.task("consumer.read_shard")
@@ -79,6 +80,24 @@ def test_read_shard_retries_failed_reads(learner, streams, data, shard_count, ev
 @given(shard_count=shard_counts, creating_calls=st.integers(1, 4))
 def test_stream_setup_waits_while_creating(learner, streams, shard_count, creating_calls):
     producer_checks.check_stream_setup(learner, streams, shard_count, calls=1, creating=SlowCreation(creating_calls))
+
+
+@pytest.mark.task("producer.stream_setup")
+@pytest.mark.clause("stream_setup.other_creating")
+@settings(max_examples=1)
+@given(seconds=st.sampled_from([30.0, 45.0]))
+def test_stream_setup_waits_for_a_slow_creation(learner, streams, seconds):
+    # "For as long as it takes": CREATING lasts far longer than a few polls.
+    producer_checks.check_stream_setup_slow(learner, streams, seconds)
+
+
+@pytest.mark.task("producer.stream_setup")
+@pytest.mark.clause("stream_setup.other_creating")
+@settings(max_examples=1)
+@given(shard_count=st.integers(1, 3))
+def test_stream_setup_when_another_producer_creates_it_at_once(learner, streams, shard_count):
+    # Clauses 2-4 in a race: the other producer's create lands between this one's check and its create.
+    producer_checks.check_stream_setup_race(learner, streams, shard_count)
 
 
 BACKOFF_EVENTS = [
@@ -106,3 +125,10 @@ def test_send_batch_gives_up_after_max_attempts(learner, streams, events, from_e
     # Clauses 4 and 6: exactly max_attempts tries of an event that always fails, then on with the next events.
     doomed = max(0, len(events) - 1 - from_end)
     producer_checks.check_retries_run_out(learner, streams, 2, events, doomed, max_attempts)
+
+
+@pytest.mark.task("consumer.read_shard")
+@pytest.mark.clause("read_shard.retries")
+def test_read_retries_back_off(learner, streams):
+    # A failed read is retried with the same iterator after a pause that grows from failure to failure.
+    consumer_checks.check_read_retry_backoff(learner, streams, keyed(MIDDLE))

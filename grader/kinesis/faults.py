@@ -43,7 +43,15 @@ def error_message(code: str) -> str:
 
 
 class Plan:
-    """No faults: the base of every plan."""
+    """No faults: the base of every plan.
+
+    A plan may also shape answers within what AWS allows while it is installed: ListShards and
+    DescribeStream pages of at most ``shards_per_page`` shards, a new stream CREATING for
+    ``creating_seconds`` simulated seconds (None: the embedded Kinesis's usual answers).
+    """
+
+    shards_per_page: int | None = None
+    creating_seconds: float | None = None
 
     def fault(self, operation: str, request: dict[str, Any]) -> Fault | None:
         """Return the error to send instead of calling moto, or None to serve the call."""
@@ -118,6 +126,33 @@ class Together(Plan):
     def describe(self) -> str:
         """Every plan's description."""
         return "; ".join(plan.describe() for plan in self.plans)
+
+    @property  # type: ignore[override]
+    def shards_per_page(self) -> int | None:
+        return next((p.shards_per_page for p in self.plans if p.shards_per_page is not None), None)
+
+    @property  # type: ignore[override]
+    def creating_seconds(self) -> float | None:
+        return next((p.creating_seconds for p in self.plans if p.creating_seconds is not None), None)
+
+
+@dataclass
+class Shape(Plan):
+    """No faults: answers shaped as AWS may shape them (see ``Plan``)."""
+
+    shards_per_page: int | None = None
+    creating_seconds: float | None = None
+
+    def describe(self) -> str:
+        """What the learner's code met."""
+        parts = []
+        if self.shards_per_page is not None:
+            parts.append(
+                f"Kinesis listed at most {self.shards_per_page} shard(s) per page, with a NextToken for the rest"
+            )
+        if self.creating_seconds is not None:
+            parts.append(f"a new stream stayed CREATING for {self.creating_seconds:g} simulated seconds")
+        return "; ".join(parts) or "Kinesis answered normally"
 
 
 @dataclass
@@ -238,10 +273,17 @@ def installed(kinesis: EmbeddedKinesis, plan: Plan | None) -> Iterator[Plan | No
     if plan is None:
         yield None
         return
+    rules = kinesis.rules
+    usual = rules.shards_per_page, rules.creating_seconds
     with kinesis.lock:  # never swap hooks in the middle of a request
         kinesis.fault_plan, kinesis.rewriter = plan.fault, plan.rewrite
+        if plan.shards_per_page is not None:
+            rules.shards_per_page = plan.shards_per_page
+        if plan.creating_seconds is not None:
+            rules.creating_seconds = plan.creating_seconds
     try:
         yield plan
     finally:
         with kinesis.lock:
             kinesis.fault_plan, kinesis.rewriter = None, None
+            rules.shards_per_page, rules.creating_seconds = usual

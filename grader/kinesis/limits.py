@@ -176,6 +176,34 @@ def check_request(operation: str, request: dict[str, Any]) -> Refusal | None:
             return validation(limit, "maxResults", f"Member must have value {bound}")
         if request.get("NextToken") is not None and (request.get("StreamName") or request.get("StreamARN")):
             return invalid_argument("NextToken and StreamName cannot be provided together.")
+        if request.get("NextToken") is not None and request.get("ExclusiveStartShardId") is not None:
+            return invalid_argument("NextToken and ExclusiveStartShardId cannot be provided together.")
+    return None
+
+
+SHARD_FILTER_TYPES = (
+    "AFTER_SHARD_ID",
+    "AT_TRIM_HORIZON",
+    "FROM_TRIM_HORIZON",
+    "AT_LATEST",
+    "AT_TIMESTAMP",
+    "FROM_TIMESTAMP",
+)
+
+
+def shard_filter_refusal(shard_filter: Any) -> Refusal | None:
+    """What AWS answers a ``ListShards`` ``ShardFilter`` it cannot use (boto3 checks only that Type is there)."""
+    if not isinstance(shard_filter, dict):
+        return None
+    kind = shard_filter.get("Type")
+    if kind not in SHARD_FILTER_TYPES:
+        return validation(
+            kind, "shardFilter.type", f"Member must satisfy enum value set: [{', '.join(SHARD_FILTER_TYPES)}]"
+        )
+    if (kind == "AFTER_SHARD_ID") != isinstance(shard_filter.get("ShardId"), str):
+        return invalid_argument("ShardFilter's ShardId is required for AFTER_SHARD_ID and only allowed with it.")
+    if kind in ("AT_TIMESTAMP", "FROM_TIMESTAMP") and shard_filter.get("Timestamp") is None:
+        return invalid_argument(f"ShardFilter of type {kind} requires a Timestamp.")
     return None
 
 

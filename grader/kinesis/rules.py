@@ -43,16 +43,36 @@ def iterator_position(iterator: Any) -> tuple[str, str] | None:
     return (parts[0], parts[1]) if len(parts) == 3 else None
 
 
-def _encode_token(stream: str, after: str) -> str:
-    return base64.urlsafe_b64encode(json.dumps([stream, after]).encode()).decode()
+def _encode_token(stream: str, after: str, shard_filter: Any) -> str:
+    return base64.urlsafe_b64encode(json.dumps([stream, after, shard_filter]).encode()).decode()
 
 
-def _decode_token(token: Any) -> tuple[str, str] | None:
+def _decode_token(token: Any) -> tuple[str, str, Any] | None:
     try:
-        stream, after = json.loads(base64.urlsafe_b64decode(str(token).encode()))
-        return (stream, after) if isinstance(stream, str) and isinstance(after, str) else None
+        stream, after, shard_filter = json.loads(base64.urlsafe_b64decode(str(token).encode()))
     except (binascii.Error, UnicodeError, ValueError, TypeError):
         return None
+    return (stream, after, shard_filter) if isinstance(stream, str) and isinstance(after, str) else None
+
+
+def filtered_shards(shards: list[dict[str, Any]], shard_filter: Any) -> list[dict[str, Any]]:
+    """The shards a ``ShardFilter`` keeps (``limits.shard_filter_refusal`` has accepted it).
+
+    Nothing expires here (retention is at least 24 hours, runs last seconds), so every shard is
+    within the retention period. AT_LATEST keeps the open shards (no EndingSequenceNumber);
+    AT_TRIM_HORIZON the shards open at the oldest record, those with no parent in the stream;
+    AFTER_SHARD_ID those after its ShardId; FROM_TRIM_HORIZON (the default) and the
+    timestamp types every shard (shards here carry no start or end time).
+    """
+    kind = shard_filter.get("Type") if isinstance(shard_filter, dict) else None
+    if kind == "AT_LATEST":
+        return [s for s in shards if "EndingSequenceNumber" not in (s.get("SequenceNumberRange") or {})]
+    if kind == "AT_TRIM_HORIZON":
+        ids = {s.get("ShardId") for s in shards}
+        return [s for s in shards if s.get("ParentShardId") not in ids]
+    if kind == "AFTER_SHARD_ID":
+        return [s for s in shards if s.get("ShardId", "") > shard_filter["ShardId"]]
+    return shards
 
 
 class Rules:
@@ -61,8 +81,11 @@ class Rules:
     def __init__(self, backend: Callable[[], Any]) -> None:
         self._backend = backend
         self._real_start = time.monotonic()
-        # How long a new stream stays CREATING; make run and the experiments, on real time, shorten it.
-        self.creating_seconds = limits.CREATING_SECONDS
+        # How this Kinesis shapes its answers within what AWS allows; a check may change them
+        # for one run (``grader.kinesis.faults.installed``), and a new run keeps them.
+        self.shards_per_page = limits.LIST_SHARDS_DEFAULT_RESULTS  # pages may be shorter than asked for
+        self.creating_seconds = limits.CREATING_SECONDS  # make run and the experiments, on real time, shorten it
+        self.now = 0.0  # the simulated time of the request being served
         self.new_run()
 
     def new_run(self) -> None:
@@ -88,7 +111,7 @@ class Rules:
             reported = -math.inf
         last = self.clocks.get(key[:32])
         now = max(reported, 0.0) if last is None else max(last + CALL_SECONDS, reported)
-        self.clocks[key[:32]] = now
+        self.clocks[key[:32]] = self.now = now
         return now
 
     def _bucket(self, stream: str, shard: str, kind: str, rate: float, now: float) -> Bucket:
@@ -239,42 +262,52 @@ class Rules:
         if isinstance(after, str):
             shards = [s for s in shards if s.get("ShardId", "") > after]
         limit = request.get("Limit")
-        size = (
-            min(limit, limits.DESCRIBE_STREAM_MAX_SHARDS) if type(limit) is int else limits.DESCRIBE_STREAM_MAX_SHARDS
-        )
+        wanted = limit if type(limit) is int else limits.DESCRIBE_STREAM_MAX_SHARDS
+        size = min(wanted, limits.DESCRIBE_STREAM_MAX_SHARDS, self.shards_per_page)
         description["Shards"], description["HasMoreShards"] = shards[:size], len(shards) > size
         return answer
 
     def _list_shards(self, request: dict[str, Any], call: MotoCall) -> tuple[int, dict[str, str], Any]:
+        """A page of shards after ``ExclusiveStartShardId`` or the token's place, as ``ShardFilter`` chooses.
+
+        A page holds at most ``MaxResults`` shards, and may hold fewer (``shards_per_page``)
+        with a ``NextToken`` while more remain; the token names the stream, the place and the
+        filter, so a paged call names nothing else.
+        """
         token = request.get("NextToken")
         after = request.get("ExclusiveStartShardId")
+        shard_filter = request.get("ShardFilter")
         forwarded = {k: v for k, v in request.items() if k in ("StreamName", "StreamARN")}
         if token is not None:
             decoded = _decode_token(token)
             if decoded is None:
-                refusal = limits.invalid_argument("Invalid ListShards token.")
-                self.refused[refusal.code] += 1
-                return refusal.status, {}, json.dumps({"__type": refusal.code, "message": refusal.message})
-            forwarded, after = {"StreamName": decoded[0]}, decoded[1]
+                return self._refused(limits.invalid_argument("Invalid ListShards token."))
+            forwarded, after, shard_filter = {"StreamName": decoded[0]}, decoded[1], decoded[2]
+        refusal = limits.shard_filter_refusal(shard_filter)
+        if refusal is not None:
+            return self._refused(refusal)
         status, headers, out = call(forwarded)
         if status != 200:
             return status, headers, out
         answer = json.loads(out or b"{}")
-        shards = sorted(answer.get("Shards") or [], key=lambda s: s.get("ShardId", ""))
+        shards = filtered_shards(sorted(answer.get("Shards") or [], key=lambda s: s.get("ShardId", "")), shard_filter)
         if isinstance(after, str):
             shards = [s for s in shards if s.get("ShardId", "") > after]
         wanted = request.get("MaxResults")
-        size = (
-            min(wanted, limits.LIST_SHARDS_DEFAULT_RESULTS)
-            if type(wanted) is int
-            else limits.LIST_SHARDS_DEFAULT_RESULTS
+        size = min(
+            wanted if type(wanted) is int else limits.LIST_SHARDS_DEFAULT_RESULTS,
+            limits.LIST_SHARDS_DEFAULT_RESULTS,
+            self.shards_per_page,
         )
-        page = {"Shards": shards[:size]}
+        page: dict[str, Any] = {"Shards": shards[:size]}
         if len(shards) > size:
-            page["NextToken"] = _encode_token(
-                forwarded.get("StreamName") or stream_of(forwarded) or "", shards[size - 1]["ShardId"]
-            )
+            stream = forwarded.get("StreamName") or stream_of(forwarded) or ""
+            page["NextToken"] = _encode_token(stream, shards[size - 1]["ShardId"], shard_filter)
         return status, headers, json.dumps(page)
+
+    def _refused(self, refusal: Refusal) -> tuple[int, dict[str, str], Any]:
+        self.refused[refusal.code] += 1
+        return refusal.status, {}, json.dumps({"__type": refusal.code, "message": refusal.message})
 
     def _after_read(self, request: dict[str, Any], answer: dict[str, Any], now: float) -> None:
         position = iterator_position(request.get("ShardIterator"))

@@ -16,10 +16,13 @@ Faults are injected here, at the HTTP layer, the way AWS produces them (see ``Fa
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
 import secrets
+import socket
+import socketserver
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,6 +30,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from grader.kinesis.rules import CLOCK_HEADER, Rules
+from grader.kinesis.runs import RunLedger
 
 REGION = "us-east-1"
 FAKE_CREDENTIALS = {
@@ -86,6 +90,8 @@ class EmbeddedKinesis:
         self.rewriter: ResponseRewriter | None = None
         self.rules = Rules(self.backend)
         self.enforce_limits = True
+        self.runs = RunLedger()
+        self._unix_servers: list[_QuietUnixServer] = []
         self._trusted_token = secrets.token_hex(16)  # never in the learner's environment
 
     @property
@@ -105,20 +111,39 @@ class EmbeddedKinesis:
         kinesis_backends.reset()  # moto keeps state per process: every session starts empty
 
         handler = _make_handler(self, KinesisResponse)
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self._server.daemon_threads = True
+        self._server = _QuietServer(("127.0.0.1", 0), handler)
+        self._server.ledger = self.runs
         # A short poll: stop() waits for it, and the default half second is paid by every grading.
         serve = functools.partial(self._server.serve_forever, poll_interval=0.05)
         self._thread = threading.Thread(target=serve, name="embedded-kinesis", daemon=True)
         self._thread.start()
         return self
 
+    def listen_unix(self, path: str) -> None:
+        """Serve on the unix socket ``path`` too (a worker's bridge, from inside its network namespace).
+
+        Its connections are learner connections like those on the TCP port: each belongs to
+        the run during which it was accepted and has its own clock."""
+        handler = self._server.RequestHandlerClass if self._server is not None else None
+        assert handler is not None, "EmbeddedKinesis is not started"
+        folder = os.open(os.path.dirname(path), os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:  # bound through its folder's descriptor: a unix socket's path may have 107 bytes at most
+            unix = _QuietUnixServer(f"/proc/self/fd/{folder}/{os.path.basename(path)}", handler)
+        finally:
+            os.close(folder)
+        unix.ledger = self.runs
+        self._unix_servers.append(unix)
+        serve = functools.partial(unix.serve_forever, poll_interval=0.05)
+        threading.Thread(target=serve, name="embedded-kinesis-unix", daemon=True).start()
+
     def stop(self) -> None:
-        """Stop serving and free the port."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        """Stop serving and free the port (and the unix sockets)."""
+        for server in [self._server, *self._unix_servers]:
+            if server is not None:
+                server.shutdown()
+                server.server_close()
+        self._server = None
+        self._unix_servers = []
 
     def reset(self) -> None:
         """Forget every stream (between tests: no learner code runs then)."""
@@ -128,10 +153,30 @@ class EmbeddedKinesis:
             kinesis_backends.reset()
             self.rules.new_run()
 
-    def new_run(self) -> None:
-        """A learner run begins: its clock starts at 0, with every rate budget full."""
+    def new_run(self, seconds_budget: float = float("inf"), http_budget: float = float("inf")) -> None:
+        """A learner run begins: its clock starts at 0, with every rate budget full, and it may
+        spend ``seconds_budget`` simulated seconds and ``http_budget`` calls (the server counts them).
+
+        Connections of earlier runs are refused from now on, and those still waiting to be
+        accepted are dropped: no request of a stopped run is served in this one."""
         with self.lock:
+            listeners = [server for server in [self._server, *self._unix_servers] if server is not None]
+            _drop_waiting(listeners, lambda: self.runs.start(seconds_budget, http_budget))
             self.rules.new_run()
+
+    def run_verdict(self, timed_out: bool = False) -> str:
+        """Why the current run went over a budget the server keeps, or "". A run stopped at its
+        real-time limit while it was still calling Kinesis counts as one that never finished,
+        not as one that hung: it was working, only slower than the machine allowed."""
+        over = self.runs.verdict()
+        if over or not timed_out or not self.runs.busy():
+            return over
+        return "it was still calling Kinesis when its real time ran out"
+
+    @property
+    def unexpected_errors(self) -> int:
+        """How many requests failed inside the server (answered with a 500, never printed)."""
+        return self._server.errors if self._server is not None else 0
 
     def backend(self) -> Any:
         """moto's Kinesis storage behind this endpoint (callers hold ``lock`` while using it)."""
@@ -171,6 +216,62 @@ class EmbeddedKinesis:
         self.stop()
 
 
+class _RunListener:
+    """What both listeners of one embedded Kinesis do: stay quiet, tag each connection with its
+    run, and drop connections a stopped run left waiting."""
+
+    daemon_threads = True
+    block_on_close = False
+    ledger: RunLedger
+    socket: socket.socket
+    errors = 0
+    accepting: threading.Lock
+
+    def server_activate(self) -> None:
+        super().server_activate()  # type: ignore[misc]
+        self.accepting = threading.Lock()
+        self.socket.setblocking(False)  # accept never blocks: ``_drop_waiting`` may have emptied the queue
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        """Accept a connection; its address carries the run it belongs to and its clock's key."""
+        with self.accepting:
+            connection, address = self.socket.accept()
+            generation, key = self.ledger.accepted()
+        connection.setblocking(True)
+        return connection, (address, generation, key)
+
+    def drop_queued(self) -> None:
+        """Close every connection still waiting to be accepted (the caller holds ``accepting``)."""
+        while True:
+            try:
+                connection, _ = self.socket.accept()
+            except OSError:
+                return
+            connection.close()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """An error outside a request (a connection reset, a malformed request line): counted, never printed."""
+        self.errors += 1
+
+
+class _QuietServer(_RunListener, ThreadingHTTPServer):
+    """The TCP listener on 127.0.0.1."""
+
+
+class _QuietUnixServer(_RunListener, socketserver.ThreadingUnixStreamServer):
+    """The unix socket listener a worker's bridge connects to."""
+
+
+def _drop_waiting(listeners: list[_RunListener], then: Callable[[], None]) -> None:
+    """Close every connection still waiting to be accepted (made by a run that has ended), then
+    call ``then`` before any other connection is accepted."""
+    with contextlib.ExitStack() as held:
+        for listener in listeners:
+            held.enter_context(listener.accepting)
+            listener.drop_queued()
+        then()
+
+
 def _make_handler(kinesis: EmbeddedKinesis, response_class: Any) -> type[BaseHTTPRequestHandler]:
     """Build the request handler class bound to one ``EmbeddedKinesis``."""
     from botocore.awsrequest import AWSPreparedRequest
@@ -183,12 +284,35 @@ def _make_handler(kinesis: EmbeddedKinesis, response_class: Any) -> type[BaseHTT
         protocol_version = "HTTP/1.1"
         disable_nagle_algorithm = True  # without it each response waits ~40 ms for an ACK
 
+        def setup(self) -> None:
+            self.disable_nagle_algorithm = self.request.family != socket.AF_UNIX  # a TCP option
+            super().setup()
+            _, self.generation, self.clock_key = self.client_address
+
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib name
             """Stay quiet: requests are not news."""
 
         def do_POST(self) -> None:  # noqa: N802 - stdlib name
-            """Serve one Kinesis JSON API call."""
-            length = int(self.headers.get("Content-Length") or 0)
+            """Serve one Kinesis JSON API call; an unexpected error is answered here, never printed."""
+            try:
+                self._serve()
+            except Exception:  # noqa: BLE001 - learner bytes may be in it: count it, answer 500, print nothing
+                self.server.errors += 1  # type: ignore[attr-defined]  # one per request, under the lock
+                self.close_connection = True
+                try:
+                    self._reply(500, {"__type": "InternalFailure", "message": "the embedded Kinesis failed"})
+                except OSError:
+                    pass
+
+        def _serve(self) -> None:
+            try:
+                length = int(self.headers.get("Content-Length") or 0)
+            except ValueError:
+                length = -1
+            if length < 0:
+                self.close_connection = True
+                self._reply(400, {"__type": "SerializationException", "message": "bad Content-Length"})
+                return
             if self.path != "/" or length > MAX_BODY_BYTES:
                 self._reply(404 if self.path != "/" else 413, {"message": "not served here"})
                 return
@@ -202,9 +326,17 @@ def _make_handler(kinesis: EmbeddedKinesis, response_class: Any) -> type[BaseHTT
                 request_json = {}
             trusted = self.headers.get(TRUSTED_HEADER) == kinesis._trusted_token
             with kinesis.lock:
+                if not trusted and not kinesis.runs.current(self.generation):
+                    self.close_connection = True
+                    self._reply(400, {"__type": "ExpiredRunException", "message": "this run has ended"})
+                    return
                 rules = kinesis.rules if kinesis.enforce_limits and not trusted else None
-                now = rules.clock(self.headers.get(CLOCK_HEADER)) if rules is not None else 0.0
+                now = rules.clock(self._clock_header()) if rules is not None else 0.0
                 clock = {CLOCK_HEADER: f"{now:.6f}"} if rules is not None else {}
+                over = "" if trusted else kinesis.runs.charge(now if self._clock_header() else None)
+                if over:
+                    self._reply(400, {"__type": "LimitExceededException", "message": f"run stopped: {over}"}, clock)
+                    return
                 refusal = rules.admit(operation, request_json, now) if rules is not None else None
                 if refusal is not None:
                     self._reply(refusal.status, {"__type": refusal.code, "message": refusal.message}, clock)
@@ -234,6 +366,14 @@ def _make_handler(kinesis: EmbeddedKinesis, response_class: Any) -> type[BaseHTT
                     out = json.dumps(kinesis.rewriter(operation, request_json, json.loads(out or b"{}")))
             content_type = response_headers.get("Content-Type", "application/x-amz-json-1.1")
             self._send(status, content_type, out, clock)
+
+        def _clock_header(self) -> str | None:
+            """The clock header as the rules read it, keyed by this connection, never by what the
+            caller wrote (only the time it reports is taken from it)."""
+            header = self.headers.get(CLOCK_HEADER)
+            if header is None:
+                return None
+            return f"{self.clock_key} {header.strip().rpartition(' ')[2]}"
 
         def do_GET(self) -> None:  # noqa: N802 - stdlib name
             """Refuse everything but Kinesis calls (moto's control API included)."""

@@ -40,6 +40,15 @@ def encode_event(event: Any) -> bytes:
     return json.dumps(event, ensure_ascii=False).encode("utf-8")
 
 
+def event_identity(event: Any) -> str:
+    """An event as checks compare it: its JSON with sorted keys, so that, as with ``==`` on dicts,
+    key order, spacing and escapes never matter, while types still do (``1`` is not ``True``)."""
+    try:
+        return json.dumps(event, sort_keys=True, ensure_ascii=False, default=repr)
+    except (TypeError, ValueError):  # keys that cannot be sorted or written: what learner code made
+        return repr(event)
+
+
 class StreamView:
     """Streams made and read by the grader itself, never through learner code.
 

@@ -22,10 +22,10 @@ import signal
 import urllib.parse
 from pathlib import Path
 
-from grader.sandbox import landlock
-from grader.sandbox.messages import UNPRIVILEGED_USER, ChildLimits, Plan
+from grader.sandbox import bridge, landlock
+from grader.sandbox.messages import KINESIS_SOCKET, UNPRIVILEGED_USER, ChildLimits, Plan
 
-CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWPID = 0x20000, 0x10000000, 0x20000000
+CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x20000, 0x10000000, 0x20000000, 0x40000000
 MS_NOSUID, MS_NODEV, MS_BIND, MS_MOVE, MS_REC, MS_PRIVATE = 2, 4, 4096, 8192, 16384, 1 << 18
 PR_SET_PDEATHSIG = 1
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -53,6 +53,8 @@ def unprivileged_ids(plan: Plan) -> tuple[int, int] | None:
     """The uid and gid children drop to (the grader runs as root), or None to stay."""
     if not plan.get("drop_uid"):
         return None
+    if plan.get("uid"):  # the worker's own uid (``uids.lease``)
+        return plan["uid"], plan["uid"]
     entry = pwd.getpwnam(plan.get("user") or UNPRIVILEGED_USER)
     return entry.pw_uid, entry.pw_gid
 
@@ -73,10 +75,12 @@ def _fail(what: str) -> None:
     raise OSError(error, f"{what}: {os.strerror(error)}")
 
 
-def _write_maps(pid: int, root: bool) -> None:
+def _write_maps(pid: int, root: bool, learner_id: int | None) -> None:
     """Map the new user namespace's ids (written from the parent namespace, as the kernel asks)."""
     if root:
         ids = "0 0 1\n65534 65534 1\n"  # root and nobody, as they are outside
+        if learner_id:
+            ids += f"{learner_id} {learner_id} 1\n"  # and the worker's own uid for learner code
         maps = {"uid_map": ids, "gid_map": ids}
     else:
         Path(f"/proc/{pid}/setgroups").write_text("deny")
@@ -87,7 +91,9 @@ def _write_maps(pid: int, root: bool) -> None:
 
 def _unshare(plan: Plan) -> None:
     """Enter the namespaces of the plan: user (where privilege is missing), mount, pid."""
-    flags = (CLONE_NEWNS if plan.get("mount") else 0) | (CLONE_NEWPID if plan.get("pid") else 0)
+    mount = plan.get("mount") or plan.get("scratch_tmpfs")
+    flags = (CLONE_NEWNS if mount else 0) | (CLONE_NEWPID if plan.get("pid") else 0)
+    flags |= CLONE_NEWNET if plan.get("network") else 0
     if not flags:
         return
     if not plan.get("user_ns"):
@@ -102,7 +108,7 @@ def _unshare(plan: Plan) -> None:
         try:
             os.close(go)
             if os.read(ready, 1) == b"x":
-                _write_maps(os.getppid(), os.geteuid() == 0)
+                _write_maps(os.getppid(), os.geteuid() == 0, plan.get("uid"))
                 code = 0
         finally:
             os.write(done_w, bytes([code]))
@@ -175,18 +181,37 @@ def _reveal(paths: list[str], own: str) -> None:
             raise OSError(f"{path} stays out of reach of the sandbox's user")
 
 
-def _pid_namespace_init() -> None:
-    """Become pid 1 of the new pid namespace: the process entering it stays behind and waits.
+def _pid_namespace_init(own: str, network: bool) -> None:
+    """Become pid 1 of the new pid namespace: the process entering it stays behind and waits
+    (and, with a network namespace, carries connections to the embedded Kinesis: ``bridge``).
 
     When pid 1 of a namespace ends, the kernel kills every process in it, so nothing learner
     code starts can outlive the worker, whatever it does.
     """
+    port_source, port_sink = os.pipe() if network else (-1, -1)
     pid = os.fork()
     if pid != 0:
         signal.signal(signal.SIGTERM, lambda *_: os.kill(pid, signal.SIGKILL))
+        if network:
+            os.close(port_sink)
+            bridge.run(port_source, os.path.join(own, KINESIS_SOCKET), pid)
         _, status = os.waitpid(pid, 0)
         os._exit(max(os.waitstatus_to_exitcode(status), 0))
     _libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if network:
+        os.close(port_source)
+        _BRIDGE_PORT.append(port_sink)
+
+
+_BRIDGE_PORT: list[int] = []  # in pid 1 of the worker: the pipe on which the bridge waits for its port
+
+
+def open_bridge(port: int) -> None:
+    """Tell the bridge which port learner code connects to (the endpoint's), once it is known."""
+    if _BRIDGE_PORT:
+        sink = _BRIDGE_PORT.pop()
+        os.write(sink, f"{port}\n".encode())
+        os.close(sink)
 
 
 def enter(plan: Plan, own: str) -> str:
@@ -195,16 +220,20 @@ def enter(plan: Plan, own: str) -> str:
         _unshare(plan)
         if plan.get("mount"):
             _reveal(plan.get("reveal") or [], own)
+        elif plan.get("scratch_tmpfs") and _libc.mount(b"none", b"/", None, MS_REC | MS_PRIVATE, None) != 0:
+            _fail("make mounts private")  # the learner's tmpfs must stay in this namespace
+        if plan.get("network"):
+            bridge.loopback_up()
         if plan.get("pid"):
-            _pid_namespace_init()
+            _pid_namespace_init(own, bool(plan.get("network")))
         return ""
     except OSError as error:
         return f"the sandbox could not be set up ({error})"
 
 
 def landlock_rules(plan: Plan, exercises: Path, learner: str) -> landlock.Ruleset:
-    """The Landlock rules of every run: read the interpreter and the exercises, write one folder,
-    connect only to the embedded Kinesis."""
+    """The Landlock rules of every run: read the interpreter and the exercises (their compiled
+    modules included), write one folder, connect only to the embedded Kinesis."""
     port = urllib.parse.urlsplit(os.environ.get("AWS_ENDPOINT_URL", "")).port
     return landlock.Ruleset(
         read=[*plan.get("read", []), str(exercises)],

@@ -47,7 +47,7 @@ def isolation() -> dict[str, Any]:
 
 
 def _probe() -> dict[str, Any]:
-    from grader.sandbox import landlock
+    from grader.sandbox import cpu_share, landlock, uids
 
     abi = 0 if os.environ.get(NO_LANDLOCK_VARIABLE) == "1" else landlock.abi()
     root = os.geteuid() == 0
@@ -62,6 +62,12 @@ def _probe() -> dict[str, Any]:
         "pid": bool(namespaces),
         "user_ns": namespaces == "user",
         "reveal": [],
+        "scratch_tmpfs": bool(namespaces),  # a mount namespace can be made wherever the pid one can
+        "network": bool(namespaces),  # and a network namespace (the probe makes all of them)
+        # Neither a network namespace nor Landlock's TCP rule keeps learner code off other
+        # gradings' Kinesis, or (an ordinary user without Landlock) nothing keeps it off their
+        # files: gradings take turns (``loopback``).
+        "shared_loopback": (not namespaces and abi < 4) or (not root and abi < 1),
     }
     parts = [f"Landlock ABI {abi}" if abi else "no Landlock"]
     reason = ""
@@ -71,7 +77,7 @@ def _probe() -> dict[str, Any]:
             plan.update(
                 drop_uid=True, user=UNPRIVILEGED_USER, mount=bool(hidden_from_others), reveal=hidden_from_others
             )
-            parts.append(f"uid {UNPRIVILEGED_USER}")
+            parts.append("a uid of its own per worker" if uids.available() else f"uid {UNPRIVILEGED_USER}")
         else:
             why = (
                 "the interpreter is in a folder other users cannot enter and no namespace can be made"
@@ -84,8 +90,12 @@ def _probe() -> dict[str, Any]:
     else:
         parts.append(f"uid {os.geteuid()} (the grader's own)")
     if plan["pid"]:
-        used = (["user"] if plan["user_ns"] else []) + (["mount"] if plan["mount"] else []) + ["pid"]
+        used = (["user"] if plan["user_ns"] else []) + ["mount", "pid", "network"]
         parts.append("+".join(used) + " namespaces")
+    if plan["shared_loopback"]:
+        parts.append("one grading at a time (other gradings would be reachable)")
+    share = cpu_share.available()
+    parts.append(f"a CPU per worker ({share})" if share else "no CPU share per worker")
     exposed = [path for path in read if _exposes_secrets(Path(path))]
     if not reason and exposed:
         reason = f"learner code must be able to read {exposed[0]}, and so the grader's hidden files there"
@@ -121,16 +131,16 @@ def _namespaces_allowed() -> str:
         return ""
     import ctypes
 
-    from grader.sandbox.confine import CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUSER  # what the worker will try
+    from grader.sandbox.confine import CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUSER  # what the worker tries
 
     pid = os.fork()
     if pid == 0:
         code = 2
         try:
             libc = ctypes.CDLL(None, use_errno=True)
-            if libc.unshare(CLONE_NEWNS | CLONE_NEWPID) == 0:
+            if libc.unshare(CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET) == 0:
                 code = 0
-            elif libc.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID) == 0:
+            elif libc.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET) == 0:
                 code = 1
         finally:
             os._exit(code)

@@ -40,8 +40,14 @@ NO_NAMESPACES_VARIABLE = "GRADER_SANDBOX_NO_NAMESPACES"
 
 UNPRIVILEGED_USER = "nobody"  # whom learner code runs as where the grader is root
 # The one folder learner code may write, in the worker's folder, and its two subfolders.
-LEARNER_FOLDER, SCRATCH_FOLDER, BYTECODE_FOLDER = "learner", "tmp", "pycache"  # HOME and TMPDIR; compiled modules
-DEFAULT_WALL_SECONDS = 6.0
+LEARNER_FOLDER, SCRATCH_FOLDER = "learner", "tmp"  # HOME and TMPDIR inside it
+# A correct run takes under a second of real time even on a busy machine (0.97 s at most for
+# the reference and the module-style code at a load of 6 to 10); 4 s leaves a wide margin.
+KINESIS_SOCKET = "kinesis.sock"  # in the worker's folder: the embedded Kinesis, for the worker's bridge
+DEFAULT_WALL_SECONDS = 4.0
+# The real time one part of a grading may take (``runner.Limits.part_seconds``), if not 60 s.
+PART_SECONDS_VARIABLE = "GRADER_PART_SECONDS"
+LEARNER_FOLDER_CAP_BYTES = 64 * 1024 * 1024  # what the runs of one batch may write in the learner's folder
 _Payload = TypeVar("_Payload")
 
 
@@ -51,11 +57,15 @@ class Plan(TypedDict, total=False):
     landlock: bool  # each run enters a Landlock domain
     read: list[str]  # folders learner code may read, besides its exercises copy
     user: str  # the user runs drop to, or ""
+    uid: int  # the uid runs drop to, where the worker holds one of its own (``uids.lease``); else ``user``'s
     drop_uid: bool
     mount: bool  # a mount namespace that shows ``reveal`` to that user
     pid: bool  # a pid namespace whose pid 1 is the worker
     user_ns: bool  # a user namespace, where the others need one
     reveal: list[str]
+    shared_loopback: bool  # learner code could reach other gradings' Kinesis: gradings take turns (``loopback``)
+    network: bool  # the worker has a network namespace of its own
+    scratch_tmpfs: bool  # the learner's folder is a tmpfs of the worker's mount namespace, new for each batch
     refuse: str  # why learner code must not run here at all
     learner: str  # the learner's folder (LEARNER_FOLDER in the worker's folder)
 
@@ -141,19 +151,23 @@ class Exit:
 
     code: int | None
     timed_out: bool
+    over_folder_cap: bool = False  # the runs were stopped for writing past the learner folder's cap
 
 
-def exits_reply(pids: list[int], codes: dict[int, int], late: set[int]) -> str:
-    return _line({"exits": [{"pid": pid, "code": codes[pid], "timeout": pid in late} for pid in pids]})
+def exits_reply(pids: list[int], codes: dict[int, int], late: set[int], over_folder_cap: bool = False) -> str:
+    exits = [{"pid": pid, "code": codes[pid], "timeout": pid in late} for pid in pids]
+    return _line({"exits": exits, "over_folder_cap": over_folder_cap})
 
 
 def read_exits(line: str) -> list[Exit]:
     """One ``Exit`` per run; raises (TypeError, ValueError, KeyError) when the line is no exits reply."""
+    reply = json.loads(line)
+    over = reply.get("over_folder_cap") is True
     exits = []
-    for item in list(json.loads(line)["exits"]):
+    for item in list(reply["exits"]):
         code = item.get("code") if isinstance(item, dict) else None
         timed_out = bool(item.get("timeout")) if isinstance(item, dict) else True
-        exits.append(Exit(code if isinstance(code, int) else None, timed_out))
+        exits.append(Exit(code if isinstance(code, int) else None, timed_out, over))
     return exits
 
 

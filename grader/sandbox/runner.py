@@ -20,18 +20,20 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from grader.pipeline import leftovers
-from grader.sandbox import messages
+from grader.sandbox import cpu_share, loopback, messages, uids
 from grader.sandbox.isolation import isolation, reveal_own_folders
-from grader.sandbox.messages import TOKEN_VARIABLE, ChildLimits, Ending, Exit, RunOrder
+from grader.sandbox.messages import PART_SECONDS_VARIABLE, TOKEN_VARIABLE, ChildLimits, Ending, Exit, RunOrder
 
 ZYGOTE = Path(__file__).with_name("zygote.py")
 MAX_RESULT_BYTES = 4 * 1024 * 1024
 WORKER_START_SECONDS = 60.0  # a new worker imports boto3 and warms up before it forks the first runs
+FREE_SECONDS_PER_RUN = 1.0  # of each run's real time, not counted against the part's budget
 WORKER_GRACE_SECONDS = 15.0  # after a run's wall-clock limit, before the worker itself is stopped
 
 
@@ -46,6 +48,13 @@ class Limits:
 
     wall_seconds: float = messages.DEFAULT_WALL_SECONDS  # the reference's slowest run takes well under a second
     child: ChildLimits = field(default_factory=_child_limits)
+    # The real time all runs of one worker (one part of a grading) may take together beyond
+    # the first second of each (``FREE_SECONDS_PER_RUN``), from the request to the worker's
+    # report, the grader's own work between runs left out. A correct run takes under a second
+    # even on a busy machine, so a correct submission spends next to nothing of it, however
+    # loaded the machine is; code that waits seconds in every run spends it within a minute.
+    # Past it, learner code is not run and its checks are reported as not finished.
+    part_seconds: float = field(default_factory=lambda: float(os.environ.get(PART_SECONDS_VARIABLE) or 60.0))
 
 
 # A run whose result file holds nothing never reached learner code (its first line is written
@@ -63,7 +72,9 @@ class GraderFailure(RuntimeError):
 class RunResult:
     """What happened to one script."""
 
-    status: str  # "done", "timeout", "budget", "crashed"; "grader" when the grader itself failed
+    # "done", "timeout", "budget", "crashed", "unfinished" (the part's time budget ran out);
+    # "grader" when the grader itself failed
+    status: str
     outcomes: list[dict[str, Any]] = field(default_factory=list)
     calling: str | None = None  # label of the step running when it stopped
     calling_key: str | None = None  # its method, e.g. "EventConsumer.consume"
@@ -88,22 +99,38 @@ class Sandbox:
         self.isolation = isolation()
         self.learner = self.workdir / messages.LEARNER_FOLDER  # the one folder learner code may write
         self.scratch = self.learner / messages.SCRATCH_FOLDER
-        own_folders = (self.learner, self.scratch, self.learner / messages.BYTECODE_FOLDER)
-        for folder in own_folders:
+        learner_folders = (self.learner, self.scratch)
+        for folder in learner_folders:
             folder.mkdir(mode=0o700)
         self.plan: messages.Plan = dict(self.isolation["plan"], learner=str(self.learner))
+        # Where the worker has a network namespace, the embedded Kinesis listens here for its bridge.
+        self.kinesis_socket = self.workdir / messages.KINESIS_SOCKET if self.plan.get("network") else None
+        self.uid_lease = None
+        self.shares_loopback = bool(self.plan.get("shared_loopback"))
+        if self.shares_loopback:
+            loopback.take_turn()  # no layer keeps learner code off other gradings' ports: one at a time
         if self.plan.get("drop_uid") and not self.plan.get("refuse"):
             entry = pwd.getpwnam(self.plan["user"])
+            ids = entry.pw_uid, entry.pw_gid
+            self.uid_lease = uids.lease()  # a uid of its own: no other grading's runs share it
+            if self.uid_lease is not None:
+                ids = self.uid_lease.uid, self.uid_lease.uid
+                self.plan["uid"] = self.uid_lease.uid
             self.workdir.chmod(0o711)  # others may pass through to learner/, and see nothing else here
-            for folder in own_folders:
-                os.chown(folder, entry.pw_uid, entry.pw_gid)
+            for folder in learner_folders:
+                os.chown(folder, *ids)
             why = reveal_own_folders(self.plan, exercises, self.workdir)
             if why:
                 self.plan["refuse"] = why
         self._proc: subprocess.Popen[str] | None = None
+        self._cpu_group: Path | None = None  # the worker's cgroup: one CPU for it and its runs
         self._env_sent = False
         self._unread = b""
         self._counter = 0
+        # Why the embedded Kinesis counts the last run as never finishing ("" if not); its argument:
+        # whether a run of it was stopped at its real-time limit.
+        self.server_verdict: Callable[[bool], str] = lambda timed_out: ""
+        self.spent = 0.0  # real seconds its runs took so far beyond their first second each (``Limits.part_seconds``)
 
     def start(self) -> None:
         """Start the worker now, so that it loads boto3 while the grader does other work.
@@ -147,6 +174,8 @@ class Sandbox:
                 text=True,
                 start_new_session=True,
             )
+            cpu_share.release(self._cpu_group)
+            self._cpu_group = cpu_share.confine(self._proc.pid, f"{self.token[:16]}-{self._proc.pid}")
             self._env_sent = False
             self._unread = b""  # what the worker wrote and this side has not read as a line yet
         self._send_environment(self._proc)
@@ -166,8 +195,18 @@ class Sandbox:
         """
         if self.env is None:
             raise RuntimeError("Sandbox.provide_environment was never called")
-        proc = self._start()
         wall = wall_seconds or self.limits.wall_seconds
+        left = self.limits.part_seconds - self.spent
+        budget = (
+            f"the grading's time budget ({self.limits.part_seconds:g} s of real time for your code, "
+            f"beyond {FREE_SECONDS_PER_RUN:g} s a run)"
+        )
+        if left < min(wall, 1.0):  # the part's time is spent: learner code is not run any more
+            return [RunResult("unfinished", detail=f"{budget} ran out before it") for _ in scripts]
+        capped = left < wall
+        wall = min(wall, left)
+        started = time.monotonic()
+        proc = self._start()
         runs = []
         for steps in scripts:
             self._counter += 1
@@ -194,9 +233,19 @@ class Sandbox:
             worker_failed = f"the grader's worker process failed (exit code {code})" if code and code > 0 else ""
             self.close()  # the worker itself is broken: start a new one next time
             exits = [Exit(None, False) for _ in runs]
+        self.spent += max(time.monotonic() - started - FREE_SECONDS_PER_RUN, 0.0)
         results = []
+        over = self.server_verdict(any(e.timed_out for e in exits))
         for run, exit_info in zip(runs, exits):
-            result = RunResult("grader", detail=worker_failed) if worker_failed else _read_result(run, exit_info, wall)
+            if worker_failed:
+                result = RunResult("grader", detail=worker_failed)
+            else:
+                result = _read_result(run, exit_info, wall)
+            if over and result.status not in ("budget", "grader"):
+                result = RunResult("budget", [], result.calling, result.calling_key, over[:300], result.output)
+            elif capped and result.status == "timeout":
+                why = f"{budget} ran out during it"
+                result = RunResult("unfinished", [], result.calling, result.calling_key, why, result.output)
             if result.status == "timeout" and result.calling_key:
                 self.hung.add(result.calling_key)
             results.append(result)
@@ -248,6 +297,8 @@ class Sandbox:
                 self._proc.stdout.close()
             self._proc = None
         kill_marked(self.token)
+        cpu_share.release(self._cpu_group)
+        self._cpu_group = None
 
     def cleanup(self) -> None:
         """Stop the worker and delete its files."""
@@ -256,6 +307,12 @@ class Sandbox:
         if self._lock >= 0:  # cleanup may be called twice: never close a descriptor number reused since
             leftovers.release(self._lock)
             self._lock = -1
+        if self.uid_lease is not None:
+            self.uid_lease.release()
+        self.uid_lease = None
+        if self.shares_loopback:
+            loopback.end_turn()
+            self.shares_loopback = False
 
 
 def marked_processes(token: str) -> list[int]:
@@ -318,6 +375,9 @@ def _read_result(run: RunOrder, exit_info: Exit, wall: float) -> RunResult:
     if short and (found.ending is None or found.ending.kind == ""):
         return RunResult("grader", detail=f"the run ended without its last result line ({short})")
     result = _classify(found.ending, exit_info.code, exit_info.timed_out, wall, output)
+    if exit_info.over_folder_cap and result.status != "done":
+        cap = f"{messages.LEARNER_FOLDER_CAP_BYTES // 2**20} MiB"
+        result = RunResult("crashed", [], None, None, f"it wrote more than {cap} in its folder and was stopped", output)
     result.calling, result.calling_key = found.calling, found.calling_key
     return result
 

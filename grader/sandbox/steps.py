@@ -293,14 +293,13 @@ class Executor:
         return {k: self._materialize(v) for k, v in value.items()}
 
 
-def prepare_import_path(exercises: Path, bytecode: Path | None = None) -> None:
+def prepare_import_path(exercises: Path) -> None:
     """Let ``import enhanced_producer`` find the learner's file and nothing stale.
 
-    With ``bytecode`` (a folder of the worker's own), compiled modules are cached there, not
-    beside the sources: the first run compiles the learner's file, later runs load it.
-    Python checks each cached file against its source's size and time, so nothing stale loads.
+    The worker compiled the learner's modules into the exercises copy's ``__pycache__``
+    (``scratch.compile_exercises``), which runs may read and never write; nothing is written
+    from a run. Python checks each cached file against its source's size and time, so
+    nothing stale loads.
     """
     sys.path.insert(0, _str(exercises))
-    sys.dont_write_bytecode = bytecode is None
-    if bytecode is not None:
-        sys.pycache_prefix = _str(bytecode)
+    sys.dont_write_bytecode = True

@@ -12,7 +12,7 @@ Each child: puts itself in its own process group, opens its result and output fi
 worker's folder, which it can reach through these descriptors only), applies resource
 limits, enters its own Landlock domain (files beneath the interpreter, the packages and the
 exercises copy, writes in the learner's folder only, TCP to the embedded Kinesis only, no
-signal, ptrace or abstract socket reaching outside), drops to ``nobody`` when the grader is
+signal, ptrace or abstract socket reaching outside), drops to the worker's own uid when the grader is
 root (all in ``confine``), installs the simulated clock, runs its steps and writes JSON lines
 to its result file. It always leaves with ``os._exit`` so no learner thread or exit handler
 can keep it alive. If the sandbox the plan promises cannot be made, the child refuses to run
@@ -29,6 +29,7 @@ import os
 import signal
 import sys
 import time
+import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,7 @@ import botocore.httpsession  # noqa: E402,F401
 # Every grader module the worker and its children use is imported now, before the namespaces
 # are made: a tmpfs may cover the grader's own folder then. (These import landlock, describe
 # and dry_reads in turn; none of them imports a grader module later, inside a function.)
-from grader.sandbox import confine, messages, reaping, virtual_time  # noqa: E402
+from grader.sandbox import confine, messages, reaping, scratch, virtual_time  # noqa: E402
 from grader.sandbox import steps as steps_module  # noqa: E402
 
 # Kept before any learner code can replace them: a child writes its last result line with these.
@@ -90,7 +91,6 @@ def _child(
     limits: messages.ChildLimits,
     exercises: Path,
     ids: tuple[int, int] | None,
-    bytecode: Path | None,
     ruleset: Any,
     refusal: str,
     worker: int,
@@ -136,7 +136,7 @@ def _child(
     except OSError as error:  # never run learner code in a weaker sandbox than the grader reported
         emit(_run_crashed(f"the sandbox refused to run this code: {error}"[:500]))
         _os_exit(0)
-    steps_module.prepare_import_path(exercises, bytecode)
+    steps_module.prepare_import_path(exercises)
     executor = steps_module.Executor(exercises, emit, set(run.hung), limits.memory_bytes)
     try:
         outcomes = executor.run(run.steps, clock.read)
@@ -226,8 +226,8 @@ def main() -> None:
     refusal = plan.get("refuse", "") or confine.enter(plan, own)
     ids = confine.unprivileged_ids(plan) if not refusal else None
     reaping.become_subreaper()
-    bytecode = learner / messages.BYTECODE_FOLDER
-    scratch = learner / messages.SCRATCH_FOLDER
+    home = learner / messages.SCRATCH_FOLDER
+    folder = scratch.LearnerFolder(learner, home, ids, bool(plan.get("scratch_tmpfs")) and not refusal)
     ruleset = None
     _preload()
     worker = os.getpid()  # 1 in its own pid namespace
@@ -237,28 +237,41 @@ def main() -> None:
             # Sent once, when the grader's Kinesis endpoint is up: the worker was started
             # earlier so that importing boto3 overlaps the grader's own start-up.
             os.environ.update(request.environment)
-            os.environ.update({"HOME": str(scratch), "TMPDIR": str(scratch)})
+            os.environ.update({"HOME": str(home), "TMPDIR": str(home)})
+            endpoint_port = urllib.parse.urlsplit(os.environ.get("AWS_ENDPOINT_URL", "")).port
+            if endpoint_port and plan.get("network") and not refusal:
+                confine.open_bridge(endpoint_port)  # before the warm-up: its call goes through the bridge
             _warm_up()
+            scratch.compile_exercises(exercises)
+            try:
+                folder.prepare()  # before the rules: they hold the folder's tmpfs, not what it covers
+            except OSError as error:
+                refusal = refusal or f"the learner's folder could not be made ({error})"
             if plan.get("landlock") and not refusal:
                 try:
                     ruleset = confine.landlock_rules(plan, exercises, str(learner))
                 except OSError as error:
                     refusal = f"the Landlock rules could not be made ({error})"
             continue
+        try:
+            folder.prepare()
+        except OSError as error:
+            refusal = refusal or f"the learner's folder could not be made ({error})"
         pids = []
         for run in request.runs:
             pid = os.fork()
             if pid == 0:
                 try:
-                    _child(run, request.limits, exercises, ids, bytecode, ruleset, refusal, worker)
+                    _child(run, request.limits, exercises, ids, ruleset, refusal, worker)
                 finally:
                     _os_exit(70)
             pids.append(pid)
         _reply(messages.pids_reply(pids))
+        folder.watch(pids)
         codes, late = reaping.wait_for(pids, request.wall_seconds)
         reaping.sweep_orphans()  # nothing a run started may outlive it
-        reaping.empty_folder(scratch, ids)
-        _reply(messages.exits_reply(pids, codes, late))
+        folder.wipe()  # nor anything it wrote
+        _reply(messages.exits_reply(pids, codes, late, folder.over))
     reaping.sweep_orphans()
 
 

@@ -31,6 +31,12 @@ RETRY = (
 # Where EventConsumer's body starts after its docstring: class attributes go before it.
 CLASS_DOC_END = "    def __init__(\n"
 MODULE_TOP = "EventFilter = Callable[[dict[str, Any]], bool]\n"
+LIST_LOOP = (
+    "        response = kinesis.list_shards(**kwargs)\n"
+    '        shard_ids.extend(shard["ShardId"] for shard in response["Shards"])\n'
+    '        token = response.get("NextToken")\n        if not token:\n            return shard_ids\n'
+    '        kwargs = {"NextToken": token}  # a paged call names the stream through the token\n'
+)
 FILTER = "        if self.event_filter is not None and not self.event_filter(event):\n            return False\n"
 
 # consume_stream stops inside a shard through that shard's consume(max_events=what is left),
@@ -258,13 +264,6 @@ CONSUMER_MUTANTS: list[Mutant] = [
         "list_first_page_only",
         "consumer.all_shards",
         (C, "        if not token:\n            return shard_ids\n", "        return shard_ids\n"),
-        # 1,000 is the page size (limits.LIST_SHARDS_DEFAULT_RESULTS); 10,000 is only the
-        # largest MaxResults a call may ask for, and no page holds that many.
-        survives=(
-            "a ListShards page holds up to 1,000 shards, more than any stream here has: the grader's largest "
-            "has 180, and the account quota the embedded Kinesis enforces is 500 open shards, so the first page "
-            "is always the whole list"
-        ),
     ),
     full(
         "list_open_shards_only",
@@ -402,7 +401,8 @@ CONSUMER_MUTANTS: list[Mutant] = [
             "                    self.events_matched += 1\n",
             "                    self.events_matched += 1\n                    self.events_processed += 1\n",
         ),
-    ),
+        also={"consumer.all_shards"},
+    ),  # consume_stream counts each shard's events_processed against max_events: with a filter it reads too many
     m(
         "bytes_of_matches_only",
         "consumer.filtering",
@@ -497,6 +497,104 @@ CONSUMER_MUTANTS: list[Mutant] = [
         (C, "                self.events_processed += 1\n", "                EventConsumer.events_processed += 1\n"),
         also={"consumer.all_shards"},
     ),  # consume_stream adds up each shard's consumer.events_processed
+    # --- clauses once met one way only: never varied, combined, repeated or given odd types ---
+    full("list_with_the_paginator",
+        "consumer.all_shards",  # boto3's paginator sends StreamName again with each NextToken
+        (
+            C,
+            '    kwargs: dict[str, Any] = {"StreamName": stream_name}\n    while True:\n' + LIST_LOOP,
+            (
+                '    for page in kinesis.get_paginator("list_shards").paginate(StreamName=stream_name):\n'
+                '        shard_ids.extend(shard["ShardId"] for shard in page["Shards"])\n'
+                "    return shard_ids\n"
+            ),
+        ),
+    ),
+    full("list_pages_from_the_first_id",
+        "consumer.all_shards",  # the next page asked after the first id of the last one
+        (
+            C,
+            '        kwargs = {"NextToken": token}  # a paged call names the stream through the token\n',
+            '        kwargs = {"StreamName": stream_name, "ExclusiveStartShardId": response["Shards"][0]["ShardId"]}\n',
+        ),
+    ),
+    full("list_open_shards_by_filter",
+        "consumer.all_shards",  # ShardFilter AT_LATEST leaves out closed parents
+        (
+            C,
+            '    kwargs: dict[str, Any] = {"StreamName": stream_name}\n',
+            '    kwargs: dict[str, Any] = {"StreamName": stream_name, "ShardFilter": {"Type": "AT_LATEST"}}\n',
+        ),
+    ),
+    m(
+        "stream_budget_counts_matches",
+        "consumer.all_shards",  # a filter and max_events together
+        (
+            C,
+            (
+                "        events.extend(consumer.consume(max_events=remaining))\n"
+                "        read += consumer.events_processed\n"
+            ),
+            (
+                "        matched = consumer.consume(max_events=remaining)\n        events.extend(matched)\n"
+                "        read += len(matched)\n"
+            ),
+        ),
+    ),
+    full("closed_shard_read_again",
+        "consumer.all_shards",  # no NextShardIterator: the old iterator read once more
+        (
+            C,
+            '            iterator = response.get("NextShardIterator")\n',
+            '            iterator = response.get("NextShardIterator") or iterator\n',
+        ),
+    ),
+    full("read_retry_constant_pause",
+        "consumer.read_shard",
+        (C, "time.sleep(min(0.05 * 2**failures, 2.0))  # same iterator", "time.sleep(0.1)  # same iterator"),
+    ),
+    m(
+        "poll_wait_grows",
+        "consumer.stopping",  # waits after repeated empty polls
+        (
+            C,
+            "                time.sleep(self.poll_interval)\n",
+            (
+                "                time.sleep(self.poll_interval * (1 + self.__dict__.setdefault('_empty', 0)))\n"
+                "                self._empty += 1\n"
+            ),
+        ),
+    ),
+    m(
+        "process_event_returns_filter_value",
+        "consumer.filtering",  # a filter that answers a str, not a bool
+        (
+            C,
+            FILTER,
+            (
+                "        if self.event_filter is not None:\n"
+                "            matched = self.event_filter(event)\n"
+                "            if matched:\n"
+                "                print(f\"  Processing: {event.get('type', 'event')}\")\n"
+                "            return matched\n"
+            ),
+        ),
+    ),
+    m(
+        "stats_in_a_module_dict",
+        "consumer.independence",  # get_stats, not the attributes, reads shared figures
+        (C, MODULE_TOP, MODULE_TOP + '_STATS = {"events_processed": 0}\n'),
+        (
+            C,
+            "                self.events_processed += 1\n",
+            '                self.events_processed += 1\n                _STATS["events_processed"] += 1\n',
+        ),
+        (
+            C,
+            '            "events_processed": self.events_processed,\n            "bytes_processed"',
+            '            "events_processed": _STATS["events_processed"],\n            "bytes_processed"',
+        ),
+    ),
     # --- correct rewrites in other styles: each must keep full marks -------------------------
     same(
         "generator_of_records",
@@ -659,5 +757,50 @@ CONSUMER_MUTANTS: list[Mutant] = [
                 "            return False\n"
             ),
         ),
+    ),
+    same(
+        "list_shards_pages_of_100",
+        "consumer.all_shards",  # any MaxResults, any ShardFilter that keeps closed shards
+        (
+            C,
+            '    kwargs: dict[str, Any] = {"StreamName": stream_name}\n',
+            (
+                '    kwargs: dict[str, Any] = {"StreamName": stream_name, "MaxResults": 100, '
+                '"ShardFilter": {"Type": "FROM_TRIM_HORIZON"}}\n'
+            ),
+        ),
+        (
+            C,
+            '        kwargs = {"NextToken": token}  # a paged call names the stream through the token\n',
+            '        kwargs = {"NextToken": token, "MaxResults": 100}\n',
+        ),
+    ),
+    same(
+        "events_with_keys_reordered",
+        "consumer.filtering",  # the events come back equal (==), whatever their key order
+        (
+            C,
+            "                    matched.append(event)\n",
+            "                    matched.append(dict(sorted(event.items())))\n",
+        ),
+    ),
+    same(
+        "counted_per_read",
+        "consumer.read_shard",  # counters added once per read instead of once per record
+        (C, COUNT, ""),
+        (
+            C,
+            '            records = response["Records"]\n',
+            (
+                '            records = response["Records"]\n'
+                "            self.events_processed += len(records)\n"
+                '            self.bytes_processed += sum(len(record["Data"]) for record in records)\n'
+            ),
+        ),
+    ),
+    same(
+        "reads_of_100",
+        "consumer.stopping",  # any Limit the API allows
+        (C, LIMIT, "            limit = 100 if max_events is None else max(1, min(100, max_events - read))\n"),
     ),
 ]

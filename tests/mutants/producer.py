@@ -30,6 +30,23 @@ _DESCRIBE_PAGES = (
     '            )["StreamDescription"]\n'
     '            description["Shards"].extend(page["Shards"])\n'
 )
+_CREATE = """        created = True
+        try:
+            self.kinesis.create_stream(StreamName=self.stream_name, ShardCount=shard_count)
+            print(f"Creating stream '{self.stream_name}' with {shard_count} shard(s)...")
+        except ClientError as error:
+            if _error_code(error) != "ResourceInUseException":
+                raise
+            created = False
+"""
+# Look first, create if missing: right on its own, but another producer may create the stream in between.
+_CHECK_THEN_CREATE = """        try:
+            self.kinesis.describe_stream_summary(StreamName=self.stream_name)
+            created = False
+        except self.kinesis.exceptions.ResourceNotFoundException:
+            self.kinesis.create_stream(StreamName=self.stream_name, ShardCount=shard_count)
+            created = True
+"""
 _FAILURE = '            return {"success": False, "error": str(error), "error_code": _error_code(error)}'
 
 PRODUCER_MUTANTS: list[Mutant] = [
@@ -438,6 +455,49 @@ PRODUCER_MUTANTS: list[Mutant] = [
         "producer.concurrency",
         (P, "        self.stream_name = stream_name\n", "        EventProducer.stream_name = stream_name\n"),
     ),
+    # --- clauses once met one way only: never varied, combined, repeated or given odd types ---
+    full("stream_check_then_create",
+        "producer.stream_setup",  # two producers at once: the other's create lands in between
+        (P, _CREATE, _CHECK_THEN_CREATE),
+    ),
+    full("stream_waits_five_polls",
+        "producer.stream_setup",  # CREATING that lasts longer than a few polls
+        (
+            P,
+            _WAITER,
+            """        for _ in range(5):
+            description = self.kinesis.describe_stream(StreamName=self.stream_name)["StreamDescription"]
+            if description["StreamStatus"] == "ACTIVE":
+                break
+            time.sleep(2)
+""",
+        ),
+    ),
+    m(
+        "send_event_catches_client_errors_only",
+        "producer.send_event",  # boto3 refuses an empty key itself, with ParamValidationError
+        (
+            P,
+            "        except (ClientError, BotoCoreError, TypeError, ValueError) as error:\n",
+            "        except ClientError as error:\n",
+        ),
+    ),
+    full("batch_keeps_first_failure",
+        "producer.ordering",  # the retry succeeds, the result still says it failed
+        (
+            P,
+            _RETRY,
+            """            first = None
+            for attempt in range(max_attempts):
+                result = self.send_event(event, key)
+                first = first or result
+                if result["success"] or result.get("error_code") not in RETRYABLE_ERROR_CODES:
+                    break
+                time.sleep(min(0.05 * 2**attempt, 2.0))  # back off before retrying
+            results.append(first)
+""",
+        ),
+    ),
     # --- correct rewrites in other styles: each must keep full marks -----------------------
     same(
         "compact_json_unescaped",
@@ -468,26 +528,56 @@ PRODUCER_MUTANTS: list[Mutant] = [
         ),
     ),
     same(
-        "stream_describe_first",
+        "json_sorted_keys",
+        "producer.send_event",  # key order and escapes are free: json.loads(data) == event_data
+        (
+            P,
+            'payload = json.dumps(event_data).encode("utf-8")',
+            'payload = json.dumps(event_data, sort_keys=True, ensure_ascii=False).encode("utf-8")',
+        ),
+    ),
+    same(
+        "json_indented",
+        "producer.send_event",  # spacing is free
+        (
+            P,
+            'payload = json.dumps(event_data).encode("utf-8")',
+            'payload = json.dumps(event_data, indent=2).encode("utf-8")',
+        ),
+    ),
+    same(
+        "send_event_catches_every_exception",
+        "producer.send_event",
+        (
+            P,
+            "        except (ClientError, BotoCoreError, TypeError, ValueError) as error:\n",
+            "        except Exception as error:\n",
+        ),
+    ),
+    same(
+        "stream_check_then_create_catching_the_race",
         "producer.stream_setup",
         (
             P,
-            """        created = True
-        try:
-            self.kinesis.create_stream(StreamName=self.stream_name, ShardCount=shard_count)
-            print(f"Creating stream '{self.stream_name}' with {shard_count} shard(s)...")
-        except ClientError as error:
-            if _error_code(error) != "ResourceInUseException":
-                raise
-            created = False
-""",
-            """        try:
-            self.kinesis.describe_stream_summary(StreamName=self.stream_name)
-            created = False
-        except self.kinesis.exceptions.ResourceNotFoundException:
-            self.kinesis.create_stream(StreamName=self.stream_name, ShardCount=shard_count)
-            created = True
-""",
+            _CREATE,
+            _CHECK_THEN_CREATE.replace(
+                "            self.kinesis.create_stream(StreamName=self.stream_name, ShardCount=shard_count)\n"
+                "            created = True\n",
+                "            try:\n"
+                "                self.kinesis.create_stream(StreamName=self.stream_name, ShardCount=shard_count)\n"
+                "                created = True\n"
+                "            except self.kinesis.exceptions.ResourceInUseException:\n"
+                "                created = False  # another producer created it meanwhile\n",
+            ),
+        ),
+    ),
+    same(
+        "stream_waiter_defaults",
+        "producer.stream_setup",  # the waiter's own pace: a check every 10 s
+        (
+            P,
+            'waiter.wait(StreamName=self.stream_name, WaiterConfig={"Delay": 1, "MaxAttempts": 120})',
+            "waiter.wait(StreamName=self.stream_name)",
         ),
     ),
     same(

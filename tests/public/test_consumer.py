@@ -45,6 +45,13 @@ def test_consume_stream_passes_the_filter_on(learner, streams):
     checks.check_all_shards(learner, streams, 2, KEYED, wanted_type="search")
 
 
+@pytest.mark.task("consumer.all_shards")
+@pytest.mark.clause("all_shards.every")
+def test_consume_stream_counts_records_read_not_matches(learner, streams):
+    # A filter and max_events together: max_events counts every record read, matched or not.
+    checks.check_all_shards(learner, streams, 2, KEYED, max_events=5, wanted_type="search")
+
+
 @pytest.mark.task("consumer.stopping")
 @pytest.mark.clause("stopping.max_events")
 def test_consume_stops_at_exactly_max_events(learner, streams):
@@ -87,6 +94,16 @@ def test_filter_keeps_only_add_to_cart(learner, streams):
 @pytest.mark.clause("filtering.match", "filtering.result")
 def test_without_a_filter_every_event_matches(learner, streams):
     checks.check_filtering(learner, streams, EVENTS[:5], None)
+
+
+PRIORITY = [dict(e, priority=["high", "", "low", None][e["n"] % 4]) for e in EVENTS[:8]]
+
+
+@pytest.mark.task("consumer.filtering")
+@pytest.mark.clause("filtering.match")
+def test_process_event_answers_a_bool_whatever_the_filter_returns(learner, streams):
+    # The filter answers the event's "priority" (a str or None): process_event still answers True or False.
+    checks.check_filtering(learner, streams, PRIORITY, None, truthy_field="priority")
 
 
 @pytest.mark.task("consumer.independence")

@@ -412,9 +412,9 @@ def test_each_environment_gets_its_isolation(elsewhere):
         pytest.skip("the expected isolations are those of a kernel with Landlock ABI 6 or later")
     sandbox = next(iter(elsewhere["results"].values()))[0]["sandbox"]
     expected = {
-        "root_without_cap_sys_admin": ("uid nobody", "user+"),
-        "root_in_a_default_container": ("uid nobody",),
-        "user_with_userns": ("(the grader's own)", "user+pid namespaces"),
+        "root_without_cap_sys_admin": ("a uid of its own per worker", "user+mount+pid+network namespaces"),
+        "root_in_a_default_container": ("a uid of its own per worker",),
+        "user_with_userns": ("(the grader's own)", "user+mount+pid+network namespaces"),
         "user_without_userns": ("(the grader's own)", ""),
     }[elsewhere["name"]]
     assert all(part in sandbox["isolation"] for part in expected), sandbox

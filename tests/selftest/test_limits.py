@@ -21,6 +21,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from grader.kinesis import limits
+from grader.kinesis.faults import Shape, installed
 from grader.kinesis.server import REGION, EmbeddedKinesis
 from grader.kinesis.stream_view import StreamView
 from tests.mutants.model import READING, C, P, m
@@ -240,6 +241,74 @@ def test_list_shards_pages_with_a_next_token_that_works(kinesis):
     assert "NextToken" not in caller.list_shards(StreamName=name)  # up to 1,000 shards on one page
 
 
+def test_list_shards_pages_may_be_shorter_than_asked_and_the_paginator_form_is_refused(kinesis):
+    name = StreamView(kinesis).create(7)
+    caller = Caller(kinesis)
+    with installed(kinesis, Shape(shards_per_page=3)):
+        page = caller.list_shards(StreamName=name, MaxResults=100)
+        sizes, ids = [len(page["Shards"])], [s["ShardId"] for s in page["Shards"]]
+        while page.get("NextToken"):
+            page = caller.list_shards(NextToken=page["NextToken"])
+            sizes.append(len(page["Shards"]))
+            ids += [s["ShardId"] for s in page["Shards"]]
+        assert sizes == [3, 3, 1] and len(set(ids)) == 7
+        assert len(caller.describe_stream(StreamName=name)["StreamDescription"]["Shards"]) == 3
+        # boto3's paginator sends the first call's StreamName again with each NextToken: AWS refuses that.
+        paginator = caller.client.get_paginator("list_shards")
+        with pytest.raises(ClientError, match="InvalidArgumentException"):
+            list(paginator.paginate(StreamName=name))
+        token = caller.list_shards(StreamName=name)["NextToken"]
+        assert (
+            error_of(caller.list_shards, NextToken=token, ExclusiveStartShardId=SHARD)[0] == "InvalidArgumentException"
+        )
+    assert "NextToken" not in caller.list_shards(StreamName=name)  # the usual pages again: up to 1,000 shards
+
+
+def test_list_shards_shard_filter_as_documented(kinesis):
+    view = StreamView(kinesis)
+    name = view.create(2)
+    children = view.split_keeping_records(name, SHARD)
+    caller = Caller(kinesis)
+
+    def listed(**shard_filter):
+        return [s["ShardId"] for s in caller.list_shards(StreamName=name, ShardFilter=shard_filter)["Shards"]]
+
+    every = [SHARD, "shardId-000000000001", *children]
+    assert (
+        listed(Type="FROM_TRIM_HORIZON")
+        == every
+        == [s["ShardId"] for s in caller.list_shards(StreamName=name)["Shards"]]
+    )
+    assert listed(Type="AT_LATEST") == every[1:]  # the closed parent left out
+    assert listed(Type="AT_TRIM_HORIZON") == every[:2]  # open at the oldest record: not the children
+    assert listed(Type="AFTER_SHARD_ID", ShardId=SHARD) == every[1:]
+    assert listed(Type="FROM_TIMESTAMP", Timestamp=0) == every
+    assert error_of(caller.list_shards, StreamName=name, ShardFilter={"Type": "AT_NOON"})[0] == "ValidationException"
+    assert error_of(caller.list_shards, StreamName=name, ShardFilter={"Type": "AFTER_SHARD_ID"})[0] == (
+        "InvalidArgumentException"
+    )
+    with installed(kinesis, Shape(shards_per_page=1)):  # the filter holds over every page
+        page = caller.list_shards(StreamName=name, ShardFilter={"Type": "AT_LATEST"})
+        ids = [s["ShardId"] for s in page["Shards"]]
+        while page.get("NextToken"):
+            page = caller.list_shards(NextToken=page["NextToken"])
+            ids += [s["ShardId"] for s in page["Shards"]]
+    assert ids == every[1:]
+
+
+def test_creating_lasts_as_long_as_a_check_says(kinesis):
+    caller = Caller(kinesis)
+    with installed(kinesis, Shape(creating_seconds=60)):
+        caller.create_stream(StreamName="slow", ShardCount=1)
+    for second in (1, 10, 30, 59.9):
+        caller.now = second
+        status = caller.describe_stream_summary(StreamName="slow")["StreamDescriptionSummary"]["StreamStatus"]
+        assert status == "CREATING", second
+    caller.now = 60.1
+    assert caller.describe_stream(StreamName="slow")["StreamDescription"]["StreamStatus"] == "ACTIVE"
+    assert kinesis.rules.creating_seconds == limits.CREATING_SECONDS  # back to the usual once the check is over
+
+
 def test_new_streams_are_creating_and_resharding_is_updating(kinesis):
     caller = Caller(kinesis)
     caller.create_stream(StreamName="new", ShardCount=1)
@@ -269,7 +338,9 @@ def test_the_clock_never_runs_back_and_a_new_run_restarts_it(kinesis):
         caller.get_records(ShardIterator=position)
     assert error_of(caller.get_records, ShardIterator=position)[0] == "ProvisionedThroughputExceededException"
     kinesis.new_run()
-    caller.get_records(ShardIterator=position)
+    # A connection of the run that ended is refused: nothing it queued is served in the next run.
+    assert error_of(caller.get_records, ShardIterator=position)[0] == "ExpiredRunException"
+    Caller(kinesis).get_records(ShardIterator=position)  # the new run's own process: a fresh clock at 0
 
 
 def test_the_graders_own_access_is_never_limited(kinesis):

@@ -20,11 +20,11 @@ observed consumers, the bounds on reading and the Kinesis conditions the grader 
 The tests and the limit checks use the names below.
 """
 
-from grader.harness.consumer_checks.all_shards import check_all_shards
+from grader.harness.consumer_checks.all_shards import check_all_shards, check_listed_in_pages
 from grader.harness.consumer_checks.conditions import DRY_CLOSE, UnevenReads
 from grader.harness.consumer_checks.filtering import check_filtering
 from grader.harness.consumer_checks.independence import check_independent_consumers
-from grader.harness.consumer_checks.read_shard import check_read_shard
+from grader.harness.consumer_checks.read_shard import check_read_retry_backoff, check_read_shard
 from grader.harness.consumer_checks.stopping import check_max_events, check_max_seconds
 from grader.harness.consumer_checks.throughput import check_throughput
 
@@ -32,10 +32,12 @@ __all__ = [
     "DRY_CLOSE",
     "UnevenReads",
     "check_all_shards",
+    "check_listed_in_pages",
     "check_filtering",
     "check_independent_consumers",
     "check_max_events",
     "check_max_seconds",
+    "check_read_retry_backoff",
     "check_read_shard",
     "check_throughput",
 ]

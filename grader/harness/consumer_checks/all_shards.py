@@ -15,7 +15,37 @@ from grader.harness.consumer_checks.conditions import (
 )
 from grader.harness.feedback import Feedback, show
 from grader.harness.script import CONSUMER, Script, noted_field_equals
-from grader.kinesis.stream_view import StreamView, encode_event
+from grader.kinesis.faults import Shape
+from grader.kinesis.stream_view import StreamView, event_identity
+
+
+def require_every_shard(shard_ids: Any, streams: StreamView, name: str, called: str, why: str) -> list[str]:
+    """Fail unless ``shard_ids`` is a list naming every shard of the stream once; returns the ids."""
+    require_type(shard_ids, list, called, "the returned value")
+    wanted = [shard_id for shard_id, _, _ in streams.shard_ranges(name)]
+    if sorted(s for s in shard_ids if type(s) is str) != sorted(wanted) or len(shard_ids) != len(wanted):
+        shown = show(shard_ids) if len(shard_ids) <= 12 else f"{len(shard_ids)} shard id(s)"
+        raise Feedback(called, f"returned {shown}", f"all {len(wanted)} shard ids, each once: {show(wanted)}", why)
+    return wanted
+
+
+def check_listed_in_pages(learner: Any, streams: StreamView, shard_count: int, per_page: int) -> None:
+    """list_shard_ids follows every page of the listing: here Kinesis lists at most ``per_page``
+    shards a page (as it may: a page can hold fewer shards than MaxResults), with a NextToken
+    while more remain, and refuses a NextToken sent with the StreamName, as AWS does."""
+    name = streams.create(shard_count)
+    script = Script()
+    ids = script.function(f"{CONSUMER}.list_shard_ids", name, expect="every shard id of the stream, page after page")
+    pages = Shape(shards_per_page=per_page)
+    outcome = run_with(learner, script, pages)
+    require_every_shard(
+        outcome[ids],
+        streams,
+        name,
+        f"{ids.label} on a stream of {shard_count} shards while {pages.describe()}",
+        "Kinesis answers in pages, however short: while a page has a NextToken, ask again with that NextToken "
+        "alone (a NextToken names the stream: sending the StreamName with it is refused), until a page has none",
+    )
 
 
 def check_all_shards(
@@ -64,17 +94,14 @@ def check_all_shards(
     asked = script.noted()
     outcome = run_with(learner, script, ClosedShards(closed) if closed else None)
     resharded = f" (after resharding: {SHARD0} is closed and keeps its records)" if reshard else ""
-    shard_ids = outcome[ids]
-    require_type(shard_ids, list, ids.label, "the returned value")
-    wanted_ids = [shard_id for shard_id, _, _ in streams.shard_ranges(name)]
-    if sorted(s for s in shard_ids if type(s) is str) != sorted(wanted_ids) or len(shard_ids) != len(wanted_ids):
-        raise Feedback(
-            ids.label + resharded,
-            f"returned {show(shard_ids)}",
-            f"all {len(wanted_ids)} shard ids, each once: {show(wanted_ids)}",
-            "each user's events live on one shard only; a reader that skips a shard misses those users"
-            + ("; a closed parent shard still holds the older events" if reshard else ""),
-        )
+    wanted_ids = require_every_shard(
+        outcome[ids],
+        streams,
+        name,
+        ids.label + resharded,
+        "each user's events live on one shard only; a reader that skips a shard misses those users"
+        + ("; a closed parent shard still holds the older events" if reshard else ""),
+    )
     result = outcome[read]
     called = read.label + resharded
     require_returned(result, called, "consume_stream reads each shard until it is caught up")
@@ -82,20 +109,20 @@ def check_all_shards(
     given, returned = outcome[inside]
     # Its own consumers' process_event calls, if it used EventConsumer; else what it returned.
     events = given if given else result
-    if wanted_type is not None:
-        asked_about = Counter(encode_event(e) for e in outcome[asked])
-        if Counter(encode_event(r.event()) for r in stored) - asked_about:
+    if wanted_type is not None and max_events is None:
+        asked_about = Counter(event_identity(e) for e in outcome[asked])
+        if Counter(event_identity(r.event()) for r in stored) - asked_about:
             raise Feedback(
                 called,
                 f"asked the filter about {sum(asked_about.values())} of the {len(stored)} events",
                 "every event of every shard to be offered to the filter",
                 "consume_stream passes event_filter on to the EventConsumer of each shard",
             )
-    got = Counter(encode_event(e) for e in events)
-    want = Counter(encode_event(r.event()) for r in stored)
+    got = Counter(event_identity(e) for e in events)
+    want = Counter(event_identity(r.event()) for r in stored)
     if max_events is None:
         if got != want:
-            missing_users = sorted({r.key for r in stored if encode_event(r.event()) in (want - got)})
+            missing_users = sorted({r.key for r in stored if event_identity(r.event()) in (want - got)})
             raise Feedback(
                 called,
                 f"read {sum(got.values())} of the {len(stored)} events"
@@ -105,16 +132,19 @@ def check_all_shards(
             )
     else:
         wanted_count = min(max_events, len(stored))
-        if len(events) != wanted_count or got - want:
+        # With a filter, only the events its consumers were given show what was read.
+        counted = len(events) if given or wanted_type is None else min(len(events), wanted_count)
+        if counted != wanted_count or got - want:
             raise Feedback(
                 called,
                 f"read {len(events)} record(s)",
-                f"exactly {wanted_count}: max_events counts the records read over all shards",
+                f"exactly {wanted_count}: max_events counts the records read over all shards"
+                + (", matched by the filter or not" if wanted_type is not None else ""),
                 "max_events is a promise to the caller, whatever the number of shards",
             )
     for key in {r.key for r in stored}:
-        mine = [encode_event(r.event()) for r in stored if r.key == key]
-        order = [encode_event(e) for e in events if isinstance(e, dict) and encode_event(e) in set(mine)]
+        mine = [event_identity(r.event()) for r in stored if r.key == key]
+        order = [event_identity(e) for e in events if isinstance(e, dict) and event_identity(e) in set(mine)]
         if order != mine[: len(order)]:
             raise Feedback(
                 called,

@@ -8,16 +8,28 @@ from typing import Any
 from grader.harness.checking import require_int, require_type, sent_bytes
 from grader.harness.consumer_checks.conditions import DRY_CLOSE, SHARD0, new_consumer, require_returned
 from grader.harness.feedback import Feedback, show
-from grader.harness.script import Script, field_equals
+from grader.harness.script import Script, field_equals, key_of
 from grader.kinesis.stream_view import StreamView
 
 
-def check_filtering(learner: Any, streams: StreamView, events: list[dict[str, Any]], wanted_type: str | None) -> None:
+def check_filtering(
+    learner: Any,
+    streams: StreamView,
+    events: list[dict[str, Any]],
+    wanted_type: str | None,
+    truthy_field: str | None = None,
+) -> None:
     """process_event applies the filter; consume returns this call's matching events (a new
-    list each call), counts every record read and only matches in events_matched."""
+    list each call), counts every record read and only matches in events_matched.
+
+    With ``truthy_field``, the filter is ``lambda e: e[truthy_field]``: it answers the field's
+    value, not a bool (a filter may, as ``if`` does), and process_event still answers a bool."""
     name = streams.create(1)
     stored = streams.put(name, [(e["userId"], e) for e in events])
-    kwargs = {"event_filter": field_equals("type", wanted_type)} if wanted_type is not None else {}
+    if truthy_field is not None:
+        kwargs: dict[str, Any] = {"event_filter": key_of(truthy_field)}
+    else:
+        kwargs = {"event_filter": field_equals("type", wanted_type)} if wanted_type is not None else {}
     script = Script()
     first = new_consumer(script, name, SHARD0, **kwargs)
     direct = [script.call(first, "process_event", e, expect="True or False") for e in events[:3]]
@@ -29,17 +41,25 @@ def check_filtering(learner: Any, streams: StreamView, events: list[dict[str, An
     outcome = learner.run(script)
 
     def matches(event: Any) -> bool:
+        if truthy_field is not None:
+            return bool(event.get(truthy_field))
         return wanted_type is None or event.get("type") == wanted_type
 
     for ref, event in zip(direct, events[:3]):
         got = outcome[ref]
         if type(got) is not bool or got != matches(event):
+            if truthy_field is not None:
+                why = f"the filter answered {show(event.get(truthy_field))}, which is {matches(event)} as a bool"
+            else:
+                why = f"the event's type is {event.get('type')!r}" + (
+                    f" and the filter wants {wanted_type!r}" if wanted_type else " and there is no filter"
+                )
             raise Feedback(
                 ref.label,
                 f"returned {show(got)}",
-                f"{matches(event)}: the event's type is {event.get('type')!r}"
-                + (f" and the filter wants {wanted_type!r}" if wanted_type else " and there is no filter"),
-                "process_event's answer is how consume knows whether the event matched",
+                f"{matches(event)}: {why}",
+                "process_event's answer is how consume knows whether the event matched: a real bool, whatever "
+                "type the filter answers with",
             )
     matched = [r.event() for r in stored if matches(r.event())]
     for number, ref in enumerate(reads, 1):

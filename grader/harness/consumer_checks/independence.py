@@ -13,11 +13,47 @@ from grader.kinesis.stream_view import StreamView
 COUNTERS = ("events_processed", "bytes_processed", "events_matched")
 
 
+def _counted(stats: Any) -> dict[str, Any]:
+    """The counters of a get_stats answer (whatever else it holds is consumer.throughput's)."""
+    return {k: stats[k] for k in COUNTERS if k in stats} if isinstance(stats, dict) else {}
+
+
+def check_stats_per_consumer(learner: Any, streams: StreamView, name: str, consumers: int) -> None:
+    """get_stats reports each consumer's own figures: after consumers of one shard read it one
+    after the other, each one's get_stats still gives what the first one's gave after its read.
+
+    Compared with get_stats itself (never with the attributes), so a get_stats that reports
+    wrong figures is consumer.throughput's mistake; one that fails is not judged here either."""
+    script = Script()
+    made = [new_consumer(script, name, SHARD0) for _ in range(consumers)]
+    script.call(made[0], "consume", dry=DRY_CLOSE)
+    first = script.call(made[0], "get_stats")
+    for consumer in made[1:]:
+        script.call(consumer, "consume", dry=DRY_CLOSE)
+    later = [script.call(consumer, "get_stats") for consumer in made]
+    try:
+        outcome = learner.run(script)
+    except Feedback:
+        return  # reading or get_stats itself failed: their own tasks say why
+    wanted = _counted(outcome[first])
+    for number, ref in enumerate(later, 1):
+        if wanted and _counted(outcome[ref]) != wanted:
+            raise Feedback(
+                f"{consumers} consumers of the same shard in one program, one consume() after the other, then "
+                f"get_stats() of each",
+                f"gave consumer {number} the stats {show(_counted(outcome[ref]))}",
+                f"{show(wanted)}, what the first consumer's get_stats gave right after its own read",
+                "figures kept in a module-level dict or a class attribute are shared by every consumer; keep them "
+                "on self",
+            )
+
+
 def check_independent_consumers(
     learner: Any, streams: StreamView, consumers: int, keyed_events: list[tuple[str, Any]]
 ) -> None:
     """Several consumers of one shard in one program: each reads every event with its own
-    counters and its own results; a later one changes nothing of an earlier one."""
+    counters, its own results and its own get_stats figures; a later one changes nothing of an
+    earlier one."""
     name = streams.create(1)
     streams.put(name, keyed_events)
     script = Script()
@@ -69,3 +105,4 @@ def check_independent_consumers(
                 f"each consumer's own list of events: {show(first_result)}",
                 "a list kept in a class attribute or a module variable is shared by every consumer",
             )
+    check_stats_per_consumer(learner, streams, name, consumers)

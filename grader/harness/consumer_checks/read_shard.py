@@ -3,17 +3,20 @@ order, counting records and bytes."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from grader.harness.checking import require_int, require_type, run_with, sent_bytes, under
 from grader.harness.consumer_checks.conditions import (
     DRY_CLOSE,
+    SHARD0,
     iterator_position,
     new_consumer,
 )
 from grader.harness.feedback import Feedback, show
 from grader.harness.script import Ref, Script
-from grader.kinesis.faults import Plan
+from grader.kinesis.faults import Plan, error_message
+from grader.kinesis.server import Fault
 from grader.kinesis.stream_view import Record, StreamView
 
 
@@ -126,3 +129,65 @@ def _check_iterators(outcome: Any, name: str, shard_id: str, stored: list[Record
                 + ("the oldest record first" if kind == "TRIM_HORIZON" else "only records written after it"),
                 "pass iterator_type on as ShardIteratorType",
             )
+
+
+# A code of RETRYABLE_ERROR_CODES that botocore does not retry by itself (HTTP 400, not a
+# throttling code it knows), so every failure reaches the learner's code and its pauses show.
+UNRETRIED_CODE = "KMSThrottlingException"
+
+
+@dataclass
+class FirstReadsFail(Plan):
+    """The first ``failures`` GetRecords calls fail with a code the consumer retries; the
+    simulated time of every GetRecords call is noted (the pause after each failure shows)."""
+
+    failures: int
+    kinesis: Any
+    times: list[float] = field(default_factory=list)
+
+    def fault(self, operation: str, request: dict[str, Any]) -> Fault | None:
+        """Note the call's time; fail it while the failures last."""
+        if operation != "GetRecords":
+            return None
+        self.times.append(self.kinesis.rules.now)
+        if len(self.times) <= self.failures:
+            return Fault(400, UNRETRIED_CODE, error_message(UNRETRIED_CODE))
+        return None
+
+    def pauses(self) -> list[float]:
+        """The time from each failed read to the next read."""
+        return [later - earlier for earlier, later in zip(self.times, self.times[1:])][: self.failures]
+
+    def describe(self) -> str:
+        """What the learner's code met."""
+        return f"Kinesis failed the first {self.failures} get_records calls in a row with {UNRETRIED_CODE}"
+
+
+def check_read_retry_backoff(learner: Any, streams: StreamView, keyed_events: list[tuple[str, Any]]) -> None:
+    """A failed read is tried again with the same iterator after a pause, a little longer
+    after each failure: after four failures in a row, the last pause is longer than the first."""
+    name = streams.create(1)
+    stored = streams.put(name, keyed_events)
+    plan = FirstReadsFail(4, learner.kinesis)
+    script = Script()
+    consumer = new_consumer(script, name, SHARD0)
+    read = script.call(consumer, "consume", expect="every record, after retrying the failed reads", dry=DRY_CLOSE)
+    seen = script.observed(consumer)
+    outcome = run_with(learner, script, plan)
+    called = under(read.label, plan)
+    if outcome[seen] != _events(stored):
+        raise Feedback(
+            called,
+            f"passed {len(outcome[seen])} event(s) to process_event",
+            f"the {len(stored)} event(s) of the shard, in order",
+            "a failed read returned nothing, so the same iterator still points at the next unread record",
+        )
+    pauses = plan.pauses()
+    if len(pauses) == plan.failures and pauses[-1] <= pauses[0] + 0.001:
+        shown = ", ".join(f"{p:.3f}" for p in pauses)
+        raise Feedback(
+            called,
+            f"read again {shown} simulated seconds after each failure",
+            "a pause after each failed read, a little longer after each failure",
+            "a shard that is still busy after a pause needs a longer one: growing pauses (back-off) let it recover",
+        )

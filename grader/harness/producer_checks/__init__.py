@@ -17,7 +17,12 @@ from grader.harness.producer_checks.ordering import check_send_batch
 from grader.harness.producer_checks.retries import check_backoff, check_retries_run_out
 from grader.harness.producer_checks.send_event import check_send_event, check_send_to_missing_stream
 from grader.harness.producer_checks.stats import check_stats
-from grader.harness.producer_checks.stream_setup import check_stream_setup, check_stream_setup_existing
+from grader.harness.producer_checks.stream_setup import (
+    check_stream_setup,
+    check_stream_setup_existing,
+    check_stream_setup_race,
+    check_stream_setup_slow,
+)
 
 __all__ = [
     "check_backoff",
@@ -32,5 +37,7 @@ __all__ = [
     "check_stats",
     "check_stream_setup",
     "check_stream_setup_existing",
+    "check_stream_setup_race",
+    "check_stream_setup_slow",
     "which_event",
 ]

@@ -10,12 +10,12 @@ import ast
 import json
 from typing import Any
 
-from grader.kinesis.stream_view import Record, encode_event
+from grader.kinesis.stream_view import Record, event_identity
 
 
 def same_event(record: Record, event: Any) -> bool:
     """Whether a record's data is the JSON of ``event`` and nothing else (send_event's clause 2)."""
-    return record.event() is not None and encode_event(record.event()) == encode_event(event)
+    return record.event() is not None and event_identity(record.event()) == event_identity(event)
 
 
 def loose_value(data: bytes) -> Any:
@@ -34,7 +34,7 @@ def holds_event(value: Any, event: Any, depth: int = 0) -> bool:
     """Whether ``value`` is ``event``, has every field of it, or holds such a dict one level down."""
     if not isinstance(value, dict) or not isinstance(event, dict):
         return value == event and type(value) is type(event)
-    if all(k in value and encode_event(value[k]) == encode_event(v) for k, v in event.items()):
+    if all(k in value and event_identity(value[k]) == event_identity(v) for k, v in event.items()):
         return True
     return depth == 0 and any(holds_event(inner, event, 1) for inner in value.values() if isinstance(inner, dict))
 
@@ -46,9 +46,9 @@ def which_event(record: Record, candidates: list[Any]) -> int | None:
     the wrong format (send_event's clause 2) costs points on send_event only.
     """
     value = loose_value(record.data)
-    exact = encode_event(value) if value is not None else None
+    exact = event_identity(value) if value is not None else None
     for position, event in enumerate(candidates):
-        if exact == encode_event(event):
+        if exact == event_identity(event):
             return position
     for position, event in enumerate(candidates):
         if holds_event(value, event):

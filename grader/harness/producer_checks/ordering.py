@@ -16,7 +16,7 @@ from grader.harness.feedback import Feedback, show
 from grader.harness.producer_checks.matching import which_event
 from grader.harness.script import Script
 from grader.kinesis.faults import Plan
-from grader.kinesis.stream_view import Record, StreamView, encode_event
+from grader.kinesis.stream_view import Record, StreamView, event_identity
 
 
 def require_results(
@@ -59,7 +59,7 @@ def require_results(
                 label,
                 f"was {show(result)}",
                 "the result of a send that succeeded",
-                "the event landed, so its result says so",
+                "the event landed, so its result says so; after a retry that succeeded, the result is that last try's",
             )
         sequence = result.get("sequence_number")
         record = by_sequence.get(int(sequence)) if type(sequence) is str and sequence.isdigit() else None
@@ -128,10 +128,10 @@ def verify_landed(
     """
     stored = streams.all_records(name)
     events = [e for _, e in keyed_events]
-    unique = list({encode_event(e): e for e in events}.values())
-    identity = {encode_event(e): i for i, e in enumerate(unique)}
+    unique = list({event_identity(e): e for e in events}.values())
+    identity = {event_identity(e): i for i, e in enumerate(unique)}
     found = [which_event(r, unique) for r in stored]
-    sent = Counter((k, identity[encode_event(e)]) for k, e in keyed_events)
+    sent = Counter((k, identity[event_identity(e)]) for k, e in keyed_events)
     landed = Counter((r.key, position) for r, position in zip(stored, found))
     if not routing:
         sent = Counter(position for _, position in sent.elements())
@@ -172,7 +172,7 @@ def verify_landed(
     for record, position in zip(stored, found):
         order[record.key].append(position)
     for key in order:
-        wanted = [identity[encode_event(e)] for k, e in keyed_events if k == key]
+        wanted = [identity[event_identity(e)] for k, e in keyed_events if k == key]
         if order[key] != wanted:
             positions = [wanted.index(d) + 1 for d in order[key] if d in wanted]
             raise Feedback(

@@ -62,7 +62,8 @@ def check_send_event(learner: Any, streams: StreamView, shard_count: int, keyed_
             raise Feedback(
                 ref.label,
                 f"stored the data {_data_text(record)!r}",
-                f"the event as JSON and nothing else: {encode_event(event).decode('utf-8')!r}",
+                f"data that json.loads turns back into the event sent, e.g. {encode_event(event).decode('utf-8')!r} "
+                "(key order, spacing and escapes are yours to choose)",
                 "consumers decode each record with json.loads and expect the very event that was sent",
             )
     if len(stored) != len(keyed_events):
@@ -74,14 +75,27 @@ def check_send_event(learner: Any, streams: StreamView, shard_count: int, keyed_
         )
 
 
-def check_send_to_missing_stream(learner: Any, streams: StreamView, events: list[Any]) -> None:
+# Partition keys Kinesis cannot take, each refused another way: boto3 checks the length of
+# the key before sending anything (an empty key raises ParamValidationError, not a
+# ClientError), while a key of 257 characters reaches Kinesis, which answers ValidationException.
+REFUSED_KEYS = {"": "boto3's ParamValidationError, before any request", "k" * 257: "Kinesis's ValidationException"}
+
+
+def check_send_to_missing_stream(learner: Any, streams: StreamView, events: list[Any], odd_keys: bool = False) -> None:
     """send_event's clause 4 (and clause 3's "a healthy stream succeeds", so that never sending scores nothing):
-    send_event to a stream that does not exist returns the error instead of raising."""
+    send_event to a stream that does not exist returns the error instead of raising. With
+    ``odd_keys``, so does a send that boto3 refuses before sending it, and one Kinesis refuses
+    for its key (``REFUSED_KEYS``): every kind of failure the clause names."""
     healthy = streams.create(1)
     name = streams.new_name() + "-missing"
     script = Script()
     good = script.new(PRODUCER_CLASS, healthy, name="producer")
     sent = script.call(good, "send_event", events[0], "user-1", expect=RESULT_SHAPE)
+    failure = "{'success': False, 'error': ...}, not an exception"
+    refused = [
+        (script.call(good, "send_event", events[0], key, expect=failure), how)
+        for key, how in (REFUSED_KEYS.items() if odd_keys else ())
+    ]
     producer = script.new(PRODUCER_CLASS, name, name="other_producer")
     refs = [
         script.call(
@@ -102,12 +116,13 @@ def check_send_to_missing_stream(learner: Any, streams: StreamView, events: list
             "'success': True and the event in the stream",
             "the stream exists and is healthy; a producer that never sends cannot report failures honestly",
         )
-    for ref in refs:
+    missing = "a stream that does not exist: Kinesis's ResourceNotFoundException"
+    for ref, how in [(ref, missing) for ref in refs] + refused:
         result = require_result_dict(outcome[ref], ref.label)
         if result.get("success") is not False:
             raise Feedback(
                 ref.label,
-                f"returned {show(result)} for a stream that does not exist",
+                f"returned {show(result)} for a send refused by {how}",
                 "{'success': False, 'error': ...}",
                 "reporting success for a lost event hides data loss",
             )
@@ -116,5 +131,5 @@ def check_send_to_missing_stream(learner: Any, streams: StreamView, events: list
                 ref.label,
                 f"returned {show(result)}",
                 "an 'error' entry holding the error message as a string",
-                "the message tells the caller what went wrong (here: ResourceNotFoundException)",
+                f"the message tells the caller what went wrong (here: {how})",
             )

@@ -36,6 +36,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[3]
+sys.path.insert(0, str(ROOT))
+from grader.sandbox.messages import NO_LANDLOCK_VARIABLE  # noqa: E402
+from grader.sandbox.uids import UID_RANGE  # noqa: E402
+
 SYSTEM_VENV = ROOT / ".venv-system"
 ENVIRONMENTS = ("root_without_cap_sys_admin", "root_in_a_default_container", "user_with_userns", "user_without_userns")
 NOBODY = 65534
@@ -48,7 +52,7 @@ def unavailable(environment: str) -> str:
         return "making the other environments needs root"
     if environment.startswith("root") and not shutil.which("capsh"):
         return "capsh (Debian's libcap2-bin) is not installed"
-    if environment == "root_without_cap_sys_admin":
+    if environment in ("root", "root_without_landlock", "root_without_cap_sys_admin"):
         return ""
     if not (SYSTEM_VENV / "bin" / "python").exists():
         return f"{SYSTEM_VENV.name} is missing: `make venv-system` makes it from the system's python3.11"
@@ -106,6 +110,9 @@ def command(environment: str, config: Path, bench: bool = False) -> tuple[list[s
         "PYTHONPATH": str(ROOT),
         "PYTHONDONTWRITEBYTECODE": "1",
     }
+    if environment in ("root", "root_without_landlock"):  # this process's own environment, Landlock off or on
+        switch = {NO_LANDLOCK_VARIABLE: "1"} if environment == "root_without_landlock" else {}
+        return own, {"env": {**env, **switch}, "cwd": ROOT}
     if environment == "root_without_cap_sys_admin":
         import shlex
 
@@ -147,8 +154,10 @@ def _without_userns(argv: list[str]) -> None:
     helper = os.fork()
     if helper == 0:
         os.read(ready_r, 1)
-        for name in ("uid_map", "gid_map"):
-            Path(f"/proc/{os.getppid()}/{name}").write_text(f"0 0 1\n{NOBODY} {NOBODY} 1\n")
+        for name in ("uid_map", "gid_map"):  # root, nobody, and the uids workers take (as a container has them)
+            Path(f"/proc/{os.getppid()}/{name}").write_text(
+                f"0 0 1\n{NOBODY} {NOBODY} 1\n{UID_RANGE.start} {UID_RANGE.start} {len(UID_RANGE)}\n"
+            )
         os._exit(0)
     if libc.unshare(CLONE_NEWUSER) != 0:
         sys.exit(f"unshare: {os.strerror(ctypes.get_errno())}")
@@ -185,6 +194,18 @@ def _bench(out: Path) -> None:
     out.write_text(json.dumps(figures), encoding="utf-8")
 
 
+def _grade_batch(config: dict[str, Any]) -> None:
+    """Grade a batch as the instructor does (``instructor.batch``'s grade-all), and write
+    ``{name: [report, seconds, error]}`` to ``config["result"]``."""
+    from instructor import batch
+
+    outcomes = batch.grade_all(
+        Path(config["batch"]), Path(config["out"]), jobs=config.get("jobs", 2), force=True, stream=sys.stderr
+    )
+    results = {o.name: [o.report, o.seconds, o.error] for o in outcomes}
+    Path(config["result"]).write_text(json.dumps(results), encoding="utf-8")
+
+
 def main(argv: list[str]) -> None:
     if argv[:1] == ["--without-userns"]:
         _without_userns(argv[1:])
@@ -194,6 +215,9 @@ def main(argv: list[str]) -> None:
     from tests.mutants.patching import Job, grade_all
 
     config = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
+    if "batch" in config:
+        _grade_batch(config)
+        return
     jobs = [Job(name, Path(exercises), False, list(extra), Path(out)) for name, exercises, extra, out in config["jobs"]]
     results = grade_all(jobs)
     Path(config["result"]).write_text(json.dumps(results), encoding="utf-8")

@@ -86,10 +86,18 @@ class EventConsumer:
         print(self.get_stats())
 
 
+def _shard_pages(kinesis, stream_name):
+    # Not boto3's list_shards paginator: it sends StreamName again with each NextToken, which Kinesis refuses.
+    page = kinesis.list_shards(StreamName=stream_name)
+    yield page
+    while page.get("NextToken"):
+        page = kinesis.list_shards(NextToken=page["NextToken"])
+        yield page
+
+
 def list_shard_ids(stream_name, *, client=None):
     kinesis = client or _client()
-    pages = kinesis.get_paginator("list_shards").paginate(StreamName=stream_name)
-    return [shard["ShardId"] for page in pages for shard in page["Shards"]]
+    return [shard["ShardId"] for page in _shard_pages(kinesis, stream_name) for shard in page["Shards"]]
 
 
 def consume_stream(stream_name, max_events=None, *, client=None, event_filter=None):

@@ -6,6 +6,10 @@ import time
 import boto3
 
 kinesis_client = boto3.client("kinesis", region_name="us-east-1")
+RETRYABLE_ERROR_CODES = {
+    "ProvisionedThroughputExceededException", "ThrottlingException", "LimitExceededException", "InternalFailure",
+    "InternalServerError", "ServiceUnavailable", "KMSThrottlingException",
+}
 
 
 class EventConsumer:
@@ -34,6 +38,7 @@ class EventConsumer:
         shard_iterator = self.get_shard_iterator()
         matched = []
         count = 0
+        failed = 0
         while True:
             if max_events is not None and count >= max_events:
                 break
@@ -42,15 +47,14 @@ class EventConsumer:
             limit = 10000 if max_events is None else max_events - count
             try:
                 response = kinesis_client.get_records(ShardIterator=shard_iterator, Limit=min(limit, 10000))
-            except kinesis_client.exceptions.ProvisionedThroughputExceededException:
-                time.sleep(0.5)
-                continue
             except Exception as error:
                 code = getattr(error, "response", {}).get("Error", {}).get("Code", "")
-                if code in ("ServiceUnavailable", "InternalFailure", "ThrottlingException", "LimitExceededException"):
-                    time.sleep(0.5)
+                if code in RETRYABLE_ERROR_CODES:
+                    failed += 1
+                    time.sleep(0.25 * failed)  # a little longer after each failure
                     continue
                 raise
+            failed = 0
             for record in response["Records"]:
                 count += 1
                 self.events_processed += 1
@@ -84,16 +88,24 @@ class EventConsumer:
 
 
 def list_shard_ids(stream_name):
-    return [shard["ShardId"] for shard in kinesis_client.list_shards(StreamName=stream_name)["Shards"]]
+    ids, request = [], {"StreamName": stream_name}
+    while True:
+        page = kinesis_client.list_shards(**request)
+        ids += [shard["ShardId"] for shard in page["Shards"]]
+        if "NextToken" not in page:
+            return ids
+        request = {"NextToken": page["NextToken"]}
 
 
 def consume_stream(stream_name, max_events=None, *, event_filter=None):
-    events = []
+    events, read = [], 0
     for shard_id in list_shard_ids(stream_name):
-        remaining = None if max_events is None else max_events - len(events)
+        remaining = None if max_events is None else max_events - read  # records read, matched or not
         if remaining == 0:
             break
-        events += EventConsumer(stream_name, shard_id, event_filter=event_filter).consume(max_events=remaining)
+        consumer = EventConsumer(stream_name, shard_id, event_filter=event_filter)
+        events += consumer.consume(max_events=remaining)
+        read += consumer.events_processed
     return events
 
 
