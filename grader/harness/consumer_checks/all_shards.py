@@ -107,8 +107,15 @@ def check_all_shards(
     require_returned(result, called, "consume_stream reads each shard until it is caught up")
     require_type(result, list, called, "the returned value", "consume_stream returns the events its consumers matched")
     given, returned = outcome[inside]
-    # Its own consumers' process_event calls, if it used EventConsumer; else what it returned.
-    events = given if given else result
+    # Its own consumers' process_event calls, if it used EventConsumer; else, with a filter,
+    # the events the filter was offered (each read event once: a reader of its own making may
+    # ask the filter in its own way); else what it returned.
+    if given:
+        events = given
+    elif wanted_type is not None:
+        events = list({event_identity(e): e for e in outcome[asked]}.values())
+    else:
+        events = result
     if wanted_type is not None and max_events is None:
         asked_about = Counter(event_identity(e) for e in outcome[asked])
         if Counter(event_identity(r.event()) for r in stored) - asked_about:
