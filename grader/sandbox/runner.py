@@ -149,8 +149,11 @@ class Sandbox:
         if self._env_sent or self.env is None:
             return
         assert proc.stdin is not None
-        proc.stdin.write(messages.environment_request(self.env))
-        proc.stdin.flush()
+        try:
+            proc.stdin.write(messages.environment_request(self.env))
+            proc.stdin.flush()
+        except OSError:  # the worker has already left: the next request finds out, and says why
+            return
         self._env_sent = True
 
     def _start(self) -> subprocess.Popen[str]:
