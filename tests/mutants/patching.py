@@ -9,7 +9,9 @@ cores); each process calls ``grader.pipeline.grade.grade``, the code path of ``m
 from __future__ import annotations
 
 import atexit
+import copy
 import functools
+import hashlib
 import multiprocessing
 import shutil
 import tempfile
@@ -82,6 +84,7 @@ class Job:
     extra_args: list[str] = field(default_factory=list)
     out_dir: Path | None = None
     level: str | None = None  # None: the setting (grader/level.toml)
+    processes: int | None = None  # None: the grader's default (two parts at once on two cores)
 
 
 def _grade_one(job: Job) -> tuple[str, dict[str, Any], float]:
@@ -94,6 +97,7 @@ def _grade_one(job: Job) -> tuple[str, dict[str, Any], float]:
         out_dir=job.out_dir,
         extra_args=job.extra_args or None,
         level=job.level,
+        processes=job.processes,
     )
     return job.name, report, time.monotonic() - started
 
@@ -102,34 +106,72 @@ def _grade_one(job: Job) -> tuple[str, dict[str, Any], float]:
 _DONE: dict[tuple[str, bool, tuple[str, ...], str], tuple[dict[str, Any], float]] = {}
 
 
+def content_hash(exercises: Path) -> str:
+    """A digest of what a grading reads of ``exercises``: the name and bytes of each file it copies.
+
+    The same files as ``grader.pipeline.grade.copy_exercises`` (regular files at the top, no
+    links, no hidden files, none over its size limit), so two folders with the same digest
+    are the same submission to the grader, wherever they are.
+    """
+    from grader.pipeline.grade import MAX_COPY_BYTES
+
+    digest = hashlib.sha256()
+    if exercises.is_dir() and not exercises.is_symlink():
+        for entry in sorted(exercises.iterdir()):
+            if entry.is_symlink() or not entry.is_file() or entry.name.startswith("."):
+                continue
+            if entry.stat().st_size <= MAX_COPY_BYTES:
+                data = entry.read_bytes()
+                digest.update(f"{entry.name}\0{len(data)}\0".encode())
+                digest.update(data)
+    return digest.hexdigest()
+
+
 def _key(job: Job) -> tuple[str, bool, tuple[str, ...], str]:
-    return str(job.exercises), job.include_hidden, tuple(job.extra_args), clauses.level_or_setting(job.level)
+    return content_hash(job.exercises), job.include_hidden, tuple(job.extra_args), clauses.level_or_setting(job.level)
 
 
 def grade_all(jobs: list[Job], workers: int = 2, reuse: bool = False) -> dict[str, tuple[dict[str, Any], float]]:
     """Grade every job, ``workers`` at a time; returns name -> (report, seconds).
 
-    With ``reuse``, a job graded before in this process (same folder, same options) is not
-    graded again: its earlier report is returned.
+    With ``reuse``, a job graded before in this pytest session, or earlier in the same list,
+    with the same submission (by content, see ``content_hash``), level, hidden or public
+    tests and test selection is not graded again: a copy of that report is returned. Jobs
+    that write a report (``out_dir``) are always graded.
     """
     results: dict[str, tuple[dict[str, Any], float]] = {}
-    todo = []
-    for job in jobs:
-        if reuse and _key(job) in _DONE and job.out_dir is None:
-            results[job.name] = _DONE[_key(job)]
+    todo: dict[Any, Job] = {}  # key (or a unique stand-in where nothing is shared) -> the job graded
+    shared: list[tuple[Job, Any]] = []
+    for index, job in enumerate(jobs):
+        key = _key(job) if job.out_dir is None else None
+        if reuse and key is not None and (key in _DONE or key in todo):
+            shared.append((job, key))
         else:
-            todo.append(job)
-    if workers <= 1 or len(todo) <= 1:
-        done = map(_grade_one, todo)
-        for job, (name, report, seconds) in zip(todo, done):
-            results[name] = _DONE[_key(job)] = (report, seconds)
-        return results
-    # spawn: each grading process starts clean, whatever threads the caller is running.
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        for job, (name, report, seconds) in zip(todo, pool.map(_grade_one, todo)):
-            results[name] = _DONE[_key(job)] = (report, seconds)
+            todo[key if reuse and key is not None else ("again", index)] = job
+    batch = list(todo.values())
+    if workers <= 1 or len(batch) <= 1:
+        graded = list(map(_grade_one, batch))
+    else:
+        # spawn: each grading process starts clean, whatever threads the caller is running.
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            graded = list(pool.map(_grade_one, batch))
+    for job, (name, report, seconds) in zip(batch, graded):
+        results[name] = (report, seconds)
+        if job.out_dir is None:  # a real grading of its key, whoever asked for it; kept apart from what callers change
+            _DONE[_key(job)] = (copy.deepcopy(report), seconds)
+    for job, key in shared:
+        report, seconds = _DONE[key]
+        results[job.name] = (copy.deepcopy(report), seconds)
     return results
+
+
+def grade_once(
+    exercises: Path, include_hidden: bool = True, level: str | None = None, extra_args: Iterable[str] = ()
+) -> dict[str, Any]:
+    """The report of one grading of ``exercises``, made once per session for every self-test that asks the same."""
+    job = Job("once", exercises, include_hidden, list(extra_args), level=level)
+    return grade_all([job], workers=1, reuse=True)["once"][0]
 
 
 def task_scores(report: dict[str, Any]) -> dict[str, float]:

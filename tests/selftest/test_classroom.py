@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from grader.platform import classroom
 from instructor import release
+from tests.mutants.patching import grade_once
 
 ROOT = release.ROOT
 TEST_KEYS = {"name", "status", "score", "message", "test_code", "filename", "line_no", "duration"}
@@ -474,17 +475,10 @@ def test_hidden_tests_are_fetched_only_where_the_grader_allows(learner_repo: Pat
 
 
 @pytest.fixture(scope="module")
-def module_style_reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
-    """The module-style code graded with and without the hidden tests, as real reports."""
-    from grader.pipeline import grade
-
-    reports = {}
-    for hidden in (False, True):
-        out = tmp_path_factory.mktemp("report")
-        reports["hidden" if hidden else "public"] = grade.grade(
-            ROOT / "tests/submissions/module_style/exercises", include_hidden=hidden, out_dir=out
-        )
-    return reports
+def module_style_reports() -> dict[str, dict[str, Any]]:
+    """The module-style code graded with and without the hidden tests, as real reports (shared in the session)."""
+    folder = ROOT / "tests/submissions/module_style/exercises"
+    return {"hidden" if hidden else "public": grade_once(folder, include_hidden=hidden) for hidden in (False, True)}
 
 
 @pytest.mark.parametrize("which", ["public", "hidden"])

@@ -15,8 +15,10 @@ import pytest
 from grader.pipeline.report import number
 from grader.platform import gradescope
 from instructor import gradescope_build
+from tests.mutants.patching import grade_once
 
 ROOT = gradescope_build.ROOT
+MODULE_STYLE = ROOT / "tests" / "submissions" / "module_style" / "exercises"
 HIDDEN = sorted(p.name for p in (ROOT / "grader" / "hidden").glob("test_*.py"))
 
 
@@ -118,13 +120,9 @@ def test_crash_still_writes_results(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert "no exercise files" in json.loads((empty / "results" / "results.json").read_text())["output"]
 
 
-def test_hidden_totals_stay_hidden_until_published(tmp_path: Path) -> None:
+def test_hidden_totals_stay_hidden_until_published() -> None:
     """With hidden tests, the summary a learner sees at once adds up the visible tests only."""
-    from grader.pipeline import grade
-
-    report = grade.grade(
-        ROOT / "tests" / "submissions" / "module_style" / "exercises", include_hidden=True, out_dir=tmp_path
-    )
+    report = grade_once(MODULE_STYLE, include_hidden=True)
     assert report["hidden_tests"] == "included" and 0 < report["score"] < 100
     results = gradescope.to_gradescope(report, "", 1.0)
     visible = [t for t in results["tests"] if t["visibility"] == "visible"]
@@ -132,9 +130,7 @@ def test_hidden_totals_stay_hidden_until_published(tmp_path: Path) -> None:
     assert f"{report['score']:g}" not in results["output"] and "/ 100" not in results["output"]
     got, out_of = sum(t["score"] for t in visible), sum(t["max_score"] for t in visible)
     assert f"Visible checks: **{number(got)} / {number(out_of)}** points" in results["output"]
-    public_report = grade.grade(
-        ROOT / "tests" / "submissions" / "module_style" / "exercises", include_hidden=False, out_dir=tmp_path / "public"
-    )
+    public_report = grade_once(MODULE_STYLE, include_hidden=False)
     assert public_report["max_score"] < 100  # the multiple-choice points and hidden-only tasks wait for grading
     public = gradescope.to_gradescope(public_report, "", 1.0)
     totals = f"{number(public_report['score'])} / {number(public_report['max_score'])}"

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 from grader import manifest
-from grader.pipeline import grade
 from instructor import stubs
+from tests.mutants.patching import Job, grade_all
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = ROOT / "tests" / "golden"
@@ -35,8 +35,9 @@ SOURCES = {
 
 @pytest.fixture(scope="module")
 def reports() -> dict[str, dict]:
-    """Each known submission graded once."""
-    return {name: grade.grade(source, level=level) for name, (source, level) in SOURCES.items()}
+    """Each known submission graded once (in this session: other self-tests share these gradings)."""
+    jobs = [Job(name, source, level=level) for name, (source, level) in SOURCES.items()]
+    return {name: report for name, (report, _) in grade_all(jobs, reuse=True).items()}
 
 
 def summary(report: dict) -> dict:
