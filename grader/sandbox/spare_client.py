@@ -8,7 +8,8 @@ nearly every run, with one of two calls: ``boto3.client("kinesis")`` or
 So the worker makes that client once, after its warm-up and before any run is forked, and
 never uses it: it opens no connection, so no socket is shared. Each run is a fork and owns
 its own copy. The first call of a run that asks for exactly that client gets the copy;
-every other call, and any later one, makes a new client as boto3 always does. Whatever the
+every other call, any later one, and any call after the run changed an ``AWS_*`` variable or
+boto3's default session, makes a new client as boto3 always does. Whatever the
 run then does to its client (its own connections, event handlers, the simulated clock's
 header, which is added at the HTTP layer for every client) happens in its own process.
 """
@@ -16,12 +17,14 @@ header, which is added at the HTTP layer for every client) happens in its own pr
 from __future__ import annotations
 
 import functools
+import os
 from typing import Any
 
 import boto3
 
 _SPARE: list[Any] = []  # at most one client, made in the worker; each run pops its own copy
 _REGION: list[str] = []
+_MADE_IN: list[Any] = []  # what the client depends on: the AWS variables and boto3's default session
 
 
 def prepare(region: str) -> None:
@@ -30,7 +33,13 @@ def prepare(region: str) -> None:
         return
     _REGION.append(region)
     _SPARE.append(_original(service_name="kinesis", region_name=region))
+    _MADE_IN.append(_context())
     boto3.client = _client
+
+
+def _context() -> tuple[Any, ...]:
+    """The AWS_* variables and the default session: a run that changed either makes its own client."""
+    return tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("AWS_"))), id(boto3.DEFAULT_SESSION)
 
 
 _original = boto3.client
@@ -38,7 +47,7 @@ _original = boto3.client
 
 @functools.wraps(_original)
 def _client(*args: Any, **kwargs: Any) -> Any:
-    if _SPARE and _asks_for_the_spare(args, kwargs):
+    if _SPARE and _asks_for_the_spare(args, kwargs) and _context() == _MADE_IN[0]:
         try:
             return _SPARE.pop()
         except IndexError:  # another thread of the run took it first
