@@ -303,6 +303,17 @@ class Sandbox:
         cpu_share.release(self._cpu_group)
         self._cpu_group = None
 
+    def let_go(self) -> None:
+        """In a fork of the process that started the worker: close this copy of its pipes.
+
+        The worker reads its requests until its input ends; a fork that kept a copy of that
+        pipe's other end would hold the worker alive until the fork ends.
+        """
+        if self._proc is not None:
+            for pipe in (self._proc.stdin, self._proc.stdout):
+                if pipe is not None:
+                    pipe.close()  # nothing is buffered: every request is flushed when written
+
     def cleanup(self) -> None:
         """Stop the worker and delete its files."""
         self.close()
