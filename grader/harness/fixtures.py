@@ -155,11 +155,30 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Iterator[Any]:
             pyfuncitem.obj._hypothesis_internal_use_settings = kept_settings
 
 
+def connect_worker(box: Sandbox, kinesis: EmbeddedKinesis) -> None:
+    """Give the worker its way to ``kinesis`` and its environment (once), so it warms up now."""
+    if getattr(box, "connected_to", None) is kinesis:
+        return
+    if box.kinesis_socket:  # the worker has a network namespace: its bridge reaches the server here
+        kinesis.listen_unix(str(box.kinesis_socket))
+    box.provide_environment(kinesis.client_environment())
+    box.server_verdict = kinesis.run_verdict  # the server's count of the run's calls and time
+    box.connected_to = kinesis
+
+
+def _started_kinesis(config: pytest.Config) -> EmbeddedKinesis | None:
+    """The embedded Kinesis the grader started before pytest, its worker already connected."""
+    return getattr(_grading_plugin(config), "kinesis", None)
+
+
 @pytest.fixture(scope="session")
-def kinesis() -> Iterator[EmbeddedKinesis]:
+def kinesis(request: pytest.FixtureRequest) -> Iterator[EmbeddedKinesis]:
     """The embedded Kinesis endpoint, one for the whole grading session."""
-    with EmbeddedKinesis() as server:
+    server = _started_kinesis(request.config) or EmbeddedKinesis().start()
+    try:
         yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture()
@@ -177,10 +196,7 @@ def streams(kinesis: EmbeddedKinesis) -> StreamView:
 def sandbox(kinesis: EmbeddedKinesis, request: pytest.FixtureRequest) -> Iterator[Sandbox]:
     """The worker process that runs the learner's code."""
     box = _started_sandbox(request.config) or Sandbox(exercises_dir(request.config))
-    if box.kinesis_socket:  # the worker has a network namespace: its bridge reaches the server here
-        kinesis.listen_unix(str(box.kinesis_socket))
-    box.provide_environment(kinesis.client_environment())
-    box.server_verdict = kinesis.run_verdict  # the server's count of the run's calls and time
+    connect_worker(box, kinesis)
     yield box
     box.cleanup()
 

@@ -52,6 +52,7 @@ class Collector:
         self.results: dict[str, TestResult] = {}
         self.collection_errors: list[str] = []
         self.sandbox: Any = None  # a worker started early for the ``sandbox`` fixture, if any
+        self.kinesis: Any = None  # its embedded Kinesis, started before pytest too
         # Whether a task's tests run in this part (``parts.task_filter``); None: every test runs.
         self.keep = keep
         self.positions: dict[str, int] = {}

@@ -130,6 +130,7 @@ class Sandbox:
         # Why the embedded Kinesis counts the last run as never finishing ("" if not); its argument:
         # whether a run of it was stopped at its real-time limit.
         self.server_verdict: Callable[[bool], str] = lambda timed_out: ""
+        self.connected_to: Any = None  # the embedded Kinesis its environment points at, once given
         self.spent = 0.0  # real seconds its runs took so far beyond their first second each (``Limits.part_seconds``)
 
     def start(self) -> None:
