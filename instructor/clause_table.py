@@ -27,6 +27,7 @@ class Check:
     path: Path
     task: str
     clauses: tuple[str, ...]
+    level: str = clauses.LEVELS[0]  # its ``@pytest.mark.level``: the lowest level it counts at
 
     @property
     def hidden(self) -> bool:
@@ -56,14 +57,15 @@ def checks(folders: tuple[Path, ...] = TEST_FOLDERS) -> list[Check]:
                     continue
                 tasks = [t for d in node.decorator_list for t in _mark(d, "task") or []]
                 named = tuple(c for d in node.decorator_list for c in _mark(d, "clause") or [])
+                marked = [lv for d in node.decorator_list for lv in _mark(d, "level") or []]
                 if tasks and tasks[0].startswith(("producer.", "consumer.")):
-                    found.append(Check(node.name, path, tasks[0], named))
+                    found.append(Check(node.name, path, tasks[0], named, *marked[:1]))
     return found
 
 
 def counted_at(level: str, found: list[Check], known: dict[str, clauses.Clause]) -> list[Check]:
     """The checks that count at ``level``."""
-    return [c for c in found if clauses.includes(level, clauses.test_level(list(c.clauses), known))]
+    return [c for c in found if clauses.includes(level, clauses.test_level(list(c.clauses), known, c.level))]
 
 
 def render(level: str | None = None) -> str:
@@ -80,7 +82,8 @@ def render(level: str | None = None) -> str:
             lines.extend(textwrap.wrap(clause.text, 96, initial_indent="      ", subsequent_indent="      "))
             mine = [c for c in found if clause.id in c.clauses]
             for check in mine:
-                lines.append(f"    {'hidden' if check.hidden else 'public'}: {check.label}")
+                only = f" (counts at the {check.level} level)" if check.level != clauses.LEVELS[0] else ""
+                lines.append(f"    {'hidden' if check.hidden else 'public'}: {check.label}{only}")
             if not mine:
                 lines.append("    (no check names it)")
     untagged = [c for c in found if not c.clauses]

@@ -6,12 +6,12 @@ conftest.py of their own, so nothing in a submission can change how tests are se
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, Phase, settings
+from hypothesis import HealthCheck, Phase, reject, settings
 from hypothesis.configuration import set_hypothesis_home_dir
 from hypothesis.internal.conjecture import providers
 
@@ -61,6 +61,7 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "task(id): the manifest task this test scores")
     config.addinivalue_line("markers", "clause(*ids): the contract clauses (grader/clauses.toml) this test checks")
     config.addinivalue_line("markers", "unscored: feedback only, worth no points (e.g. answer format)")
+    config.addinivalue_line("markers", "level(name): the lowest level this check counts at, when above its clauses'")
 
 
 def _grading_plugin(config: pytest.Config) -> Any:
@@ -83,6 +84,34 @@ def _started_sandbox(config: pytest.Config) -> Sandbox | None:
     return getattr(plugin, "sandbox", None)
 
 
+# At the core level a hidden property runs one generated example, not the simplest one, and
+# not its explicit examples: the public checks give every core clause its fixed example, and
+# the hidden check adds one varied example (hypothesis always generates its simplest example
+# first; that edge case, the explicit ones and up to 3 examples are graded at the full level).
+CORE_GENERATED_EXAMPLES = 1
+
+
+def _graded_level(config: pytest.Config) -> str:
+    plugin = _grading_plugin(config)
+    return getattr(plugin, "level", "") if plugin is not None else ""
+
+
+def _core_examples(handle: Any, test: Any) -> Callable[..., Any]:
+    """Settings and inner test for the core level: one generated example, never the simplest."""
+    test._hypothesis_internal_use_settings = settings(
+        test._hypothesis_internal_use_settings, max_examples=CORE_GENERATED_EXAMPLES, phases=(Phase.generate,)
+    )
+    inner, calls = handle.inner_test, [0]
+
+    def without_the_simplest(*args: Any, **kwargs: Any) -> Any:
+        calls[0] += 1
+        if calls[0] == 1:  # hypothesis's simplest example: not counted, the next one runs instead
+            reject()
+        return inner(*args, **kwargs)
+
+    return without_the_simplest
+
+
 class _FirstFailure(pytest.skip.Exception):
     """Stops a hypothesis property at once: hypothesis re-raises skips without replaying."""
 
@@ -102,11 +131,13 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Iterator[Any]:
     if handle is None:
         return (yield)
     inner = handle.inner_test
+    kept_settings = getattr(pyfuncitem.obj, "_hypothesis_internal_use_settings", None)
+    run = _core_examples(handle, pyfuncitem.obj) if _graded_level(pyfuncitem.config) == "core" else inner
     failures: list[Feedback | GraderFailure] = []
 
     def until_first_failure(*args: Any, **kwargs: Any) -> Any:
         try:
-            return inner(*args, **kwargs)
+            return run(*args, **kwargs)
         except (Feedback, GraderFailure) as failure:  # a grader failure is not replayed either
             failures.append(failure)
             raise _FirstFailure("stopped at the first failing example") from None
@@ -120,13 +151,34 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Iterator[Any]:
         raise
     finally:
         handle.inner_test = inner
+        if kept_settings is not None:
+            pyfuncitem.obj._hypothesis_internal_use_settings = kept_settings
+
+
+def connect_worker(box: Sandbox, kinesis: EmbeddedKinesis) -> None:
+    """Give the worker its way to ``kinesis`` and its environment (once), so it warms up now."""
+    if getattr(box, "connected_to", None) is kinesis:
+        return
+    if box.kinesis_socket:  # the worker has a network namespace: its bridge reaches the server here
+        kinesis.listen_unix(str(box.kinesis_socket))
+    box.provide_environment(kinesis.client_environment())
+    box.server_verdict = kinesis.run_verdict  # the server's count of the run's calls and time
+    box.connected_to = kinesis
+
+
+def _started_kinesis(config: pytest.Config) -> EmbeddedKinesis | None:
+    """The embedded Kinesis the grader started before pytest, its worker already connected."""
+    return getattr(_grading_plugin(config), "kinesis", None)
 
 
 @pytest.fixture(scope="session")
-def kinesis() -> Iterator[EmbeddedKinesis]:
+def kinesis(request: pytest.FixtureRequest) -> Iterator[EmbeddedKinesis]:
     """The embedded Kinesis endpoint, one for the whole grading session."""
-    with EmbeddedKinesis() as server:
+    server = _started_kinesis(request.config) or EmbeddedKinesis().start()
+    try:
         yield server
+    finally:
+        server.stop()
 
 
 @pytest.fixture()
@@ -144,10 +196,7 @@ def streams(kinesis: EmbeddedKinesis) -> StreamView:
 def sandbox(kinesis: EmbeddedKinesis, request: pytest.FixtureRequest) -> Iterator[Sandbox]:
     """The worker process that runs the learner's code."""
     box = _started_sandbox(request.config) or Sandbox(exercises_dir(request.config))
-    if box.kinesis_socket:  # the worker has a network namespace: its bridge reaches the server here
-        kinesis.listen_unix(str(box.kinesis_socket))
-    box.provide_environment(kinesis.client_environment())
-    box.server_verdict = kinesis.run_verdict  # the server's count of the run's calls and time
+    connect_worker(box, kinesis)
     yield box
     box.cleanup()
 

@@ -40,6 +40,7 @@ def test_each_shard_read_in_order(learner, streams, shard_count, events, again):
 
 @pytest.mark.task("consumer.read_shard")
 @pytest.mark.clause("read_shard.order")
+@pytest.mark.level("full")  # a further variation: core grades one hidden check per clause
 @settings(max_examples=1)
 @given(events=user_events(min_size=120, max_size=150, max_users=3))
 def test_long_shard_read_in_order(learner, streams, events):
@@ -85,6 +86,7 @@ def test_list_shards_in_short_pages(learner, streams, shard_count, per_page):
 
 @pytest.mark.task("consumer.all_shards")
 @pytest.mark.clause("all_shards.every")
+@pytest.mark.level("full")  # a further variation: core grades one hidden check per clause
 @settings(max_examples=1)
 @given(events=user_events(min_size=16, max_size=30, max_users=30))
 def test_consume_stream_with_eight_shards(learner, streams, events):
@@ -93,6 +95,7 @@ def test_consume_stream_with_eight_shards(learner, streams, events):
 
 @pytest.mark.task("consumer.stopping")
 @pytest.mark.clause("stopping.max_events")
+@pytest.mark.level("full")  # a further variation: core grades one hidden check per clause
 @example(available=12, limits=[0, 1, 5], filtered=True)
 @settings(max_examples=3)
 @given(
@@ -158,6 +161,7 @@ PRIORITY = [dict(e, priority=["high", "", "low", None][e["n"] % 4]) for e in FEW
 
 @pytest.mark.task("consumer.filtering")
 @pytest.mark.clause("filtering.match")
+@pytest.mark.level("full")  # a further variation: core grades one hidden check per clause
 def test_filter_answering_a_value_not_a_bool(learner, streams):
     # process_event answers a real bool even when the filter answers a str or None (truthy or not).
     checks.check_filtering(learner, streams, PRIORITY, None, truthy_field="priority")
@@ -165,6 +169,7 @@ def test_filter_answering_a_value_not_a_bool(learner, streams):
 
 @pytest.mark.task("consumer.filtering")
 @pytest.mark.clause("filtering.match", "filtering.result")
+@pytest.mark.level("full")  # a further variation: core grades one hidden check per clause
 @settings(max_examples=2)
 @given(events=user_events(min_size=3, max_size=10))
 def test_no_filter_matches_everything(learner, streams, events):

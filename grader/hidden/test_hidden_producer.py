@@ -58,6 +58,7 @@ def test_send_event_results_match_the_stream(learner, streams, shard_count, even
 
 @pytest.mark.task("producer.send_event")
 @pytest.mark.clause("send_event.result")
+@pytest.mark.level("full")  # a further variation: core grades one hidden check per clause
 @settings(max_examples=2)
 @given(events=user_events(max_size=3))
 def test_send_event_errors_are_returned(learner, streams, events):
@@ -68,6 +69,7 @@ def test_send_event_errors_are_returned(learner, streams, events):
 
 @pytest.mark.task("producer.ordering")
 @pytest.mark.clause("ordering.keys")
+@pytest.mark.level("full")  # a further variation: core grades one hidden check per clause
 @settings(max_examples=2)
 @example(shard_count=1, events=ONE)
 @given(shard_count=shard_counts, events=user_events())
@@ -77,6 +79,7 @@ def test_send_batch_routes_and_orders_by_key(learner, streams, shard_count, even
 
 @pytest.mark.task("producer.ordering")
 @pytest.mark.clause("ordering.keys")
+@pytest.mark.level("full")  # a further variation: core grades one hidden check per clause
 @settings(max_examples=2)
 @example(events=by_session(TWO_USERS))
 @given(events=user_events(min_size=10, max_size=30, max_users=30))
@@ -112,6 +115,7 @@ def test_counters_are_exact_utf8(learner, streams, shard_count, events):
 
 @pytest.mark.task("producer.counters")
 @pytest.mark.clause("counters.totals")
+@pytest.mark.level("full")  # a further variation: core grades one hidden check per clause
 @settings(max_examples=2)
 @given(events=user_events(min_size=2, max_size=6), failing=st.integers(1, 2))
 def test_counters_ignore_failures(learner, streams, events, failing):
@@ -156,6 +160,7 @@ def test_stats_while_updating_and_after_a_change(learner, streams, shard_count, 
 
 @pytest.mark.task("producer.concurrency")
 @pytest.mark.clause("concurrency.instance")
+@pytest.mark.level("full")  # a further variation: core grades one hidden check per clause
 @settings(max_examples=2)
 @given(shard_count=shard_counts, batches=st.lists(user_events(max_size=8), min_size=2, max_size=4), note=notes)
 def test_several_producers_at_once(learner, streams, shard_count, batches, note):

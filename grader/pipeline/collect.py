@@ -52,6 +52,7 @@ class Collector:
         self.results: dict[str, TestResult] = {}
         self.collection_errors: list[str] = []
         self.sandbox: Any = None  # a worker started early for the ``sandbox`` fixture, if any
+        self.kinesis: Any = None  # its embedded Kinesis, started before pytest too
         # Whether a task's tests run in this part (``parts.task_filter``); None: every test runs.
         self.keep = keep
         self.positions: dict[str, int] = {}
@@ -76,7 +77,7 @@ class Collector:
         task = _task_of(item)
         if not task.startswith(("producer.", "consumer.")):
             return True
-        return clauses.includes(self.level, clauses.test_level(clauses_of(item), self.known_clauses))
+        return clauses.includes(self.level, clauses.test_level(clauses_of(item), self.known_clauses, level_of(item)))
 
     def pytest_collection_finish(self, session: pytest.Session) -> None:
         """Note every test that will run (after any deselection) and its task."""
@@ -137,6 +138,12 @@ def _task_of(item: pytest.Item) -> str:
 def clauses_of(item: pytest.Item) -> list[str]:
     """The clauses a test names with ``@pytest.mark.clause`` (one marker may name several)."""
     return [str(c) for marker in item.iter_markers("clause") for c in marker.args]
+
+
+def level_of(item: pytest.Item) -> str:
+    """The level a test names with ``@pytest.mark.level`` (the lowest it counts at), or core."""
+    marker = item.get_closest_marker("level")
+    return str(marker.args[0]) if marker and marker.args else clauses.LEVELS[0]
 
 
 def _display_name(item: pytest.Item, hidden: bool) -> str:

@@ -175,10 +175,16 @@ def run_tests(
     problems: list[str] = []
     nothing_selected_is_fine = bool(side)  # a -k selection may leave one side empty
     collector = Collector(exercises, HIDDEN_TESTS, task_ids, parts.task_filter(side), level)
-    # The worker imports boto3 (~0.5 s) on the other core while pytest starts and collects.
+    # The worker imports boto3 (~0.5 s) on the other core while pytest starts and collects; it
+    # gets its Kinesis endpoint now, so its warm-up call is made before the first test too.
+    from grader.harness.fixtures import connect_worker
+    from grader.kinesis.server import EmbeddedKinesis
+
     collector.sandbox = sandbox or Sandbox(exercises, token=token)
     collector.sandbox.start()
+    collector.kinesis = EmbeddedKinesis().start()
     try:
+        connect_worker(collector.sandbox, collector.kinesis)
         args = [
             *map(str, files),
             "-c",
@@ -207,6 +213,7 @@ def run_tests(
             problems.append(f"the test run ended abnormally (pytest exit code {exit_code})")
     finally:
         collector.sandbox.cleanup()  # already done by the fixture, unless no test used it
+        collector.kinesis.stop()
     return list(collector.results.values()), problems
 
 

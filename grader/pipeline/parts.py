@@ -66,6 +66,7 @@ def run_parts(exercises: Path, parts: list[str], run_part: RunPart) -> PartResul
         pid = os.fork()
         if pid == 0:
             reaping.die_with_parent(grader)
+            first.let_go()  # the first part's worker ends when the first part closes its input
             os.close(read_end)
             _forked_part(run_part, parts[index], tokens[index], write_end)
         os.close(write_end)

@@ -130,6 +130,7 @@ class Sandbox:
         # Why the embedded Kinesis counts the last run as never finishing ("" if not); its argument:
         # whether a run of it was stopped at its real-time limit.
         self.server_verdict: Callable[[bool], str] = lambda timed_out: ""
+        self.connected_to: Any = None  # the embedded Kinesis its environment points at, once given
         self.spent = 0.0  # real seconds its runs took so far beyond their first second each (``Limits.part_seconds``)
 
     def start(self) -> None:
@@ -302,6 +303,17 @@ class Sandbox:
         kill_marked(self.token)
         cpu_share.release(self._cpu_group)
         self._cpu_group = None
+
+    def let_go(self) -> None:
+        """In a fork of the process that started the worker: close this copy of its pipes.
+
+        The worker reads its requests until its input ends; a fork that kept a copy of that
+        pipe's other end would hold the worker alive until the fork ends.
+        """
+        if self._proc is not None:
+            for pipe in (self._proc.stdin, self._proc.stdout):
+                if pipe is not None:
+                    pipe.close()  # nothing is buffered: every request is flushed when written
 
     def cleanup(self) -> None:
         """Stop the worker and delete its files."""

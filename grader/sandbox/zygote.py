@@ -42,7 +42,7 @@ import botocore.httpsession  # noqa: E402,F401
 # Every grader module the worker and its children use is imported now, before the namespaces
 # are made: a tmpfs may cover the grader's own folder then. (These import landlock, describe
 # and dry_reads in turn; none of them imports a grader module later, inside a function.)
-from grader.sandbox import confine, messages, reaping, scratch, virtual_time  # noqa: E402
+from grader.sandbox import confine, messages, reaping, scratch, spare_client, virtual_time  # noqa: E402
 from grader.sandbox import steps as steps_module  # noqa: E402
 
 # Kept before any learner code can replace them: a child writes its last result line with these.
@@ -205,12 +205,14 @@ def _warm_up() -> None:
     warm heap is frozen: the garbage collector of a child never walks it, which spares the
     child ~100 ms pauses and copy-on-write copies of every page the walk would touch.
     """
-    client = boto3.client("kinesis", region_name=os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
+    region = os.environ.get("AWS_DEFAULT_REGION", "us-east-1")
+    client = boto3.client("kinesis", region_name=region)
     try:
         client.list_streams(Limit=1)
     except Exception:  # noqa: BLE001 - only a warm-up: a failure costs speed, nothing else
         pass
     client.close()
+    spare_client.prepare(region)
     gc.collect()
     gc.freeze()
 
