@@ -30,6 +30,32 @@ def pairs(mutants: list[Mutant]) -> list[tuple[Mutant, ...]]:
     return [tuple(m for m in pair if m is not None) for pair in itertools.zip_longest(producers, consumers)]
 
 
+def mutant_jobs(
+    mutants: list[Mutant], reference: Path = REFERENCE, level: str = "full", public_only: bool = False
+) -> tuple[list[Job], dict[str, tuple[Mutant, ...]]]:
+    """The gradings of every mutant in pairs at ``level``, and the mutants each one carries."""
+    base = shared_dir() / "mutants"
+    jobs, members = [], {}
+    for pair in pairs(mutants):
+        name = "+".join(m.id for m in pair)
+        patches = [patch for m in pair for patch in m.patches]
+        exercises = materialize(base / name, patches, reference=reference)
+        name = f"{name}@{level}{'-public' if public_only else ''}"
+        jobs.append(Job(name, exercises, include_hidden=not public_only, level=level))
+        members[name] = pair
+    return jobs, members
+
+
+def grade_batches(
+    batches: list[tuple[list[Mutant], str, bool]], workers: int = 2, reference: Path = REFERENCE
+) -> list[dict[str, dict[str, Any]]]:
+    """Grade several sets of mutants, each ``(mutants, level, public_only)``, in one batch of gradings
+    (one pool and one tail for all); returns each set's mutant id -> report."""
+    planned = [mutant_jobs(mutants, reference, level, public_only) for mutants, level, public_only in batches]
+    graded = grade_all([job for jobs, _ in planned for job in jobs], workers, reuse=True)
+    return [{m.id: graded[name][0] for name, pair in members.items() for m in pair} for _, members in planned]
+
+
 def grade_mutants(
     mutants: list[Mutant],
     workers: int = 2,
@@ -38,17 +64,8 @@ def grade_mutants(
     public_only: bool = False,
 ) -> tuple[dict[str, dict[str, Any]], float]:
     """Grade every mutant (in pairs) at ``level``; returns mutant id -> report, and the wall time."""
-    base = shared_dir() / "mutants"
-    jobs, members = [], {}
-    for pair in pairs(mutants):
-        name = "+".join(m.id for m in pair)
-        patches = [patch for m in pair for patch in m.patches]
-        exercises = materialize(base / name, patches, reference=reference)
-        jobs.append(Job(name, exercises, include_hidden=not public_only, level=level))
-        members[name] = pair
     started = time.monotonic()
-    graded = grade_all(jobs, workers, reuse=True)
-    reports = {m.id: graded[name][0] for name, pair in members.items() for m in pair}
+    [reports] = grade_batches([(mutants, level, public_only)], workers, reference)
     return reports, time.monotonic() - started
 
 

@@ -11,7 +11,7 @@ import pytest
 from grader import clauses
 from instructor import clause_text, release
 from tests.mutants.mutants import MUTANTS
-from tests.mutants.table import grade_mutants, verdict
+from tests.mutants.table import grade_batches, verdict
 
 CORE_MISTAKES = [m for m in MUTANTS if m.level == "core" and not m.equivalent and not m.survives]
 FULL_MISTAKES = [m for m in MUTANTS if m.level == "full"]
@@ -33,13 +33,21 @@ def test_a_release_grades_the_clauses_of_its_level(level: str, tmp_path: Path) -
         assert "## Going further" not in readme and clause_text.GOING_FURTHER not in stub
 
 
-def test_every_core_mistake_loses_points_in_the_public_checks_alone() -> None:
-    reports, _ = grade_mutants(CORE_MISTAKES, level="core", public_only=True)
+@pytest.fixture(scope="module")
+def at_core() -> dict[str, dict[str, dict]]:
+    """The full-level mistakes graded at core with every check, and the core mistakes graded at
+    core with the public checks alone: one batch of gradings for both (the longer ones first)."""
+    every, public = grade_batches([(FULL_MISTAKES, "core", False), (CORE_MISTAKES, "core", True)])
+    return {"public": public, "every": every}
+
+
+def test_every_core_mistake_loses_points_in_the_public_checks_alone(at_core) -> None:
+    reports = at_core["public"]
     missed = [m.id for m in CORE_MISTAKES if verdict(m, reports[m.id], "core")["lost"] == 0]
     assert missed == [], f"make check says 'All done' to these core mistakes: {missed}"
 
 
-def test_full_level_mistakes_keep_every_point_at_the_core_level() -> None:
-    reports, _ = grade_mutants(FULL_MISTAKES, level="core")
+def test_full_level_mistakes_keep_every_point_at_the_core_level(at_core) -> None:
+    reports = at_core["every"]
     costs = {m.id: verdict(m, reports[m.id], "core")["costs"] for m in FULL_MISTAKES}
     assert {k: v for k, v in costs.items() if v} == {}
