@@ -140,15 +140,15 @@ def grade_all(jobs: list[Job], workers: int = 2, reuse: bool = False) -> dict[st
     that write a report (``out_dir``) are always graded.
     """
     results: dict[str, tuple[dict[str, Any], float]] = {}
-    todo: dict[Any, Job] = {}  # key (or a unique stand-in where nothing is shared) -> the job graded
+    todo: dict[Any, tuple[Job, Any]] = {}  # key (or a unique stand-in where nothing is shared) -> (job, its key)
     shared: list[tuple[Job, Any]] = []
     for index, job in enumerate(jobs):
-        key = _key(job) if job.out_dir is None else None
+        key = _key(job) if job.out_dir is None else None  # read before the grading, as the grader reads it
         if reuse and key is not None and (key in _DONE or key in todo):
             shared.append((job, key))
         else:
-            todo[key if reuse and key is not None else ("again", index)] = job
-    batch = list(todo.values())
+            todo[key if reuse and key is not None else ("again", index)] = (job, key)
+    batch = [job for job, _ in todo.values()]
     if workers <= 1 or len(batch) <= 1:
         graded = list(map(_grade_one, batch))
     else:
@@ -156,10 +156,10 @@ def grade_all(jobs: list[Job], workers: int = 2, reuse: bool = False) -> dict[st
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             graded = list(pool.map(_grade_one, batch))
-    for job, (name, report, seconds) in zip(batch, graded):
+    for (_, key), (name, report, seconds) in zip(todo.values(), graded):
         results[name] = (report, seconds)
-        if job.out_dir is None:  # a real grading of its key, whoever asked for it; kept apart from what callers change
-            _DONE[_key(job)] = (copy.deepcopy(report), seconds)
+        if key is not None:  # a real grading of its key, whoever asked for it; kept apart from what callers change
+            _DONE[key] = (copy.deepcopy(report), seconds)
     for job, key in shared:
         report, seconds = _DONE[key]
         results[job.name] = (copy.deepcopy(report), seconds)
