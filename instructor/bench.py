@@ -239,7 +239,6 @@ def isolation_overhead(reference: Path, runs: int) -> dict[str, float]:
     return {key: statistics.median(values) for key, values in times.items()}
 
 
-
 def _print_isolation(overhead: dict[str, float], reference: Path) -> None:
     """Print what isolation costs: per grading, per run and per worker start."""
     plain, isolated = overhead["plain_seconds"], overhead["isolated_seconds"]

@@ -78,10 +78,11 @@ def exercises_dir(config: pytest.Config) -> Path:
     return Path(plugin.exercises) if plugin is not None else Path(config.rootpath) / "exercises"
 
 
-def _started_sandbox(config: pytest.Config) -> Sandbox | None:
-    """The worker the grader started before pytest, so it warmed up during collection."""
-    plugin = _grading_plugin(config)
-    return getattr(plugin, "sandbox", None)
+def _from_grader(config: pytest.Config, name: str) -> Any:
+    """What the grader's plugin holds under ``name`` (None outside a grading): the worker and the
+    embedded Kinesis it started before pytest, so the worker warmed up during collection, and
+    the level graded."""
+    return getattr(_grading_plugin(config), name, None)
 
 
 # At the core level a hidden property runs one generated example, not the simplest one, and
@@ -91,17 +92,12 @@ def _started_sandbox(config: pytest.Config) -> Sandbox | None:
 CORE_GENERATED_EXAMPLES = 1
 
 
-def _graded_level(config: pytest.Config) -> str:
-    plugin = _grading_plugin(config)
-    return getattr(plugin, "level", "") if plugin is not None else ""
-
-
-def _core_examples(handle: Any, test: Any) -> Callable[..., Any]:
+def _core_examples(inner: Callable[..., Any], test: Any) -> Callable[..., Any]:
     """Settings and inner test for the core level: one generated example, never the simplest."""
     test._hypothesis_internal_use_settings = settings(
         test._hypothesis_internal_use_settings, max_examples=CORE_GENERATED_EXAMPLES, phases=(Phase.generate,)
     )
-    inner, calls = handle.inner_test, [0]
+    calls = [0]
 
     def without_the_simplest(*args: Any, **kwargs: Any) -> Any:
         calls[0] += 1
@@ -132,7 +128,7 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Iterator[Any]:
         return (yield)
     inner = handle.inner_test
     kept_settings = getattr(pyfuncitem.obj, "_hypothesis_internal_use_settings", None)
-    run = _core_examples(handle, pyfuncitem.obj) if _graded_level(pyfuncitem.config) == "core" else inner
+    run = _core_examples(inner, pyfuncitem.obj) if _from_grader(pyfuncitem.config, "level") == "core" else inner
     failures: list[Feedback | GraderFailure] = []
 
     def until_first_failure(*args: Any, **kwargs: Any) -> Any:
@@ -166,19 +162,15 @@ def connect_worker(box: Sandbox, kinesis: EmbeddedKinesis) -> None:
     box.connected_to = kinesis
 
 
-def _started_kinesis(config: pytest.Config) -> EmbeddedKinesis | None:
-    """The embedded Kinesis the grader started before pytest, its worker already connected."""
-    return getattr(_grading_plugin(config), "kinesis", None)
-
-
 @pytest.fixture(scope="session")
 def kinesis(request: pytest.FixtureRequest) -> Iterator[EmbeddedKinesis]:
     """The embedded Kinesis endpoint, one for the whole grading session."""
-    server = _started_kinesis(request.config) or EmbeddedKinesis().start()
-    try:
+    started = _from_grader(request.config, "kinesis")  # the grader stops the one it started
+    if started is not None:
+        yield started
+        return
+    with EmbeddedKinesis() as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture()
@@ -195,7 +187,7 @@ def streams(kinesis: EmbeddedKinesis) -> StreamView:
 @pytest.fixture(scope="session")
 def sandbox(kinesis: EmbeddedKinesis, request: pytest.FixtureRequest) -> Iterator[Sandbox]:
     """The worker process that runs the learner's code."""
-    box = _started_sandbox(request.config) or Sandbox(exercises_dir(request.config))
+    box = _from_grader(request.config, "sandbox") or Sandbox(exercises_dir(request.config))
     connect_worker(box, kinesis)
     yield box
     box.cleanup()
