@@ -106,11 +106,8 @@ def grade(
             files = test_files(hidden_present)
             sides = parts.split_tests(processes or default_processes())
             task_ids = {t.id for t in tasks}
-            if len(sides) == 1:
-                results, problems = run_tests(exercises, files, extra_args or [], task_ids, level=level)
-            else:
-                run_part = functools.partial(run_tests, exercises, files, extra_args or [], task_ids, level=level)
-                results, problems = parts.run_parts(exercises, sides, run_part)
+            run_part = functools.partial(run_tests, exercises, files, extra_args or [], task_ids, level=level)
+            results, problems = parts.run_parts(exercises, sides, run_part)
             written = _written_answers(exercises / ANSWERS, tasks)
     except Exception as error:  # the report must still be written
         problems.append(f"the autograder failed: {type(error).__name__}: {error}")

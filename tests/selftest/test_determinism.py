@@ -64,8 +64,9 @@ def test_one_process_and_two_give_the_same_report():
 
 
 def test_a_part_that_dies_costs_its_tasks_and_is_reported(monkeypatch):
-    """If the forked part (the consumer's tests) dies, its tasks score nothing, the problem
-    is in the report, the other part's points stand, and nothing is left running."""
+    """If the forked part (the producer's and the checkpoint's tests) dies, its tasks score
+    nothing, the problem is in the report, the other part's points stand, and nothing is left
+    running."""
     import os
 
     from grader.pipeline import grade, parts
@@ -76,6 +77,6 @@ def test_a_part_that_dies_costs_its_tasks_and_is_reported(monkeypatch):
         left = leftovers.running()
     assert any("part 2 of the grading ended without results (exit code 3)" in p for p in report["problems"])
     scores = {t["id"]: t["score"] for t in report["tasks"]}
-    assert scores["producer.ordering"] > 0 and scores["consumer.read_shard"] == 0
+    assert scores["consumer.read_shard"] > 0 and scores["producer.ordering"] == 0
     assert report["status"] == "error"
     assert leftovers.tokens and left == []
