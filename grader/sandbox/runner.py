@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from grader.pipeline import leftovers
-from grader.sandbox import cpu_share, loopback, messages, uids
+from grader.sandbox import cpu_share, loopback, messages, reaping, uids
 from grader.sandbox.isolation import isolation, reveal_own_folders
 from grader.sandbox.messages import PART_SECONDS_VARIABLE, TOKEN_VARIABLE, ChildLimits, Ending, Exit, RunOrder
 
@@ -224,7 +224,9 @@ class Sandbox:
             proc.stdin.write(messages.runs_request(runs, self.limits.child, wall))
             proc.stdin.flush()
             pids = messages.read_pids(self._readline(proc, time.monotonic() + WORKER_START_SECONDS))
-            line = self._readline(proc, time.monotonic() + wall + WORKER_GRACE_SECONDS)  # the runs are forked now
+            # The runs are forked now; the worker moves their limit on by the time they waited for a CPU.
+            last = wall * reaping.CPU_WAIT_STRETCH + WORKER_GRACE_SECONDS
+            line = self._readline(proc, time.monotonic() + last)
             if line is None:
                 raise RuntimeError("the worker did not report after its runs' time was up")
             exits = messages.read_exits(line)
