@@ -91,6 +91,9 @@ def run_parts(exercises: Path, parts: list[str], run_part: RunPart) -> PartResul
     return results, problems
 
 
+_FROZEN: list[bool] = []  # whether this process has frozen its imports yet (``prepare_process``)
+
+
 def prepare_process() -> None:
     """Import what every part needs (in the parent, so a fork has it already), then take it
     out of the garbage collector's sight.
@@ -108,9 +111,11 @@ def prepare_process() -> None:
     from grader.kinesis import server
 
     server.preload()
-    server.warm_up()
-    gc.collect()
-    gc.freeze()
+    if not _FROZEN:  # once per process: a later grading's own objects stay collectable
+        server.warm_up()
+        gc.collect()
+        gc.freeze()
+        _FROZEN.append(True)
 
 
 class _PipeReader:
