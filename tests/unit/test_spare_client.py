@@ -1,4 +1,4 @@
-"""The worker's spare Kinesis client goes to the first call that asks for exactly it, once."""
+"""The worker's spare Kinesis clients go to the first calls that ask for exactly them, each once."""
 
 from __future__ import annotations
 
@@ -17,14 +17,17 @@ def spare(monkeypatch):
     for name in ("_SPARE", "_REGION", "_MADE_IN"):
         monkeypatch.setattr(spare_client, name, [])
     spare_client.prepare("eu-west-1")
-    return spare_client._SPARE[0]
+    return spare_client._SPARE[-1]  # the one the next matching call gets
 
 
-def test_the_first_matching_call_gets_the_spare_and_later_ones_a_new_client(spare):
-    first = boto3.client("kinesis", region_name="eu-west-1")
-    second = boto3.client("kinesis", region_name="eu-west-1")
-    assert first is spare
-    assert second is not spare and second.meta.region_name == "eu-west-1"
+def test_each_matching_call_gets_its_own_spare_then_a_new_client(spare):
+    spares = list(spare_client._SPARE)
+    assert len(spares) == spare_client.SPARES == len({id(made) for made in spares})
+    handed = [boto3.client("kinesis", region_name="eu-west-1") for _ in spares]
+    assert handed[0] is spare
+    assert sorted(map(id, handed)) == sorted(map(id, spares))  # every spare once, never twice
+    after = boto3.client("kinesis", region_name="eu-west-1")
+    assert after not in handed and after.meta.region_name == "eu-west-1"
 
 
 @pytest.mark.parametrize(
@@ -37,14 +40,16 @@ def test_the_first_matching_call_gets_the_spare_and_later_ones_a_new_client(spar
     ],
 )
 def test_other_clients_are_made_as_boto3_makes_them(spare, args, kwargs):
+    before = list(spare_client._SPARE)
     made = boto3.client(*args, **kwargs)
-    assert made is not spare
-    assert spare_client._SPARE == [spare]  # still there for a call that asks for it
+    assert made not in before
+    assert spare_client._SPARE == before  # still there for calls that ask for them
 
 
 def test_a_call_without_a_region_gets_the_spare_made_for_the_runs_region(spare):
     assert boto3.client("kinesis") is spare
-    assert boto3.client(service_name="kinesis") is not spare
+    following = spare_client._SPARE[-1]
+    assert boto3.client(service_name="kinesis") is following
 
 
 def test_a_run_that_changed_its_aws_settings_makes_its_own_client(spare, monkeypatch):
