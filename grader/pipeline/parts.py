@@ -21,6 +21,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
+from grader.pipeline import pinning
 from grader.pipeline.collect import TestResult
 from grader.sandbox import reaping
 from grader.sandbox.runner import Sandbox
@@ -64,16 +65,22 @@ def run_parts(exercises: Path, parts: list[str], run_part: RunPart) -> PartResul
     sys.stderr.flush()
     children = []
     grader = os.getpid()
+    cpus = pinning.cpus_for_parts(len(parts))  # a CPU per part, or None
+    own_cpus = os.sched_getaffinity(0) if cpus else set()
     for index in range(1, len(parts)):
         read_end, write_end = os.pipe()  # the part's results: a channel only the two grading processes hold
         pid = os.fork()
         if pid == 0:
+            if cpus:  # before its worker starts: the worker and its runs inherit it
+                pinning.pin_threads(os.getpid(), cpus[index])
             reaping.die_with_parent(grader)
             first.let_go()  # the first part's worker ends when the first part closes its input
             os.close(read_end)
             _forked_part(run_part, parts[index], tokens[index], write_end)
         os.close(write_end)
         children.append((index, pid, _PipeReader(read_end)))
+    if cpus:  # this process, its threads and its worker (started before the fork)
+        pinning.pin_tree(grader, cpus[0], skip=frozenset(pid for _, pid, _ in children))
     finished = False
     try:
         results, problems = run_part(side=parts[0], sandbox=first)
@@ -83,6 +90,8 @@ def run_parts(exercises: Path, parts: list[str], run_part: RunPart) -> PartResul
         # A grading that failed or was interrupted here stops its other parts at once.
         deadline = time.monotonic() + (PART_SECONDS if finished else 0)
         codes = {index: _wait_or_kill(pid, deadline) for index, pid, _ in children}
+        if cpus:  # a process that grades again (a batch, a self-test) has all its CPUs again
+            pinning.pin_threads(grader, own_cpus)
     for index, _pid, reader in children:
         part_results, part_problems = _read_part(reader.result(), codes[index], index)
         results.extend(part_results)
