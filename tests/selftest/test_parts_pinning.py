@@ -41,7 +41,7 @@ def test_the_grading_part_and_its_worker_keep_to_one_cpu_and_give_it_back(monkey
     assert report["score"] == 100
     expected = seen.pop("expected")  # type: ignore[call-overload]
     assert len(expected) == 1 and expected == parts.pinning.cpus_for_parts(2)[0]
-    # the grading process and its worker's processes (the worker, and pid 1 of its namespace)
-    assert len(seen) >= 3 and all(cpus == expected for cpus in seen.values())
+    # the grading process and its worker (with pid 1 of the worker's namespace, where it has one)
+    assert len(seen) >= 2 and all(cpus == expected for cpus in seen.values())
     threads = [int(tid) for tid in os.listdir("/proc/self/task")]
     assert all(os.sched_getaffinity(tid) == before for tid in threads)
