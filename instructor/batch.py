@@ -13,12 +13,14 @@ from __future__ import annotations
 import argparse
 import functools
 import hashlib
+import itertools
 import json
 import os
 import stat
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +29,7 @@ from typing import Any, TextIO
 from grader import clauses, manifest
 from grader.commands.progress import bar
 from grader.paths import ROOT
+from grader.pipeline import pinning
 from grader.text_safety import one_line
 from instructor import apply_policy, class_report, deadline, gradebook, late_policy
 
@@ -232,7 +235,8 @@ def grade_all(
             stamp.write_text(digest)  # final: skipped next time while nothing changes
         return Outcome(folder.name, report, error, seconds=time.monotonic() - started)
 
-    with ThreadPoolExecutor(max_workers=max(1, jobs or os.cpu_count() or 1)) as pool:
+    workers = max(1, jobs or len(os.sched_getaffinity(0)) or 1)
+    with ThreadPoolExecutor(max_workers=workers, initializer=_slot_pinning(workers)) as pool:
         futures = {pool.submit(work, folder): folder for folder in folders}
         for future in as_completed(futures):
             folder = futures[future]
@@ -247,6 +251,20 @@ def grade_all(
     if cutoff is not None:
         apply_policy.add_columns(out, cutoff.policy)
     return ordered
+
+
+def _slot_pinning(workers: int) -> Callable[[], None] | None:
+    """Where there is one CPU for each grading at once, keep each pool thread, and so the
+    grading it starts, on a CPU of its own (``grader.pipeline.pinning``); else None."""
+    cpus = pinning.cpus_for(workers)
+    if cpus is None:
+        return None
+    slots = itertools.count()  # each pool thread runs this once, when it starts
+
+    def pin() -> None:
+        pinning.pin_this_thread(cpus[next(slots) % len(cpus)])
+
+    return pin
 
 
 def write_gradebook(out: Path, outcomes: list[Outcome]) -> Path:
@@ -281,7 +299,7 @@ def main(argv: list[str] | None = None) -> int:
     grade = commands.add_parser("grade-all", help="grade every subfolder of SUBMISSIONS into OUT")
     grade.add_argument("submissions", type=Path)
     grade.add_argument("out", type=Path)
-    grade.add_argument("--jobs", type=int, default=None, help="parallel gradings (default: number of CPUs)")
+    grade.add_argument("--jobs", type=int, default=None, help="parallel gradings (default: the CPUs it may use)")
     grade.add_argument("--force", action="store_true", help="grade again even unchanged submissions")
     grade.add_argument("--level", choices=clauses.LEVELS, default=None, help="core or full (default: the setting)")
     grade.add_argument("--deadline", help="ISO time with zone: grade each repository's last commit before it")

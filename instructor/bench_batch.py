@@ -30,11 +30,11 @@ def main(argv: list[str] | None = None) -> int:
     """Make the copies, grade them all, print the timing."""
     parser = argparse.ArgumentParser(prog="python -m instructor.bench_batch", description=__doc__.splitlines()[0])
     parser.add_argument("--copies", type=int, default=100)
-    parser.add_argument("--jobs", type=int, default=None, help="parallel gradings (default: number of CPUs)")
+    parser.add_argument("--jobs", type=int, default=None, help="parallel gradings (default: the CPUs it may use)")
     parser.add_argument("--source", type=Path, default=None, help="an exercises/ folder to copy")
     args = parser.parse_args(argv)
     source = args.source or default_source()
-    jobs = args.jobs or os.cpu_count() or 1
+    jobs = args.jobs or len(os.sched_getaffinity(0)) or 1
     work = Path(tempfile.mkdtemp(prefix="bench-batch-"))
     try:
         for number in range(args.copies):

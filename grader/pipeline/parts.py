@@ -65,7 +65,7 @@ def run_parts(exercises: Path, parts: list[str], run_part: RunPart) -> PartResul
     sys.stderr.flush()
     children = []
     grader = os.getpid()
-    cpus = pinning.cpus_for_parts(len(parts))  # a CPU per part, or None
+    cpus = pinning.cpus_for(len(parts))  # a CPU per part, or None
     own_cpus = os.sched_getaffinity(0) if cpus else set()
     for index in range(1, len(parts)):
         read_end, write_end = os.pipe()  # the part's results: a channel only the two grading processes hold

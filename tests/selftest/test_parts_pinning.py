@@ -23,7 +23,7 @@ def _tree(root: int, skip: frozenset[int]) -> list[int]:
 
 
 @pytest.mark.skipif(
-    pinning.cpus_for_parts(2) is None,
+    pinning.cpus_for(2) is None,
     reason=f"parts are pinned only with exactly 2 CPUs; this process may use {len(os.sched_getaffinity(0))}",
 )
 def test_the_grading_part_and_its_worker_keep_to_one_cpu_and_give_it_back(monkeypatch):
@@ -40,7 +40,7 @@ def test_the_grading_part_and_its_worker_keep_to_one_cpu_and_give_it_back(monkey
     report = grade.grade(REFERENCE, processes=2)
     assert report["score"] == 100
     expected = seen.pop("expected")  # type: ignore[call-overload]
-    assert len(expected) == 1 and expected == parts.pinning.cpus_for_parts(2)[0]
+    assert len(expected) == 1 and expected == parts.pinning.cpus_for(2)[0]
     # the grading process and its worker (with pid 1 of the worker's namespace, where it has one)
     assert len(seen) >= 2 and all(cpus == expected for cpus in seen.values())
     threads = [int(tid) for tid in os.listdir("/proc/self/task")]
