@@ -14,8 +14,7 @@ core 6.1 to 4.8 s for the pair, full 14.8 to 10.0 s, and 9 and 15 % less CPU.
 
 Only where exactly one CPU is free for each part or grading: with more CPUs than that, two
 gradings at once would be pinned to the same pair while other cores idle, so the scheduler
-decides.
-A process that may not be pinned (another user's, one already gone) is left as it is; the
+decides. A process that may not be pinned (another user's, one already gone) is left as it is; the
 grading only runs slower. The grading process gets its CPUs back when its parts are done.
 """
 
@@ -50,16 +49,10 @@ def pin_tree(root: int, cpus: set[int], skip: frozenset[int] = frozenset()) -> N
 
     Processes started later inherit it from their parent: a worker's runs, forked from it.
     """
-    todo = [root]
-    while todo:
-        pid = todo.pop()
-        if pid in skip:
-            continue
+    if root in skip:
+        return
+    for pid in [root, *reaping.descendants(root, skip)]:
         pin_threads(pid, cpus)
-        try:
-            todo.extend(reaping.children(pid))
-        except OSError:
-            pass
 
 
 def pin_threads(pid: int, cpus: set[int]) -> None:

@@ -81,6 +81,16 @@ def children(pid: int | None = None) -> list[int]:
     return found
 
 
+def descendants(pid: int, skip: frozenset[int] = frozenset()) -> list[int]:
+    """Every process below ``pid``, level by level, but those in ``skip`` and what is below them."""
+    found: list[int] = []
+    below = sorted(child for child in children(pid) if child not in skip)
+    while below:
+        found.extend(below)
+        below = sorted({child for parent in below for child in children(parent) if child not in skip})
+    return found
+
+
 def _children_listed(pid: str) -> list[int] | None:
     """The kernel's own list of a process's children, or None where it has none.
 

@@ -21,12 +21,7 @@ from grader.sandbox.messages import TOKEN_VARIABLE
 
 def descendants(pid: int) -> list[int]:
     """Every process below ``pid``, as the kernel's lists of children show them now."""
-    found: list[int] = []
-    below = sorted(reaping.children(pid))
-    while below:
-        found.extend(below)
-        below = sorted({child for parent in below for child in reaping.children(parent)})
-    return found
+    return reaping.descendants(pid)
 
 
 def _describe(pid: int) -> str:
